@@ -1,0 +1,93 @@
+"""Account numbers like ``MTJ-4K7Q2D9``: prefix, six Crockford base-32 characters, check character.
+
+The check character is Luhn mod 32 over the same alphabet, so every single mistyped character and
+every swap of two neighbouring characters is caught instead of matching someone else's account.
+Matching forgives what people do on phone keypads: case, spaces and dashes, O for 0, I and L for 1,
+and a missing prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from core.errors import InvalidAccountNumber
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+BODY_LENGTH = 6
+# M-Pesa's STK AccountReference takes at most 12 characters: prefix + "-" + 7.
+MAX_TOTAL_LENGTH = 12
+MAX_PREFIX_LENGTH = MAX_TOTAL_LENGTH - 1 - BODY_LENGTH - 1
+
+_VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
+def validate_prefix(prefix: str) -> str:
+    """The prefix upper-cased; ValueError if it cannot make a valid account number."""
+    cleaned = prefix.strip().upper()
+    if not cleaned or len(cleaned) > MAX_PREFIX_LENGTH or not cleaned.isalnum():
+        raise ValueError(
+            f"account prefix must be 1 to {MAX_PREFIX_LENGTH} letters or digits, got {prefix!r}"
+        )
+    return cleaned
+
+
+def check_character(body: str) -> str:
+    """The Luhn mod 32 check character of ``body`` (characters of ALPHABET)."""
+    factor = 2
+    total = 0
+    base = len(ALPHABET)
+    for symbol in reversed(body):
+        addend = factor * _VALUE[symbol]
+        factor = 1 if factor == 2 else 2
+        total += addend // base + addend % base
+    return ALPHABET[(base - total % base) % base]
+
+
+def is_valid_body(code: str) -> bool:
+    """Whether ``code`` (body + check character, canonical form) has the right check character."""
+    if len(code) != BODY_LENGTH + 1 or any(symbol not in _VALUE for symbol in code):
+        return False
+    return check_character(code[:-1]) == code[-1]
+
+
+def generate(prefix: str) -> str:
+    """A new random account number with ``prefix``; uniqueness is the caller's to check."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    return format_account_number(prefix, body + check_character(body))
+
+
+def format_account_number(prefix: str, code: str) -> str:
+    """The canonical printed form, ``PREFIX-CODE``."""
+    return f"{prefix}-{code}"
+
+
+def parse(text: str, prefix: str) -> str:
+    """Return the canonical account number meant by ``text``, or raise InvalidAccountNumber.
+
+    Case, spaces and dashes are ignored; O reads as 0, I and L as 1; the prefix may be left out.
+    """
+    compact = _SEPARATORS.sub("", text).upper()
+    if compact.startswith(prefix) and len(compact) == len(prefix) + BODY_LENGTH + 1:
+        compact = compact[len(prefix) :]
+    code = compact.translate(_LOOKALIKES)
+    if len(code) != BODY_LENGTH + 1 or any(symbol not in _VALUE for symbol in code):
+        raise InvalidAccountNumber(
+            f"{text.strip()!r} is not an account number like {prefix}-4K7Q2D9"
+        )
+    if not is_valid_body(code):
+        raise InvalidAccountNumber(
+            f"{text.strip()!r} has a typing mistake: please check the account number"
+        )
+    return format_account_number(prefix, code)
+
+
+def looks_like_account_number(text: str, prefix: str) -> bool:
+    """Whether ``text`` parses as an account number (used by search to choose a strategy)."""
+    try:
+        parse(text, prefix)
+    except InvalidAccountNumber:
+        return False
+    return True

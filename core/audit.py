@@ -1,0 +1,78 @@
+"""Writing the audit log, with before/after snapshots of what changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from core.actors import Actor
+from core.models import AuditEvent, Customer
+from core.unit_of_work import UnitOfWork
+
+# Fields whose change matters to staff; the password is recorded as changed, never its value.
+_CUSTOMER_FIELDS = (
+    "full_name",
+    "phone",
+    "email",
+    "physical_address",
+    "connection_type",
+    "username",
+    "plan_id",
+    "pending_plan_id",
+    "router_id",
+    "ip_address",
+    "status",
+    "suspended_reason",
+    "expires_at",
+    "auto_renew",
+    "notes",
+    "parent_id",
+)
+
+
+def snapshot(customer: Customer) -> dict[str, Any]:
+    """The audited fields of ``customer`` as JSON-ready values."""
+    values: dict[str, Any] = {}
+    for name in _CUSTOMER_FIELDS:
+        value = getattr(customer, name)
+        values[name] = value.isoformat() if isinstance(value, datetime) else value
+    values["password_set"] = customer.password_encrypted is not None
+    return values
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys whose values differ, from each side."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    *,
+    customer: Customer | None = None,
+    entity_type: str = "customer",
+    entity_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Add one audit event in the use case's transaction."""
+    if before is not None and after is not None:
+        before, after = changed(before, after)
+    event = AuditEvent(
+        at=uow.clock.now(),
+        actor_kind=actor.kind.value,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id if entity_id is not None else (customer.id if customer else None),
+        customer_id=customer.id if customer else None,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    uow.session.add(event)
+    return event

@@ -1,0 +1,49 @@
+"""Facts a use case publishes; dispatched only after its transaction commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CustomerNeedsSync:
+    """The router must be converged to this customer's desired state."""
+
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class ExpiryScheduled:
+    """The customer's paid time now ends at ``expires_at``: check them at that instant."""
+
+    customer_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionDropRequested:
+    """Drop the customer's live session(s) without changing what the router holds."""
+
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class CustomerRemoved:
+    """The customer was deleted: remove their entries from ``router_id``."""
+
+    customer_id: int
+    router_id: int | None
+    username: str
+    connection_type: str
+
+
+@dataclass(frozen=True)
+class PaymentReceived:
+    payment_id: int
+    customer_id: int | None
+
+
+Event = (
+    CustomerNeedsSync | ExpiryScheduled | SessionDropRequested | CustomerRemoved | PaymentReceived
+)

@@ -1,0 +1,60 @@
+"""The money ledger: integer KES rows per customer; a balance is their sum."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.actors import Actor
+from core.errors import InvalidInput
+from core.models import Customer, LedgerEntry
+from core.unit_of_work import UnitOfWork
+from core.vocabulary import LedgerKind
+
+
+def balance_kes(uow: UnitOfWork, customer_id: int) -> int:
+    """Credit (positive) or debt (negative) of the customer, in whole shillings."""
+    total = uow.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_kes), 0)).where(
+            LedgerEntry.customer_id == customer_id
+        )
+    )
+    return int(total or 0)
+
+
+def post(
+    uow: UnitOfWork,
+    customer: Customer,
+    kind: LedgerKind,
+    amount_kes: int,
+    description: str,
+    actor: Actor,
+    payment_id: int | None = None,
+) -> LedgerEntry:
+    """Add a ledger row: positive amounts credit the customer, negative ones charge them."""
+    entry = LedgerEntry(
+        customer_id=customer.id,
+        kind=kind.value,
+        amount_kes=amount_kes,
+        payment_id=payment_id,
+        description=description,
+        actor=actor.label,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(entry)
+    uow.session.flush()
+    return entry
+
+
+def require_positive_amount(amount_kes: int, what: str = "amount") -> int:
+    """``amount_kes`` if it is a whole positive number of shillings, else InvalidInput."""
+    if isinstance(amount_kes, bool) or not isinstance(amount_kes, int) or amount_kes <= 0:
+        raise InvalidInput(f"{what} must be a whole number of shillings above 0")
+    return amount_kes
+
+
+def parse_amount(text: str, what: str = "amount") -> int:
+    """Parse ``1,500``, ``1500`` or ``KES 1500`` into whole shillings."""
+    cleaned = text.strip().upper().removeprefix("KES").removeprefix("KSH").strip().replace(",", "")
+    if not cleaned.isdigit():
+        raise InvalidInput(f"{what} must be a whole number of shillings, not {text!r}")
+    return require_positive_amount(int(cleaned), what)

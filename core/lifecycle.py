@@ -1,0 +1,53 @@
+"""Customer status rules: the transition table and whether the router should let someone in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.errors import InvalidTransition
+from core.models import Customer
+from core.vocabulary import Status
+
+# status -> the statuses each action may move it to (the table in docs/architecture.md).
+TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
+    "activate": {
+        Status.INACTIVE: frozenset({Status.ACTIVE}),
+        Status.EXPIRED: frozenset({Status.ACTIVE}),
+        Status.ACTIVE: frozenset({Status.ACTIVE}),
+    },
+    "expire": {Status.ACTIVE: frozenset({Status.EXPIRED})},
+    "suspend": {
+        Status.INACTIVE: frozenset({Status.SUSPENDED}),
+        Status.ACTIVE: frozenset({Status.SUSPENDED}),
+        Status.EXPIRED: frozenset({Status.SUSPENDED}),
+    },
+    "unsuspend": {
+        Status.SUSPENDED: frozenset({Status.ACTIVE, Status.EXPIRED, Status.INACTIVE}),
+    },
+}
+
+
+def allowed_in(customer: Customer, now: datetime) -> bool:
+    """Whether the router should let this customer connect: the one place this is decided."""
+    return (
+        customer.deleted_at is None
+        and customer.status == Status.ACTIVE
+        and customer.expires_at is not None
+        and customer.expires_at > now
+    )
+
+
+def move(customer: Customer, action: str, target: Status) -> None:
+    """Set ``customer.status`` to ``target`` if the table allows ``action`` from where it is."""
+    current = Status(customer.status)
+    allowed = TRANSITIONS[action].get(current, frozenset())
+    if target not in allowed:
+        raise InvalidTransition(f"cannot {action} a customer who is {current.value}")
+    customer.status = target.value
+
+
+def status_after_unsuspend(customer: Customer, now: datetime) -> Status:
+    """Where a suspension lifts to: active with paid time left, expired after it, else inactive."""
+    if customer.expires_at is None:
+        return Status.INACTIVE
+    return Status.ACTIVE if customer.expires_at > now else Status.EXPIRED

@@ -1,0 +1,75 @@
+"""Customers and the history of their expiry changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import Base, UtcDateTime
+from core.models.network import Router
+from core.models.plans import Plan
+
+
+class Customer(Base):
+    """A subscriber account. ``status`` follows the table in docs/architecture.md.
+
+    ``sync_pending`` is set in the same transaction as any change the router must learn about and
+    cleared only when the router has confirmed it, so a lost job can never lose a change.
+    """
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("router_id", "ip_address"),
+        Index("ix_customers_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_number: Mapped[str] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(255))
+    physical_address: Mapped[str | None] = mapped_column(String(255))
+    connection_type: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    pending_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    router_id: Mapped[int | None] = mapped_column(ForeignKey("routers.id"), index=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="inactive")
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    sync_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
+    pending_plan: Mapped[Plan | None] = relationship(foreign_keys=[pending_plan_id])
+    router: Mapped[Router | None] = relationship()
+    parent: Mapped[Customer | None] = relationship(remote_side=[id])
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class ExpiryExtension(Base):
+    """A manual change of expiry by staff, with who, when and why."""
+
+    __tablename__ = "expiry_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    previous_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    new_expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

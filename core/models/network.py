@@ -1,0 +1,47 @@
+"""Routers and the address pools customers get their IP from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import Base, UtcDateTime
+
+
+class Router(Base):
+    """A MikroTik router reached over the RouterOS API. The password is stored encrypted."""
+
+    __tablename__ = "routers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    api_port: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    password_encrypted: Mapped[str] = mapped_column(Text)
+    use_tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    # unknown until first checked, then online/offline from the router health check
+    status: Mapped[str] = mapped_column(String(16), default="unknown")
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    pools: Mapped[list[IpPool]] = relationship(
+        back_populates="router", cascade="all, delete-orphan", order_by="IpPool.id"
+    )
+
+
+class IpPool(Base):
+    """A CIDR block on one router from which PPPoE and static customers are given addresses."""
+
+    __tablename__ = "ip_pools"
+    __table_args__ = (UniqueConstraint("router_id", "cidr"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    router_id: Mapped[int] = mapped_column(ForeignKey("routers.id"), index=True)
+    cidr: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    router: Mapped[Router] = relationship(back_populates="pools")

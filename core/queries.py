@@ -1,0 +1,280 @@
+"""Read models for staff and subscribers: the customer card, the attention list, the numbers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core import ledger, lifecycle
+from core.models import Customer, ExpiryExtension, Payment, Router, Subscription
+from core.unit_of_work import UnitOfWork
+from core.usecases.renewal import amount_to_renew
+from core.vocabulary import Status
+
+ATTENTION_EXPIRED_DAYS = 7
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    received_at: datetime
+    amount_kes: int
+    method: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class ChildLine:
+    account_number: str
+    full_name: str
+    status: str
+    plan: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """Everything staff need about one customer on one screen."""
+
+    id: int
+    account_number: str
+    full_name: str
+    phone: str | None
+    email: str | None
+    physical_address: str | None
+    connection_type: str
+    username: str
+    plan: str
+    plan_rate_limit: str
+    plan_price_kes: int
+    plan_validity: str
+    pending_plan: str | None
+    router: str | None
+    ip_address: str | None
+    status: str
+    suspended_reason: str | None
+    expires_at: datetime | None
+    allowed_in: bool
+    auto_renew: bool
+    balance_kes: int
+    amount_to_renew_kes: int
+    notes: str | None
+    parent_account_number: str | None
+    children: list[ChildLine]
+    last_payments: list[PaymentLine]
+    last_extension_reason: str | None
+    sync_pending: bool
+    sync_error: str | None
+    created_at: datetime
+    total_subscriptions: int
+    total_paid_kes: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values; times as ISO 8601 UTC."""
+        values: dict[str, Any] = _jsonable(asdict(self))
+        return values
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> CustomerCard:
+    """The card of ``customer`` (loaded in this unit of work)."""
+    session = uow.session
+    last_payments = [
+        PaymentLine(p.received_at, p.amount_kes, p.method, p.reference)
+        for p in session.scalars(
+            select(Payment)
+            .where(Payment.customer_id == customer.id)
+            .order_by(Payment.received_at.desc(), Payment.id.desc())
+            .limit(payments)
+        )
+    ]
+    children = [
+        ChildLine(c.account_number, c.full_name, c.status, c.plan.name, c.expires_at)
+        for c in session.scalars(
+            select(Customer)
+            .where(Customer.parent_id == customer.id, Customer.deleted_at.is_(None))
+            .order_by(Customer.id)
+        )
+    ]
+    extension_reason = session.scalar(
+        select(ExpiryExtension.reason)
+        .where(ExpiryExtension.customer_id == customer.id)
+        .order_by(ExpiryExtension.id.desc())
+        .limit(1)
+    )
+    total_subscriptions = session.scalar(
+        select(func.count(Subscription.id)).where(Subscription.customer_id == customer.id)
+    )
+    total_paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_kes), 0)).where(
+            Payment.customer_id == customer.id
+        )
+    )
+    parent_number = customer.parent.account_number if customer.parent else None
+    return CustomerCard(
+        id=customer.id,
+        account_number=customer.account_number,
+        full_name=customer.full_name,
+        phone=customer.phone,
+        email=customer.email,
+        physical_address=customer.physical_address,
+        connection_type=customer.connection_type,
+        username=customer.username,
+        plan=customer.plan.name,
+        plan_rate_limit=customer.plan.rate_limit,
+        plan_price_kes=customer.plan.price_kes,
+        plan_validity=customer.plan.validity_text,
+        pending_plan=customer.pending_plan.name if customer.pending_plan else None,
+        router=customer.router.name if customer.router else None,
+        ip_address=customer.ip_address,
+        status=customer.status,
+        suspended_reason=customer.suspended_reason,
+        expires_at=customer.expires_at,
+        allowed_in=lifecycle.allowed_in(customer, uow.clock.now()),
+        auto_renew=customer.auto_renew,
+        balance_kes=ledger.balance_kes(uow, customer.id),
+        amount_to_renew_kes=amount_to_renew(uow, customer),
+        notes=customer.notes,
+        parent_account_number=parent_number,
+        children=children,
+        last_payments=last_payments,
+        last_extension_reason=extension_reason,
+        sync_pending=customer.sync_pending,
+        sync_error=customer.sync_error,
+        created_at=customer.created_at,
+        total_subscriptions=int(total_subscriptions or 0),
+        total_paid_kes=int(total_paid or 0),
+    )
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    kind: str  # "expired", "unmatched_payment", "sync_error"
+    summary: str
+    at: datetime | None
+    account_number: str | None = None
+    reference: str | None = None
+
+
+def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
+    """Expired in the last week, money nobody was matched to, and routers that refused a change."""
+    session = uow.session
+    now = uow.clock.now()
+    items: list[AttentionItem] = []
+    for payment in session.scalars(
+        select(Payment)
+        .where(Payment.customer_id.is_(None))
+        .order_by(Payment.received_at.desc())
+        .limit(limit)
+    ):
+        items.append(
+            AttentionItem(
+                "unmatched_payment",
+                f"KES {payment.amount_kes} {payment.method} {payment.reference or ''} for "
+                f"account {payment.account_reference or '(none given)'!s} matched no customer",
+                payment.received_at,
+                reference=payment.reference,
+            )
+        )
+    for customer in session.scalars(
+        select(Customer)
+        .where(Customer.sync_error.is_not(None), Customer.deleted_at.is_(None))
+        .order_by(Customer.updated_at.desc())
+        .limit(limit)
+    ):
+        items.append(
+            AttentionItem(
+                "sync_error",
+                f"{customer.full_name}: router refused a change ({customer.sync_error})",
+                customer.updated_at,
+                account_number=customer.account_number,
+            )
+        )
+    for customer in session.scalars(
+        select(Customer)
+        .where(
+            Customer.status == Status.EXPIRED.value,
+            Customer.expires_at >= now - timedelta(days=ATTENTION_EXPIRED_DAYS),
+            Customer.deleted_at.is_(None),
+        )
+        .order_by(Customer.expires_at.desc())
+        .limit(limit)
+    ):
+        items.append(
+            AttentionItem(
+                "expired",
+                f"{customer.full_name} ({customer.plan.name}) expired",
+                customer.expires_at,
+                account_number=customer.account_number,
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Stats:
+    customers_by_status: dict[str, int]
+    revenue_today_kes: int
+    revenue_month_kes: int
+    payments_today: int
+    new_customers_today: int
+    new_customers_month: int
+    unmatched_payments: int
+
+
+def stats(uow: UnitOfWork) -> Stats:
+    """Counts and revenue for today and this month, in the ISP's time zone."""
+    session = uow.session
+    now = uow.clock.now()
+    local_now = now.astimezone(uow.config.timezone)
+    day_start = datetime.combine(local_now.date(), time(0), tzinfo=uow.config.timezone)
+    month_start = day_start.replace(day=1)
+    by_status = {
+        status: int(count)
+        for status, count in session.execute(
+            select(Customer.status, func.count(Customer.id))
+            .where(Customer.deleted_at.is_(None))
+            .group_by(Customer.status)
+        )
+    }
+
+    def revenue_since(start: datetime) -> tuple[int, int]:
+        total, count = session.execute(
+            select(func.coalesce(func.sum(Payment.amount_kes), 0), func.count(Payment.id)).where(
+                Payment.received_at >= start
+            )
+        ).one()
+        return int(total), int(count)
+
+    def created_since(start: datetime) -> int:
+        return int(
+            session.scalar(select(func.count(Customer.id)).where(Customer.created_at >= start)) or 0
+        )
+
+    revenue_today, payments_today = revenue_since(day_start)
+    revenue_month, _ = revenue_since(month_start)
+    unmatched = session.scalar(select(func.count(Payment.id)).where(Payment.customer_id.is_(None)))
+    return Stats(
+        customers_by_status={status.value: by_status.get(status.value, 0) for status in Status},
+        revenue_today_kes=revenue_today,
+        revenue_month_kes=revenue_month,
+        payments_today=payments_today,
+        new_customers_today=created_since(day_start),
+        new_customers_month=created_since(month_start),
+        unmatched_payments=int(unmatched or 0),
+    )
+
+
+def router_names(uow: UnitOfWork) -> dict[int, str]:
+    return {router.id: router.name for router in uow.session.scalars(select(Router))}

@@ -1,0 +1,116 @@
+"""The unit of work: one transaction, plus what a use case needs around it.
+
+A use case does all its reads and writes through ``uow.session``, publishes events, and the caller
+commits. Events are dispatched only after the commit succeeds, so no job ever acts on a change that
+was rolled back; if dispatch fails the change is still safe, because the customer stays marked
+``sync_pending`` and the periodic sweep picks it up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.crypto import SecretBox
+from core.events import Event
+from core.ports import EventDispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The settings core's rules depend on."""
+
+    account_prefix: str = "MTJ"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Africa/Nairobi"))
+    default_region: str = "KE"
+    isp_name: str = "mteja ISP"
+    support_phone: str = ""
+
+
+class UnitOfWork:
+    """One transaction. Use as ``with services.unit_of_work() as uow: ...; uow.commit()``."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        clock: Clock,
+        cipher: SecretBox,
+        config: CoreConfig,
+        dispatcher: EventDispatcher,
+    ) -> None:
+        self._session_factory = session_factory
+        self.clock = clock
+        self.cipher = cipher
+        self.config = config
+        self._dispatcher = dispatcher
+        self._events: list[Event] = []
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it in a 'with' block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._session_factory()
+        self._events = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+            self._events = []
+
+    def publish(self, event: Event) -> None:
+        """Queue ``event`` for dispatch after a successful commit."""
+        if event not in self._events:
+            self._events.append(event)
+
+    def commit(self) -> None:
+        """Commit, then dispatch the events the use case published."""
+        self.session.commit()
+        events, self._events = self._events, []
+        for event in events:
+            try:
+                self._dispatcher.dispatch(event)
+            except Exception:
+                # The database already holds the change and the sync flag; the sweep recovers.
+                log.exception("could not dispatch %s; the periodic sweep will retry", event)
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._events = []
+
+
+@dataclass
+class CoreServices:
+    """Everything use cases need, built once by the composition root."""
+
+    session_factory: Callable[[], Session]
+    clock: Clock
+    cipher: SecretBox
+    config: CoreConfig
+    dispatcher: EventDispatcher
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory, self.clock, self.cipher, self.config, self.dispatcher
+        )

@@ -1,0 +1,421 @@
+"""Customers: add (the Add Customer form), edit details, change password, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from core import account_numbers, audit, ledger
+from core.actors import Actor, Permission, require
+from core.addresses import choose_address
+from core.credentials import generate_password, generate_username, is_valid_username
+from core.errors import (
+    Conflict,
+    DeletionRefused,
+    InvalidInput,
+    PlanMismatch,
+    PlanNotFound,
+)
+from core.events import CustomerRemoved
+from core.lookup import get_customer, resolve
+from core.models import AuditEvent, Customer, Payment, Router
+from core.phones import normalize_phone
+from core.unit_of_work import UnitOfWork
+from core.usecases.billing import IncomingPayment, PaymentResult, record_payment
+from core.usecases.network import get_router_by_name
+from core.usecases.plans import get_plan_by_name
+from core.usecases.renewal import mark_changed, renew_customer
+from core.vocabulary import ConnectionType, LedgerKind, Status, parse_choice
+
+PASSWORD_MIN_LENGTH = 4
+PASSWORD_MAX_LENGTH = 64
+ERASED = "[erased]"
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """The Add Customer form: type → plan → router and IP → details → payment → activate."""
+
+    full_name: str
+    phone: str
+    connection_type: str
+    plan: str
+    router: str
+    username: str | None = None
+    password: str | None = None
+    ip_address: str | None = None
+    email: str | None = None
+    physical_address: str | None = None
+    notes: str | None = None
+    auto_renew: bool = True
+    parent: str | None = None
+    payment_method: str | None = None
+    amount_kes: int | None = None
+    payment_reference: str | None = None
+    installation_fee_kes: int = 0
+    activate: bool = True
+
+
+@dataclass(frozen=True)
+class CreatedCustomer:
+    """The new customer, the password in plain text (shown once), and the first payment."""
+
+    customer: Customer
+    password: str
+    payment: PaymentResult | None
+
+
+def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> CreatedCustomer:
+    """Add a customer, check every field in form order, take the first payment, activate."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    connection_type = parse_choice(ConnectionType, form.connection_type, "connection type")
+    plan = get_plan_by_name(uow, form.plan)
+    if not plan.active:
+        raise PlanNotFound(f"plan {plan.name!r} is retired")
+    if plan.connection_type != connection_type:
+        raise PlanMismatch(f"plan is for {plan.connection_type}, customer is {connection_type}")
+    router = get_router_by_name(uow, form.router)
+    ip_address = _address_for(uow, router, connection_type, form.ip_address, None)
+    full_name = _required_name(form.full_name)
+    phone = normalize_phone(form.phone, uow.config.default_region)
+    username = _username_for(uow, form.username, full_name, phone, None)
+    password = form.password if form.password is not None else generate_password()
+    _check_password(password)
+    parent = _parent_for(uow, form.parent)
+    if form.installation_fee_kes < 0:
+        raise InvalidInput("the installation fee cannot be negative")
+    if form.amount_kes is not None and form.payment_method is None:
+        raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
+
+    now = uow.clock.now()
+    customer = Customer(
+        account_number=_new_account_number(uow),
+        full_name=full_name,
+        phone=phone,
+        email=_optional(form.email),
+        physical_address=_optional(form.physical_address),
+        connection_type=connection_type.value,
+        username=username,
+        password_encrypted=uow.cipher.encrypt(password),
+        plan_id=plan.id,
+        router_id=router.id,
+        ip_address=ip_address,
+        status=Status.INACTIVE.value,
+        auto_renew=form.auto_renew,
+        notes=_optional(form.notes),
+        parent_id=parent.id if parent else None,
+        sync_pending=True,
+        created_at=now,
+        updated_at=now,
+    )
+    customer.plan = plan
+    uow.session.add(customer)
+    uow.session.flush()
+    audit.record(uow, actor, "customer.create", customer=customer, after=audit.snapshot(customer))
+    mark_changed(uow, customer)
+    if form.installation_fee_kes:
+        ledger.post(
+            uow,
+            customer,
+            LedgerKind.INSTALLATION_FEE,
+            -form.installation_fee_kes,
+            "installation fee",
+            actor,
+        )
+    payment = None
+    if form.payment_method is not None:
+        amount = (
+            form.amount_kes
+            if form.amount_kes is not None
+            else plan.price_kes + form.installation_fee_kes
+        )
+        payment = record_payment(
+            uow,
+            customer.id,
+            actor,
+            IncomingPayment(
+                amount_kes=amount, method=form.payment_method, reference=form.payment_reference
+            ),
+            activate=form.activate,
+        )
+    elif form.activate:
+        renew_customer(uow, customer, actor)
+    return CreatedCustomer(customer, password, payment)
+
+
+def _required_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name:
+        raise InvalidInput("a customer needs a name")
+    if len(name) > 128:
+        raise InvalidInput("the name is longer than 128 characters")
+    return name
+
+
+def _optional(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text.strip() or None
+
+
+def _address_for(
+    uow: UnitOfWork,
+    router: Router,
+    connection_type: ConnectionType,
+    requested: str | None,
+    customer_id: int | None,
+) -> str | None:
+    if connection_type is ConnectionType.HOTSPOT:
+        if requested:
+            raise InvalidInput("hotspot customers get their address from the hotspot, not mteja")
+        return None
+    return choose_address(
+        uow,
+        router,
+        requested or None,
+        required=connection_type is ConnectionType.STATIC,
+        customer_id=customer_id,
+    )
+
+
+def _username_for(
+    uow: UnitOfWork,
+    requested: str | None,
+    full_name: str,
+    phone: str | None,
+    customer_id: int | None,
+) -> str:
+    def taken(candidate: str) -> bool:
+        query = select(Customer.id).where(func.lower(Customer.username) == candidate.lower())
+        if customer_id is not None:
+            query = query.where(Customer.id != customer_id)
+        return uow.session.scalar(query) is not None
+
+    if requested is None or not requested.strip():
+        return generate_username(full_name, phone, taken)
+    username = requested.strip().lower()
+    if not is_valid_username(username):
+        raise InvalidInput(
+            "a username is 2 to 64 characters: lower-case letters, digits and . _ @ -"
+        )
+    if taken(username):
+        raise Conflict(f"username already exists: {username}")
+    return username
+
+
+def _check_password(password: str) -> None:
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise InvalidInput(
+            f"a password is {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters"
+        )
+    if any(char.isspace() for char in password) or not password.isprintable():
+        raise InvalidInput("a password cannot contain spaces or control characters")
+
+
+def _parent_for(uow: UnitOfWork, reference: str | None) -> Customer | None:
+    if reference is None or not reference.strip():
+        return None
+    parent = resolve(uow, reference)
+    if parent.parent_id is not None:
+        raise InvalidInput("a sub-account cannot have sub-accounts of its own")
+    return parent
+
+
+def _new_account_number(uow: UnitOfWork) -> str:
+    # 32^6 ≈ 1e9 numbers: a clash is rare, and deleted customers keep theirs so none is reused.
+    while True:
+        candidate = account_numbers.generate(uow.config.account_prefix)
+        if (
+            uow.session.scalar(select(Customer.id).where(Customer.account_number == candidate))
+            is None
+        ):
+            return candidate
+
+
+@dataclass(frozen=True)
+class CustomerChanges:
+    """Details staff may edit; None leaves a field as it is, "" clears an optional one."""
+
+    full_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    physical_address: str | None = None
+    notes: str | None = None
+    auto_renew: bool | None = None
+    username: str | None = None
+    ip_address: str | None = None
+    router: str | None = None
+
+
+def edit_customer(
+    uow: UnitOfWork, customer_id: int, actor: Actor, changes: CustomerChanges
+) -> Customer:
+    """Change details; a change the router must know (login, address, router) is synced."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    customer = get_customer(uow, customer_id)
+    before = audit.snapshot(customer)
+    old_router_id, old_username = customer.router_id, customer.username
+    if changes.full_name is not None:
+        customer.full_name = _required_name(changes.full_name)
+    if changes.phone is not None:
+        customer.phone = normalize_phone(changes.phone, uow.config.default_region)
+    if changes.email is not None:
+        customer.email = _optional(changes.email)
+    if changes.physical_address is not None:
+        customer.physical_address = _optional(changes.physical_address)
+    if changes.notes is not None:
+        customer.notes = _optional(changes.notes)
+    if changes.auto_renew is not None:
+        customer.auto_renew = changes.auto_renew
+    if changes.username is not None:
+        customer.username = _username_for(
+            uow, changes.username, customer.full_name, customer.phone, customer.id
+        )
+    if changes.router is not None or changes.ip_address is not None:
+        if changes.router is not None:
+            customer.router = get_router_by_name(uow, changes.router)
+            customer.router_id = customer.router.id
+        router = customer.router
+        if router is None:
+            raise InvalidInput("the customer has no router; choose one first")
+        # Cleared first so the new pick never collides with the old address on flush.
+        customer.ip_address = None
+        customer.ip_address = _address_for(
+            uow,
+            router,
+            ConnectionType(customer.connection_type),
+            changes.ip_address or None,
+            customer.id,
+        )
+    after = audit.snapshot(customer)
+    if before == after:
+        return customer
+    customer.updated_at = uow.clock.now()
+    if (customer.router_id, customer.username) != (old_router_id, old_username):
+        uow.publish(
+            CustomerRemoved(customer.id, old_router_id, old_username, customer.connection_type)
+        )
+    if any(before[key] != after[key] for key in ("username", "ip_address", "router_id")):
+        mark_changed(uow, customer)
+    audit.record(uow, actor, "customer.edit", customer=customer, before=before, after=after)
+    return customer
+
+
+def change_password(
+    uow: UnitOfWork, customer_id: int, actor: Actor, new_password: str | None = None
+) -> str:
+    """Set (or generate) the PPPoE/hotspot password; returns it in plain text, to show once."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    customer = get_customer(uow, customer_id)
+    password = new_password if new_password is not None else generate_password()
+    _check_password(password)
+    customer.password_encrypted = uow.cipher.encrypt(password)
+    mark_changed(uow, customer)
+    audit.record(uow, actor, "customer.password", customer=customer, after={"password": "changed"})
+    return password
+
+
+def reveal_password(uow: UnitOfWork, customer: Customer) -> str | None:
+    """The customer's login password in plain text, for the router sync and the welcome SMS."""
+    if customer.password_encrypted is None:
+        return None
+    return uow.cipher.decrypt(customer.password_encrypted)
+
+
+def delete_customer(
+    uow: UnitOfWork,
+    customer_id: int,
+    actor: Actor,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+) -> Customer:
+    """Delete: refused while the customer has credit, paid time or live sub-accounts, unless an
+    admin forces it. Money records and the audit trail stay; personal data is erased; the account
+    number is never given to anyone else."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    if force:
+        require(actor, Permission.FORCE_DELETE)
+    customer = get_customer(uow, customer_id)
+    now = uow.clock.now()
+    live_children = uow.session.scalar(
+        select(func.count(Customer.id)).where(
+            Customer.parent_id == customer.id, Customer.deleted_at.is_(None)
+        )
+    )
+    if live_children:
+        raise DeletionRefused(f"delete its {live_children} sub-account(s) first")
+    if not force:
+        balance = ledger.balance_kes(uow, customer.id)
+        if balance > 0:
+            raise DeletionRefused(f"the customer has KES {balance} credit; refund or force it")
+        if (
+            customer.expires_at is not None
+            and customer.expires_at > now
+            and customer.status in (Status.ACTIVE, Status.SUSPENDED)
+        ):
+            raise DeletionRefused("the customer has paid time left; wait for expiry or force it")
+    before = audit.snapshot(customer)
+    uow.publish(
+        CustomerRemoved(
+            customer.id, customer.router_id, customer.username, customer.connection_type
+        )
+    )
+    _erase_personal_data(uow, customer)
+    customer.deleted_at = now
+    customer.updated_at = now
+    customer.sync_pending = False
+    audit.record(
+        uow,
+        actor,
+        "customer.delete",
+        customer=customer,
+        before={"status": before["status"], "forced": force},
+        after={"deleted": True},
+        reason=reason,
+    )
+    return customer
+
+
+_PERSONAL_KEYS = (
+    "full_name",
+    "phone",
+    "email",
+    "physical_address",
+    "notes",
+    "username",
+    "ip_address",
+)
+
+
+def _erase_personal_data(uow: UnitOfWork, customer: Customer) -> None:
+    customer.full_name = "Deleted customer"
+    customer.phone = None
+    customer.email = None
+    customer.physical_address = None
+    customer.notes = None
+    customer.password_encrypted = None
+    customer.ip_address = None
+    # The username is freed for others; the account number stays taken forever.
+    customer.username = f"deleted-{customer.id}"
+    customer.suspended_reason = None
+    uow.session.execute(
+        update(Payment)
+        .where(Payment.customer_id == customer.id)
+        .values(payer_phone=None, payer_name=None)
+    )
+    for event in uow.session.scalars(
+        select(AuditEvent).where(AuditEvent.customer_id == customer.id)
+    ):
+        event.before = _scrub(event.before)
+        event.after = _scrub(event.after)
+
+
+def _scrub(values: dict[str, object] | None) -> dict[str, object] | None:
+    if values is None:
+        return None
+    return {
+        key: (ERASED if key in _PERSONAL_KEYS and value is not None else value)
+        for key, value in values.items()
+    }

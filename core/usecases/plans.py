@@ -1,0 +1,138 @@
+"""Plans: create, list, look up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core import audit
+from core.actors import Actor, Permission, require
+from core.errors import Conflict, InvalidInput, PlanNotFound
+from core.models import Plan
+from core.unit_of_work import UnitOfWork
+from core.vocabulary import ConnectionType, parse_choice
+
+_SPEED = re.compile(r"^(\d+(?:\.\d+)?)([kmg]?)$", re.IGNORECASE)
+
+
+def parse_speed(text: str) -> str:
+    """A RouterOS speed like ``10M``, ``512k`` or ``1G`` in canonical case, or InvalidInput."""
+    match = _SPEED.match(text.strip())
+    if not match or float(match.group(1)) <= 0:
+        raise InvalidInput(f"speed must look like 10M, 512k or 1G, not {text!r}")
+    number, unit = match.groups()
+    unit = {"k": "k", "m": "M", "g": "G"}.get(unit.lower(), "")
+    return f"{number}{unit}"
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """What staff type to create a plan."""
+
+    name: str
+    connection_type: str
+    price_kes: int
+    download: str
+    upload: str
+    validity_days: int | None = None
+    validity_hours: int | None = None
+    data_cap_mb: int | None = None
+
+
+def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
+    """Create a plan; validity is days, or hours for hotspot plans."""
+    require(actor, Permission.MANAGE_NETWORK)
+    name = spec.name.strip()
+    if not name:
+        raise InvalidInput("a plan needs a name")
+    connection_type = parse_choice(ConnectionType, spec.connection_type, "connection type")
+    if (
+        isinstance(spec.price_kes, bool)
+        or not isinstance(spec.price_kes, int)
+        or spec.price_kes < 0
+    ):
+        raise InvalidInput("price must be a whole number of shillings, 0 or more")
+    hours = _validity_hours(connection_type, spec.validity_days, spec.validity_hours)
+    if spec.data_cap_mb is not None and spec.data_cap_mb <= 0:
+        raise InvalidInput("a data cap must be above 0 MB")
+    if uow.session.scalar(select(Plan.id).where(func.lower(Plan.name) == name.lower())):
+        raise Conflict(f"a plan named {name!r} already exists")
+    plan = Plan(
+        name=name,
+        connection_type=connection_type.value,
+        price_kes=spec.price_kes,
+        download=parse_speed(spec.download),
+        upload=parse_speed(spec.upload),
+        validity_hours=hours,
+        data_cap_mb=spec.data_cap_mb,
+        active=True,
+        created_at=uow.clock.now(),
+    )
+    uow.session.add(plan)
+    uow.session.flush()
+    audit.record(
+        uow,
+        actor,
+        "plan.create",
+        entity_type="plan",
+        entity_id=plan.id,
+        after={"name": plan.name, "price_kes": plan.price_kes, "rate_limit": plan.rate_limit},
+    )
+    return plan
+
+
+def _validity_hours(connection_type: ConnectionType, days: int | None, hours: int | None) -> int:
+    if (days is None) == (hours is None):
+        raise InvalidInput("give the validity in days or in hours (one of them)")
+    if hours is not None:
+        if connection_type is not ConnectionType.HOTSPOT:
+            raise InvalidInput("validity in hours is for hotspot plans; use days")
+        if hours <= 0:
+            raise InvalidInput("validity must be at least 1 hour")
+        return hours
+    assert days is not None
+    if days <= 0:
+        raise InvalidInput("validity must be at least 1 day")
+    return days * 24
+
+
+def list_plans(
+    uow: UnitOfWork, connection_type: str | None = None, include_inactive: bool = False
+) -> list[Plan]:
+    """Plans ordered by type and price, optionally of one connection type."""
+    query = select(Plan).order_by(Plan.connection_type, Plan.price_kes, Plan.name)
+    if connection_type is not None:
+        query = query.where(Plan.connection_type == connection_type)
+    if not include_inactive:
+        query = query.where(Plan.active.is_(True))
+    return list(uow.session.scalars(query))
+
+
+def get_plan_by_name(uow: UnitOfWork, name: str) -> Plan:
+    """The plan called ``name`` (any case), or PlanNotFound."""
+    plan = uow.session.scalars(
+        select(Plan).where(func.lower(Plan.name) == name.strip().lower())
+    ).first()
+    if plan is None:
+        raise PlanNotFound(f"plan not found: {name!r}")
+    return plan
+
+
+def set_plan_active(uow: UnitOfWork, actor: Actor, name: str, active: bool) -> Plan:
+    """Retire a plan (or bring it back); customers already on it keep it."""
+    require(actor, Permission.MANAGE_NETWORK)
+    plan = get_plan_by_name(uow, name)
+    before = {"active": plan.active}
+    plan.active = active
+    audit.record(
+        uow,
+        actor,
+        "plan.activate" if active else "plan.retire",
+        entity_type="plan",
+        entity_id=plan.id,
+        before=before,
+        after={"active": active},
+    )
+    return plan

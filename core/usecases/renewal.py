@@ -1,0 +1,133 @@
+"""Renewal: turn the customer's balance into paid time, as many whole periods as it covers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core import audit, ledger, lifecycle
+from core.actors import Actor
+from core.events import CustomerNeedsSync, ExpiryScheduled
+from core.lookup import get_customer
+from core.models import Customer, Plan, Subscription
+from core.unit_of_work import UnitOfWork
+from core.vocabulary import LedgerKind, Status
+
+
+@dataclass(frozen=True)
+class RenewalResult:
+    """What a renewal did. ``shortfall_kes`` is what more would buy one period (0 if renewed)."""
+
+    periods: int
+    charged_kes: int
+    expires_at: datetime | None
+    balance_kes: int
+    shortfall_kes: int
+    plan_name: str
+    plan_changed: bool
+    blocked_by_suspension: bool = False
+
+    @property
+    def renewed(self) -> bool:
+        return self.periods > 0
+
+
+def renewal_plan(customer: Customer) -> Plan:
+    """The plan the next renewal buys: a pending change applies at renewal."""
+    return customer.pending_plan or customer.plan
+
+
+def amount_to_renew(uow: UnitOfWork, customer: Customer) -> int:
+    """Shillings to pay now to buy one period of the renewal plan, after credit and debt."""
+    price = renewal_plan(customer).price_kes
+    return max(0, price - ledger.balance_kes(uow, customer.id))
+
+
+def renew(uow: UnitOfWork, customer_id: int, actor: Actor) -> RenewalResult:
+    """Renew as many whole periods as the balance covers (a use case of its own, e.g. 'renew')."""
+    return renew_customer(uow, get_customer(uow, customer_id), actor)
+
+
+def renew_customer(
+    uow: UnitOfWork, customer: Customer, actor: Actor, *, max_periods: int | None = None
+) -> RenewalResult:
+    """Charge the ledger and extend the subscription for a customer already locked by the caller.
+
+    Periods extend from the later of now and the current expiry, so paying early (or a manual
+    extension) loses no paid time. A staff-suspended customer is never renewed: the money stays
+    as credit until the suspension is lifted.
+    """
+    now = uow.clock.now()
+    plan = renewal_plan(customer)
+    balance = ledger.balance_kes(uow, customer.id)
+    if customer.status == Status.SUSPENDED:
+        return RenewalResult(
+            0, 0, customer.expires_at, balance, 0, plan.name, False, blocked_by_suspension=True
+        )
+    periods = _affordable_periods(balance, plan.price_kes)
+    if max_periods is not None:
+        periods = min(periods, max_periods)
+    if periods == 0:
+        shortfall = plan.price_kes - balance
+        return RenewalResult(0, 0, customer.expires_at, balance, shortfall, plan.name, False)
+
+    before = audit.snapshot(customer)
+    plan_changed = (
+        customer.pending_plan_id is not None and customer.pending_plan_id != customer.plan_id
+    )
+    if customer.pending_plan_id is not None:
+        customer.plan_id = customer.pending_plan_id
+        customer.plan = plan
+        customer.pending_plan_id = None
+        customer.pending_plan = None
+    start = max(now, customer.expires_at) if customer.expires_at else now
+    charged = periods * plan.price_kes
+    period_start = start
+    for _ in range(periods):
+        period_end = period_start + plan.period
+        uow.session.add(
+            Subscription(
+                customer_id=customer.id,
+                plan_id=plan.id,
+                starts_at=period_start,
+                ends_at=period_end,
+                price_kes=plan.price_kes,
+                funded_by="balance",
+                created_at=now,
+            )
+        )
+        period_start = period_end
+    if charged:
+        description = f"{periods} × {plan.name} ({plan.validity_text})"
+        ledger.post(uow, customer, LedgerKind.PLAN_CHARGE, -charged, description, actor)
+    customer.expires_at = period_start
+    lifecycle.move(customer, "activate", Status.ACTIVE)
+    mark_changed(uow, customer)
+    audit.record(
+        uow,
+        actor,
+        "customer.renew",
+        customer=customer,
+        before=before,
+        after=audit.snapshot(customer),
+        reason=f"{periods} period(s) of {plan.name}",
+    )
+    return RenewalResult(
+        periods, charged, customer.expires_at, balance - charged, 0, plan.name, plan_changed
+    )
+
+
+def _affordable_periods(balance_kes: int, price_kes: int) -> int:
+    if price_kes == 0:
+        # A free plan renews one period at a time, never an unbounded number.
+        return 1
+    return max(0, balance_kes // price_kes)
+
+
+def mark_changed(uow: UnitOfWork, customer: Customer) -> None:
+    """Record that the router must learn of this customer's change, in this transaction."""
+    customer.sync_pending = True
+    customer.updated_at = uow.clock.now()
+    uow.publish(CustomerNeedsSync(customer.id))
+    if customer.expires_at is not None and customer.status == Status.ACTIVE:
+        uow.publish(ExpiryScheduled(customer.id, customer.expires_at))

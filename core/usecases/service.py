@@ -1,0 +1,274 @@
+"""Service state: suspend, unsuspend, disconnect, extend, change plan, expire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from core import audit, ledger, lifecycle
+from core.actors import Actor, ActorKind, Permission, require
+from core.errors import InvalidInput, InvalidTransition, PlanMismatch, PlanNotFound
+from core.events import SessionDropRequested
+from core.lookup import get_customer
+from core.models import Customer, ExpiryExtension, Plan
+from core.unit_of_work import UnitOfWork
+from core.usecases.plans import get_plan_by_name
+from core.usecases.renewal import RenewalResult, mark_changed, renew_customer, renewal_plan
+from core.vocabulary import Status
+
+MAX_EXTENSION_DAYS = 3650
+
+
+def suspend(uow: UnitOfWork, customer_id: int, actor: Actor, reason: str) -> Customer:
+    """Cut the customer off until staff lift it; paid time keeps running."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the customer is suspended")
+    customer = get_customer(uow, customer_id)
+    if customer.status == Status.SUSPENDED:
+        raise InvalidTransition("the customer is already suspended")
+    before = audit.snapshot(customer)
+    lifecycle.move(customer, "suspend", Status.SUSPENDED)
+    customer.suspended_reason = reason
+    mark_changed(uow, customer)
+    audit.record(
+        uow,
+        actor,
+        "customer.suspend",
+        customer=customer,
+        before=before,
+        after=audit.snapshot(customer),
+        reason=reason,
+    )
+    return customer
+
+
+@dataclass(frozen=True)
+class UnsuspendResult:
+    status: Status
+    renewal: RenewalResult | None
+
+
+def unsuspend(
+    uow: UnitOfWork, customer_id: int, actor: Actor, reason: str | None = None
+) -> UnsuspendResult:
+    """Lift a suspension. Credit that arrived meanwhile renews an expired auto-renew customer."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    customer = get_customer(uow, customer_id)
+    now = uow.clock.now()
+    before = audit.snapshot(customer)
+    target = lifecycle.status_after_unsuspend(customer, now)
+    lifecycle.move(customer, "unsuspend", target)
+    customer.suspended_reason = None
+    mark_changed(uow, customer)
+    audit.record(
+        uow,
+        actor,
+        "customer.unsuspend",
+        customer=customer,
+        before=before,
+        after=audit.snapshot(customer),
+        reason=reason,
+    )
+    renewal = None
+    if target is not Status.ACTIVE and customer.auto_renew:
+        renewal = renew_customer(uow, customer, actor)
+    return UnsuspendResult(Status(customer.status), renewal)
+
+
+def disconnect(
+    uow: UnitOfWork, customer_id: int, actor: Actor, reason: str | None = None
+) -> Customer:
+    """Drop the live session only: the customer may dial in again at once if allowed."""
+    require(actor, Permission.DISCONNECT)
+    customer = get_customer(uow, customer_id)
+    uow.publish(SessionDropRequested(customer.id))
+    audit.record(uow, actor, "customer.disconnect", customer=customer, reason=reason)
+    return customer
+
+
+def extend(
+    uow: UnitOfWork,
+    customer_id: int,
+    actor: Actor,
+    *,
+    days: int | None = None,
+    until: date | None = None,
+    reason: str | None = None,
+) -> Customer:
+    """Move expiry out by ``days`` (from the later of now and the current expiry) or to the end of
+    ``until`` in local time; kept in the extension history. Later renewals build on it."""
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    if (days is None) == (until is None):
+        raise InvalidInput("give a number of days or a date (one of them)")
+    customer = get_customer(uow, customer_id)
+    now = uow.clock.now()
+    if days is not None:
+        if not 1 <= days <= MAX_EXTENSION_DAYS:
+            raise InvalidInput(f"days must be 1 to {MAX_EXTENSION_DAYS}")
+        start = max(now, customer.expires_at) if customer.expires_at else now
+        new_expires_at = start + timedelta(days=days)
+    else:
+        assert until is not None
+        new_expires_at = end_of_local_day(until, uow)
+        if new_expires_at <= now:
+            raise InvalidInput(f"{until.isoformat()} is not in the future")
+    before = audit.snapshot(customer)
+    uow.session.add(
+        ExpiryExtension(
+            customer_id=customer.id,
+            previous_expires_at=customer.expires_at,
+            new_expires_at=new_expires_at,
+            reason=(reason or "").strip() or "no reason given",
+            actor=actor.label,
+            created_at=now,
+        )
+    )
+    customer.expires_at = new_expires_at
+    if customer.status in (Status.INACTIVE, Status.EXPIRED):
+        lifecycle.move(customer, "activate", Status.ACTIVE)
+    mark_changed(uow, customer)
+    audit.record(
+        uow,
+        actor,
+        "customer.extend",
+        customer=customer,
+        before=before,
+        after=audit.snapshot(customer),
+        reason=reason,
+    )
+    return customer
+
+
+def end_of_local_day(day: date, uow: UnitOfWork) -> datetime:
+    """The last second of ``day`` in the ISP's time zone, as UTC."""
+    local = datetime.combine(day, time(23, 59, 59), tzinfo=uow.config.timezone)
+    return local.astimezone(UTC)
+
+
+class PlanChangeTiming(StrEnum):
+    NOW = "now"
+    RENEWAL = "renewal"
+
+
+def change_plan(
+    uow: UnitOfWork,
+    customer_id: int,
+    actor: Actor,
+    plan_name: str,
+    when: PlanChangeTiming = PlanChangeTiming.RENEWAL,
+) -> Customer:
+    """Switch plan now (expiry unchanged, no proration) or at the next renewal.
+
+    The plan must be active and of the customer's connection type. Subscribers may only change at
+    renewal: they pay for a period at its price.
+    """
+    if actor.kind is ActorKind.SUBSCRIBER:
+        if when is not PlanChangeTiming.RENEWAL:
+            raise InvalidInput("a plan you choose starts at your next renewal")
+    else:
+        require(actor, Permission.MANAGE_CUSTOMERS)
+    customer = get_customer(uow, customer_id)
+    plan = get_plan_by_name(uow, plan_name)
+    _check_plan_fits(customer, plan)
+    before = audit.snapshot(customer)
+    if when is PlanChangeTiming.NOW:
+        if plan.id == customer.plan_id:
+            raise InvalidInput(f"the customer is already on {plan.name}")
+        customer.plan_id = plan.id
+        customer.plan = plan
+        customer.pending_plan_id = None
+        customer.pending_plan = None
+        mark_changed(uow, customer)
+    else:
+        if plan.id == customer.plan_id:
+            customer.pending_plan_id = None
+            customer.pending_plan = None
+        else:
+            customer.pending_plan_id = plan.id
+            customer.pending_plan = plan
+        customer.updated_at = uow.clock.now()
+    audit.record(
+        uow,
+        actor,
+        f"customer.plan.{when.value}",
+        customer=customer,
+        before=before,
+        after=audit.snapshot(customer),
+        reason=plan.name,
+    )
+    return customer
+
+
+def _check_plan_fits(customer: Customer, plan: Plan) -> None:
+    if not plan.active:
+        raise PlanNotFound(f"plan {plan.name!r} is retired")
+    if plan.connection_type != customer.connection_type:
+        raise PlanMismatch(
+            f"plan is for {plan.connection_type}, customer is {customer.connection_type}"
+        )
+
+
+class ExpiryOutcome(StrEnum):
+    NOT_DUE = "not_due"
+    RENEWED = "renewed"
+    EXPIRED = "expired"
+
+
+def expire_if_due(uow: UnitOfWork, customer_id: int, actor: Actor | None = None) -> ExpiryOutcome:
+    """At or after expiry: renew from balance if auto-renew allows, else mark expired.
+
+    Idempotent, and safe to call early or twice: a renewed customer is simply not due.
+    """
+    actor = actor or Actor.system("expiry")
+    customer = uow.session.scalars(
+        select(Customer)
+        .where(Customer.id == customer_id, Customer.deleted_at.is_(None))
+        .with_for_update()
+    ).first()
+    now = uow.clock.now()
+    if (
+        customer is None
+        or customer.status != Status.ACTIVE
+        or customer.expires_at is None
+        or customer.expires_at > now
+    ):
+        return ExpiryOutcome.NOT_DUE
+    if (
+        customer.auto_renew
+        and ledger.balance_kes(uow, customer.id) >= renewal_plan(customer).price_kes
+    ):
+        renew_customer(uow, customer, actor, max_periods=1)
+        return ExpiryOutcome.RENEWED
+    before = audit.snapshot(customer)
+    lifecycle.move(customer, "expire", Status.EXPIRED)
+    mark_changed(uow, customer)
+    audit.record(
+        uow,
+        actor,
+        "customer.expire",
+        customer=customer,
+        before=before,
+        after=audit.snapshot(customer),
+    )
+    return ExpiryOutcome.EXPIRED
+
+
+def due_for_expiry(uow: UnitOfWork, limit: int = 1000) -> list[int]:
+    """Ids of active customers whose paid time has run out (the minute sweep's work list)."""
+    return list(
+        uow.session.scalars(
+            select(Customer.id)
+            .where(
+                Customer.status == Status.ACTIVE.value,
+                Customer.expires_at <= uow.clock.now(),
+                Customer.deleted_at.is_(None),
+            )
+            .order_by(Customer.expires_at)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,130 @@
+"""Staff members and their roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import audit
+from core.actors import Actor, Permission, require
+from core.errors import Conflict, InvalidInput, StaffNotFound
+from core.models import StaffMember
+from core.unit_of_work import UnitOfWork
+from core.vocabulary import Role, parse_choice
+
+
+def add_staff(
+    uow: UnitOfWork, actor: Actor, telegram_user_id: int, name: str, role: str
+) -> StaffMember:
+    """Register a Telegram user as staff with a role (owner only, except the very first owner)."""
+    if _has_staff(uow):
+        require(actor, Permission.MANAGE_STAFF)
+    chosen = parse_choice(Role, role, "role")
+    if telegram_user_id <= 0:
+        raise InvalidInput("a Telegram user id is a positive number")
+    if not name.strip():
+        raise InvalidInput("a staff member needs a name")
+    existing = uow.session.scalars(
+        select(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
+    ).first()
+    if existing is not None and existing.active:
+        raise Conflict(f"Telegram user {telegram_user_id} is already staff ({existing.name})")
+    member = existing or StaffMember(telegram_user_id=telegram_user_id, created_at=uow.clock.now())
+    member.name = name.strip()
+    member.role = chosen.value
+    member.active = True
+    uow.session.add(member)
+    uow.session.flush()
+    audit.record(
+        uow,
+        actor,
+        "staff.add",
+        entity_type="staff",
+        entity_id=member.id,
+        after={"telegram_user_id": telegram_user_id, "name": member.name, "role": chosen.value},
+    )
+    return member
+
+
+def _has_staff(uow: UnitOfWork) -> bool:
+    return (
+        uow.session.scalar(select(StaffMember.id).where(StaffMember.active.is_(True))) is not None
+    )
+
+
+def list_staff(uow: UnitOfWork) -> list[StaffMember]:
+    return list(
+        uow.session.scalars(
+            select(StaffMember).where(StaffMember.active.is_(True)).order_by(StaffMember.name)
+        )
+    )
+
+
+def _get(uow: UnitOfWork, telegram_user_id: int) -> StaffMember:
+    member = uow.session.scalars(
+        select(StaffMember).where(
+            StaffMember.telegram_user_id == telegram_user_id, StaffMember.active.is_(True)
+        )
+    ).first()
+    if member is None:
+        raise StaffNotFound(f"Telegram user {telegram_user_id} is not staff")
+    return member
+
+
+def change_role(uow: UnitOfWork, actor: Actor, telegram_user_id: int, role: str) -> StaffMember:
+    require(actor, Permission.MANAGE_STAFF)
+    member = _get(uow, telegram_user_id)
+    chosen = parse_choice(Role, role, "role")
+    if member.role == Role.OWNER and chosen is not Role.OWNER:
+        _keep_one_owner(uow, member)
+    before = {"role": member.role}
+    member.role = chosen.value
+    audit.record(
+        uow,
+        actor,
+        "staff.role",
+        entity_type="staff",
+        entity_id=member.id,
+        before=before,
+        after={"role": chosen.value},
+    )
+    return member
+
+
+def remove_staff(uow: UnitOfWork, actor: Actor, telegram_user_id: int) -> StaffMember:
+    require(actor, Permission.MANAGE_STAFF)
+    member = _get(uow, telegram_user_id)
+    if member.role == Role.OWNER:
+        _keep_one_owner(uow, member)
+    member.active = False
+    audit.record(
+        uow,
+        actor,
+        "staff.remove",
+        entity_type="staff",
+        entity_id=member.id,
+        before={"active": True},
+        after={"active": False},
+    )
+    return member
+
+
+def _keep_one_owner(uow: UnitOfWork, member: StaffMember) -> None:
+    owners = uow.session.scalars(
+        select(StaffMember.id).where(
+            StaffMember.role == Role.OWNER.value, StaffMember.active.is_(True)
+        )
+    ).all()
+    if list(owners) == [member.id]:
+        raise Conflict("the last owner cannot be removed or demoted")
+
+
+def staff_actor(uow: UnitOfWork, telegram_user_id: int) -> Actor | None:
+    """The Actor for a registered Telegram user, or None if they are not (active) staff."""
+    member = uow.session.scalars(
+        select(StaffMember).where(
+            StaffMember.telegram_user_id == telegram_user_id, StaffMember.active.is_(True)
+        )
+    ).first()
+    if member is None:
+        return None
+    return Actor.staff(member.telegram_user_id, member.name, Role(member.role))
