@@ -24,7 +24,7 @@ def services_for(
     config: CoreConfig | None = None,
     secret_key: str | None = None,
 ) -> CoreServices:
-    """CoreServices bound to ``engine`` with a frozen clock and a recording dispatcher by default."""
+    """CoreServices on ``engine``; a frozen clock and a recording dispatcher by default."""
     return CoreServices(
         session_factory=make_session_factory(engine),
         clock=clock or FrozenClock(TEST_EPOCH),

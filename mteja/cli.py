@@ -1,0 +1,347 @@
+"""The ``mteja`` command: set up, manage, and start each process role."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from core.actors import Actor
+from core.crypto import SecretKeyError
+from core.db import upgrade_to_head
+from core.display import kes, local_time
+from core.errors import DomainError
+from core.lookup import find, resolve
+from core.phones import display_phone
+from core.queries import customer_card
+from core.settings import Settings
+from core.usecases.customers import NewCustomer, create_customer
+from core.usecases.network import RouterSpec, add_pool, add_router, list_routers
+from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
+from core.usecases.staff import add_staff, list_staff
+from mteja.bootstrap import NotInitialized, System, build_system
+from mteja.envfile import ensure_secret_key
+from mteja.render import card_text
+
+app = typer.Typer(
+    help="mteja: run a small ISP's subscribers, plans and payments.", no_args_is_help=True
+)
+router_app = typer.Typer(help="MikroTik routers.", no_args_is_help=True)
+pool_app = typer.Typer(help="Address pools of routers.", no_args_is_help=True)
+plan_app = typer.Typer(help="Plans (packages).", no_args_is_help=True)
+customer_app = typer.Typer(help="Customers.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff allowed to use the bot.", no_args_is_help=True)
+app.add_typer(router_app, name="router")
+app.add_typer(pool_app, name="pool")
+app.add_typer(plan_app, name="plan")
+app.add_typer(customer_app, name="customer")
+app.add_typer(staff_app, name="staff")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr naming the problem, and a non-zero exit."""
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(1)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MTEJA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        fail(f"bad setting: {problems}")
+
+
+@contextmanager
+def opened_system() -> Iterator[System]:
+    """The system for this command; domain errors become one-line messages."""
+    try:
+        system = build_system(load_settings())
+    except (NotInitialized, SecretKeyError) as exc:
+        fail(str(exc))
+    try:
+        yield system
+    except DomainError as exc:
+        fail(exc.message)
+    finally:
+        system.close()
+
+
+ACTOR = Actor.cli()
+
+
+@app.command()
+def init() -> None:
+    """Create a secret key in .env if none is set, and migrate the database to the latest schema."""
+    if ensure_secret_key(Path(".env")):
+        out.print("created MTEJA_SECRET_KEY in .env (back it up: stored passwords need it)")
+    settings = load_settings()
+    upgrade_to_head(settings.database_url)
+    out.print(f"database ready: {_safe_url(settings.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@router_app.command("add")
+def router_add(
+    name: str,
+    host: Annotated[str, typer.Option(help="Address of the router's API")],
+    username: Annotated[str, typer.Option(help="API user")],
+    password: Annotated[str, typer.Option(help="API password (stored encrypted)")],
+    port: Annotated[int | None, typer.Option(help="API port (8728, or 8729 with --tls)")] = None,
+    tls: Annotated[bool, typer.Option("--tls", help="Use api-ssl")] = False,
+) -> None:
+    """Register a MikroTik router."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        api_port = port if port is not None else (8729 if tls else 8728)
+        router = add_router(uow, ACTOR, RouterSpec(name, host, api_port, username, password, tls))
+        uow.commit()
+        out.print(f"router {router.name} added ({router.host}:{router.api_port})")
+
+
+@router_app.command("list")
+def router_list() -> None:
+    """List routers with their status."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        table = Table("name", "host", "port", "tls", "status", "last seen", "pools")
+        zone = system.settings.zone
+        for router in list_routers(uow):
+            table.add_row(
+                router.name,
+                router.host,
+                str(router.api_port),
+                "yes" if router.use_tls else "no",
+                router.status,
+                local_time(router.last_seen_at, zone),
+                ", ".join(pool.cidr for pool in router.pools) or "-",
+            )
+        out.print(table)
+
+
+@pool_app.command("add")
+def pool_add(router: str, cidr: str) -> None:
+    """Add an address pool (CIDR) to a router; its first address is left for the router."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        pool = add_pool(uow, ACTOR, router, cidr)
+        uow.commit()
+        out.print(f"pool {pool.cidr} added to {router}")
+
+
+@plan_app.command("add")
+def plan_add(
+    name: str,
+    connection_type: Annotated[str, typer.Option("--type", help="pppoe, hotspot or static")],
+    price: Annotated[int, typer.Option(help="Price in whole KES")],
+    download: Annotated[str, typer.Option(help="Download speed, e.g. 10M")],
+    upload: Annotated[str, typer.Option(help="Upload speed, e.g. 5M")],
+    days: Annotated[int | None, typer.Option(help="Validity in days")] = None,
+    hours: Annotated[int | None, typer.Option(help="Validity in hours (hotspot)")] = None,
+    cap_mb: Annotated[int | None, typer.Option(help="Data cap in MB")] = None,
+) -> None:
+    """Create a plan."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        spec = PlanSpec(name, connection_type, price, download, upload, days, hours, cap_mb)
+        plan = add_plan(uow, ACTOR, spec)
+        uow.commit()
+        out.print(
+            f"plan {plan.name} added: {plan.rate_limit}, "
+            f"{kes(plan.price_kes)} / {plan.validity_text}"
+        )
+
+
+@plan_app.command("list")
+def plan_list() -> None:
+    """List active plans."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        table = Table("name", "type", "price", "download", "upload", "validity", "cap")
+        for plan in list_plans(uow):
+            cap = f"{plan.data_cap_mb} MB" if plan.data_cap_mb else "-"
+            table.add_row(
+                plan.name,
+                plan.connection_type,
+                kes(plan.price_kes),
+                plan.download,
+                plan.upload,
+                plan.validity_text,
+                cap,
+            )
+        out.print(table)
+
+
+@customer_app.command("add")
+def customer_add(
+    name: Annotated[str, typer.Option(help="Full name")],
+    phone: Annotated[str, typer.Option(help="Phone, any format (0712…, +254712…)")],
+    plan: Annotated[str, typer.Option(help="Plan name")],
+    router: Annotated[str, typer.Option(help="Router name")],
+    connection_type: Annotated[
+        str | None, typer.Option("--type", help="pppoe, hotspot or static (default: the plan's)")
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="Login (generated if omitted)")] = None,
+    password: Annotated[str | None, typer.Option(help="Password (generated if omitted)")] = None,
+    ip: Annotated[
+        str | None, typer.Option(help="IP address (picked from the pool if omitted)")
+    ] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option(help="Physical address")] = None,
+    notes: Annotated[str | None, typer.Option()] = None,
+    parent: Annotated[str | None, typer.Option(help="Parent account (sub-account)")] = None,
+    paid: Annotated[str | None, typer.Option(help="cash, mpesa, bank or cheque")] = None,
+    amount: Annotated[
+        int | None, typer.Option(help="First amount in KES (default: plan + fee)")
+    ] = None,
+    reference: Annotated[str | None, typer.Option(help="Payment reference / receipt")] = None,
+    installation_fee: Annotated[int, typer.Option(help="Installation fee in KES")] = 0,
+    activate: Annotated[bool, typer.Option("--activate/--no-activate")] = True,
+    auto_renew: Annotated[bool, typer.Option("--auto-renew/--no-auto-renew")] = True,
+) -> None:
+    """Add a customer; prints the new account number first."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        chosen_type = connection_type or get_plan_by_name(uow, plan).connection_type
+        form = NewCustomer(
+            full_name=name,
+            phone=phone,
+            connection_type=chosen_type,
+            plan=plan,
+            router=router,
+            username=username,
+            password=password,
+            ip_address=ip,
+            email=email,
+            physical_address=address,
+            notes=notes,
+            auto_renew=auto_renew,
+            parent=parent,
+            payment_method=paid,
+            amount_kes=amount,
+            payment_reference=reference,
+            installation_fee_kes=installation_fee,
+            activate=activate,
+        )
+        created = create_customer(uow, ACTOR, form)
+        uow.commit()
+        customer = created.customer
+        out.print(customer.account_number)
+        out.print(f"login {customer.username} / {created.password} (shown once)", markup=False)
+        expires = local_time(customer.expires_at, system.settings.zone)
+        out.print(f"status {customer.status}, expires {expires}")
+
+
+@customer_app.command("show")
+def customer_show(
+    reference: Annotated[str, typer.Argument(help="Account number, phone, username or IP")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
+) -> None:
+    """Show the customer card."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        card = customer_card(uow, resolve(uow, reference))
+        if as_json:
+            sys.stdout.write(json.dumps(card.to_json(), sort_keys=True) + "\n")
+            return
+        now = system.services.clock.now()
+        out.print(card_text(card, system.settings.zone, now), markup=False)
+
+
+@customer_app.command("find")
+def customer_find(text: str) -> None:
+    """Find customers by account number, phone, username, IP or part of the name."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        matches = find(uow, text)
+        if not matches:
+            fail(f"no customer matches {text!r}")
+        table = Table("account", "name", "phone", "plan", "status", "expires")
+        zone = system.settings.zone
+        for customer in matches:
+            table.add_row(
+                customer.account_number,
+                customer.full_name,
+                display_phone(customer.phone) if customer.phone else "-",
+                customer.plan.name,
+                customer.status,
+                local_time(customer.expires_at, zone),
+            )
+        out.print(table)
+
+
+@staff_app.command("add")
+def staff_add(
+    telegram_user_id: int,
+    name: str,
+    role: Annotated[str, typer.Option(help="owner, admin, agent or viewer")],
+) -> None:
+    """Allow a Telegram user to use the bot with a role."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        member = add_staff(uow, ACTOR, telegram_user_id, name, role)
+        uow.commit()
+        out.print(f"{member.name} ({member.telegram_user_id}) is now {member.role}")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List staff and their roles."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        table = Table("telegram id", "name", "role", "since")
+        for member in list_staff(uow):
+            table.add_row(
+                str(member.telegram_user_id),
+                member.name,
+                member.role,
+                local_time(member.created_at, system.settings.zone),
+            )
+        out.print(table)
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the web app (health, and the USSD/SMS/M-Pesa callbacks as they land)."""
+    import uvicorn
+
+    from ussd.app import create_app
+
+    with opened_system() as system:
+        uvicorn.run(create_app(system.services), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Keep the web app running")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Web port")] = 8000,
+) -> None:
+    """Seed a small demo ISP on the embedded defaults, show it, and serve the web app."""
+    from mteja.demo import run_demo
+
+    if ensure_secret_key(Path(".env")):
+        out.print("created MTEJA_SECRET_KEY in .env")
+    settings = load_settings()
+    upgrade_to_head(settings.database_url)
+    try:
+        run_demo(settings, out, serve=serve, port=port)
+    except DomainError as exc:
+        fail(exc.message)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

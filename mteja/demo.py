@@ -1,0 +1,236 @@
+"""``mteja demo``: a small ISP seeded on the embedded defaults, shown, and served."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from core.actors import Actor
+from core.clock import FrozenClock, SystemClock
+from core.display import kes, local_time
+from core.lookup import resolve
+from core.models import Customer, Router
+from core.queries import customer_card, needs_attention, stats
+from core.settings import Settings
+from core.unit_of_work import CoreServices
+from core.usecases.billing import IncomingPayment, record_debt, record_unmatched_payment
+from core.usecases.customers import NewCustomer, create_customer
+from core.usecases.network import RouterSpec, add_pool, add_router
+from core.usecases.plans import PlanSpec, add_plan
+from core.usecases.service import suspend
+from mteja.bootstrap import build_system
+from mteja.render import card_text
+
+DEMO_ROUTER = "demo-nairobi"
+ACTOR = Actor.cli()
+
+PLANS = [
+    PlanSpec("Home 5M", "pppoe", 1500, "5M", "2M", validity_days=30),
+    PlanSpec("Home 10M", "pppoe", 2500, "10M", "5M", validity_days=30),
+    PlanSpec("Home 20M", "pppoe", 3500, "20M", "10M", validity_days=30),
+    PlanSpec("Hotspot 24 Hours", "hotspot", 50, "5M", "2M", validity_hours=24),
+    PlanSpec("Hotspot Weekly", "hotspot", 300, "5M", "2M", validity_days=7),
+    PlanSpec("Business 50M", "static", 8000, "50M", "50M", validity_days=30),
+]
+
+# (name, phone, plan, days ago paid (None = never), method, state)
+CUSTOMERS: list[tuple[str, str, str, int | None, str, str]] = [
+    ("Wanjiru Kamau", "0712345678", "Home 10M", 3, "mpesa", "active"),
+    ("Otieno Ochieng", "0722000111", "Home 5M", 12, "cash", "active"),
+    ("Achieng Atieno", "0733000222", "Home 20M", 20, "mpesa", "active"),
+    ("Kiprono Kiptoo", "0711000333", "Home 10M", 27, "mpesa", "active"),
+    ("Mwangi Njoroge", "0798000444", "Home 5M", 1, "bank", "active"),
+    ("Fatuma Hassan", "0701000555", "Home 10M", 8, "mpesa", "active"),
+    ("Wafula Barasa", "0790000666", "Home 20M", 15, "cash", "active"),
+    ("Nyambura Wairimu", "0745000777", "Home 5M", 29, "mpesa", "active"),
+    ("Chebet Jeptoo", "0757000888", "Home 10M", 5, "mpesa", "active"),
+    ("Mutua Musyoka", "0768000999", "Home 5M", 18, "cheque", "active"),
+    ("Auma Akinyi", "0112000123", "Hotspot 24 Hours", 0, "mpesa", "active"),
+    ("Kamau Githinji", "0113000234", "Hotspot Weekly", 2, "mpesa", "active"),
+    ("Zawadi Mwende", "0114000345", "Hotspot 24 Hours", 0, "cash", "active"),
+    ("Juma Omondi", "0715000456", "Business 50M", 10, "bank", "active"),
+    ("Neema Wanjala", "0716000567", "Business 50M", 25, "mpesa", "active"),
+    ("Onyango Odhiambo", "0717000678", "Home 10M", 33, "mpesa", "expired"),
+    ("Wambui Muthoni", "0718000789", "Home 5M", 36, "cash", "expired"),
+    ("Kibet Rotich", "0719000890", "Home 20M", 40, "mpesa", "expired"),
+    ("Halima Abdi", "0720000901", "Hotspot 24 Hours", 2, "mpesa", "expired"),
+    ("Maina Kariuki", "0721000012", "Home 10M", 31, "mpesa", "expired"),
+    ("Njeri Gathoni", "0723000123", "Home 5M", 10, "mpesa", "suspended"),
+    ("Ouma Okoth", "0724000234", "Home 10M", 6, "cash", "suspended"),
+    ("Wekesa Simiyu", "0725000345", "Home 5M", None, "", "inactive"),
+    ("Moraa Kerubo", "0726000456", "Home 10M", None, "", "inactive"),
+    ("Langat Cheruiyot", "0727000567", "Home 5M", None, "", "debt"),
+    ("Adhiambo Awino", "0728000678", "Home 10M", None, "", "debt"),
+]
+
+
+def run_demo(settings: Settings, out: Console, *, serve: bool, port: int) -> None:
+    """Seed (once), print what there is, and serve the web app unless ``serve`` is False."""
+    system = build_system(settings)
+    try:
+        if _seeded(system.services):
+            out.print("demo data already present; showing it")
+        else:
+            _refuse_if_real_data(system.services)
+            seed(system.services)
+            out.print("seeded a demo ISP: 2 routers, 6 plans, customers in every status")
+        show(system.services, settings, out)
+        if serve:
+            import uvicorn
+
+            from ussd.app import create_app
+
+            out.print(f"\nweb app on http://127.0.0.1:{port}/healthz  (Ctrl-C stops)")
+            uvicorn.run(
+                create_app(system.services), host="127.0.0.1", port=port, log_level="warning"
+            )
+    finally:
+        system.close()
+
+
+def _seeded(services: CoreServices) -> bool:
+    with services.unit_of_work() as uow:
+        return uow.session.scalar(select(Router.id).where(Router.name == DEMO_ROUTER)) is not None
+
+
+def _refuse_if_real_data(services: CoreServices) -> None:
+    from core.errors import Conflict
+
+    with services.unit_of_work() as uow:
+        if uow.session.scalar(select(func.count(Customer.id))):
+            raise Conflict(
+                "this database already has customers: run the demo in an empty directory"
+            )
+
+
+def seed(services: CoreServices) -> None:
+    """Create the demo ISP, backdating payments with a moving clock so expiries are realistic."""
+    now = SystemClock().now()
+    clock = FrozenClock(now - timedelta(days=60))
+    seeding = dataclasses.replace(services, clock=clock)
+    with seeding.unit_of_work() as uow:
+        add_router(uow, ACTOR, RouterSpec(DEMO_ROUTER, "127.0.0.1", 8728, "admin", "demo"))
+        add_router(uow, ACTOR, RouterSpec("demo-mombasa", "127.0.0.1", 8729, "admin", "demo"))
+        add_pool(uow, ACTOR, DEMO_ROUTER, "10.20.0.0/24")
+        add_pool(uow, ACTOR, "demo-mombasa", "10.30.0.0/24")
+        for spec in PLANS:
+            add_plan(uow, ACTOR, spec)
+        uow.commit()
+    plan_types = {spec.name: spec.connection_type for spec in PLANS}
+    for index, (name, phone, plan, days_ago, method, state) in enumerate(CUSTOMERS):
+        clock.set(now - timedelta(days=days_ago if days_ago is not None else 45, hours=index))
+        if state == "expired" and plan_types[plan] == "hotspot":
+            clock.set(now - timedelta(days=days_ago or 2))
+        router = DEMO_ROUTER if index % 3 else "demo-mombasa"
+        with seeding.unit_of_work() as uow:
+            created = create_customer(
+                uow,
+                ACTOR,
+                NewCustomer(
+                    full_name=name,
+                    phone=phone,
+                    connection_type=plan_types[plan],
+                    plan=plan,
+                    router=router,
+                    payment_method=method or None,
+                    payment_reference=_receipt(index) if method == "mpesa" else None,
+                    activate=days_ago is not None,
+                ),
+            )
+            uow.commit()
+        customer_id = created.customer.id
+        clock.set(now)
+        with seeding.unit_of_work() as uow:
+            if state == "suspended":
+                suspend(uow, customer_id, ACTOR, "unpaid installation")
+            elif state == "debt":
+                record_debt(uow, customer_id, ACTOR, 1500, "pays on Friday")
+            uow.commit()
+    _expire_lapsed(seeding)
+    with seeding.unit_of_work() as uow:
+        record_unmatched_payment(
+            uow,
+            Actor.mpesa(),
+            IncomingPayment(
+                1500,
+                "mpesa",
+                "SKZ9UNMTCH",
+                payer_name="PETER",
+                account_reference="WRONG1",
+                source="c2b",
+            ),
+        )
+        uow.commit()
+
+
+def _expire_lapsed(services: CoreServices) -> None:
+    from core.usecases.service import due_for_expiry, expire_if_due
+
+    with services.unit_of_work() as uow:
+        due = due_for_expiry(uow)
+    for customer_id in due:
+        with services.unit_of_work() as uow:
+            expire_if_due(uow, customer_id)
+            uow.commit()
+
+
+def _receipt(index: int) -> str:
+    return f"SKD{index:03d}DEMO"[:10]
+
+
+def show(services: CoreServices, settings: Settings, out: Console) -> None:
+    """Print the plans, the customers, one card and the attention list."""
+    zone = settings.zone
+    now = services.clock.now()
+    with services.unit_of_work() as uow:
+        from core.usecases.plans import list_plans
+
+        plans = Table("plan", "type", "price", "speed", "validity", title="Plans")
+        for plan in list_plans(uow):
+            plans.add_row(
+                plan.name,
+                plan.connection_type,
+                kes(plan.price_kes),
+                plan.rate_limit,
+                plan.validity_text,
+            )
+        out.print(plans)
+        customers = Table("account", "name", "plan", "status", "expires", title="Customers")
+        rows = uow.session.scalars(
+            select(Customer).where(Customer.deleted_at.is_(None)).order_by(Customer.id)
+        )
+        first = None
+        for customer in rows:
+            first = first or customer.account_number
+            customers.add_row(
+                customer.account_number,
+                customer.full_name,
+                customer.plan.name,
+                customer.status,
+                local_time(customer.expires_at, zone),
+            )
+        out.print(customers)
+        if first is not None:
+            out.print("\nCustomer card:")
+            out.print(card_text(customer_card(uow, resolve(uow, first)), zone, now), markup=False)
+        attention = needs_attention(uow)
+        out.print(f"\nNeeds attention ({len(attention)}):")
+        for item in attention[:8]:
+            out.print(f"  - {item.summary}", markup=False)
+        numbers = stats(uow)
+        out.print(
+            f"\nRevenue this month {kes(numbers.revenue_month_kes)}; "
+            f"active {numbers.customers_by_status['active']}, "
+            f"expired {numbers.customers_by_status['expired']}"
+        )
+        out.print(
+            "\nTry:\n"
+            f"  mteja customer show {first}\n"
+            "  mteja customer find wanjiru\n"
+            "  mteja customer show 0712345678 --json\n"
+            "  mteja plan list"
+        )

@@ -1,0 +1,71 @@
+"""Plain-text renderings of core's read models for the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.display import balance_text, kes, local_time, relative
+from core.phones import display_phone
+from core.queries import CustomerCard
+
+
+def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
+    """The customer card as lines of text."""
+    status = card.status.upper()
+    if card.suspended_reason:
+        status += f" ({card.suspended_reason})"
+    expiry = local_time(card.expires_at, zone)
+    if card.expires_at is not None:
+        expiry += f" ({relative(card.expires_at, now)})"
+    plan = (
+        f"{card.plan} · {card.plan_rate_limit} · {kes(card.plan_price_kes)} / {card.plan_validity}"
+    )
+    lines = [
+        f"{card.account_number}  {card.full_name}",
+        f"  status      {status}{'' if card.allowed_in else '  [no access]'}",
+        f"  plan        {plan}",
+    ]
+    if card.pending_plan:
+        lines.append(f"  next plan   {card.pending_plan} (from next renewal)")
+    lines += [
+        f"  expires     {expiry}",
+        f"  balance     {balance_text(card.balance_kes)}"
+        + (f"  · {kes(card.amount_to_renew_kes)} renews" if card.amount_to_renew_kes else ""),
+        f"  phone       {display_phone(card.phone) if card.phone else '-'}",
+        f"  login       {card.username} ({card.connection_type})",
+        f"  router      {card.router or '-'}  ip {card.ip_address or '-'}",
+        f"  auto-renew  {'yes' if card.auto_renew else 'no'}",
+    ]
+    if card.email:
+        lines.append(f"  email       {card.email}")
+    if card.physical_address:
+        lines.append(f"  address     {card.physical_address}")
+    if card.parent_account_number:
+        lines.append(f"  parent      {card.parent_account_number}")
+    if card.sync_error:
+        lines.append(f"  router sync FAILED: {card.sync_error}")
+    elif card.sync_pending:
+        lines.append("  router sync pending")
+    if card.notes:
+        lines.append(f"  notes       {card.notes}")
+    lines.append(
+        f"  since       {local_time(card.created_at, zone)} · {card.total_subscriptions} "
+        f"subscription(s) · {kes(card.total_paid_kes)} paid in all"
+    )
+    if card.last_payments:
+        lines.append("  payments")
+        for payment in card.last_payments:
+            reference = f" {payment.reference}" if payment.reference else ""
+            lines.append(
+                f"    {local_time(payment.received_at, zone)}  {kes(payment.amount_kes):>10}  "
+                f"{payment.method}{reference}"
+            )
+    if card.children:
+        lines.append("  sub-accounts")
+        for child in card.children:
+            lines.append(
+                f"    {child.account_number}  {child.full_name}  {child.status}  {child.plan}  "
+                f"{local_time(child.expires_at, zone)}"
+            )
+    return "\n".join(lines)
