@@ -25,8 +25,11 @@ def test_web_serves_healthz(tmp_path: Path) -> None:
     subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
     port = _free_port()
     process = subprocess.Popen(
-        [*mteja, "web", "--port", str(port)], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [*mteja, "web", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30

@@ -42,21 +42,39 @@ def test_router_password_is_stored_encrypted(ready, workdir):
     with engine.connect() as connection:
         stored = connection.scalar(select(Router.password_encrypted))
     engine.dispose()
-    assert stored and "pw" != stored and stored.startswith("gAAAA")
+    assert stored and stored != "pw" and stored.startswith("gAAAA")
     listing = ready("router", "list")
     assert "core-1" in listing.output and "10.10.0.0/24" in listing.output
 
 
 def test_add_customer_prints_account_number_then_show_by_any_reference(ready):
     added = ready(
-        "customer", "add", "--name", "Wanjiru Kamau", "--phone", "0712 345 678",
-        "--plan", "Home 10M", "--router", "core-1", "--paid", "mpesa", "--reference", "SKA1B2C3D4",
+        "customer",
+        "add",
+        "--name",
+        "Wanjiru Kamau",
+        "--phone",
+        "0712 345 678",
+        "--plan",
+        "Home 10M",
+        "--router",
+        "core-1",
+        "--paid",
+        "mpesa",
+        "--reference",
+        "SKA1B2C3D4",
     )
     assert added.exit_code == 0, added.stderr
     account = added.output.splitlines()[0].strip()
     assert account.startswith("MTJ-") and len(account) == 11
-    for reference in (account, account.lower().replace("-", " "), "+254712345678",
-                      "254712345678", "wanjiru.kamau", "10.10.0.2"):
+    for reference in (
+        account,
+        account.lower().replace("-", " "),
+        "+254712345678",
+        "254712345678",
+        "wanjiru.kamau",
+        "10.10.0.2",
+    ):
         shown = ready("customer", "show", reference)
         assert shown.exit_code == 0, (reference, shown.stderr)
         assert "Wanjiru Kamau" in shown.output and "ACTIVE" in shown.output
@@ -64,15 +82,38 @@ def test_add_customer_prints_account_number_then_show_by_any_reference(ready):
 
 def test_show_json_has_the_documented_fields(ready):
     added = ready(
-        "customer", "add", "--name", "Otieno Ochieng", "--phone", "0722000111",
-        "--plan", "Home 10M", "--router", "core-1", "--paid", "cash", "--amount", "2000",
+        "customer",
+        "add",
+        "--name",
+        "Otieno Ochieng",
+        "--phone",
+        "0722000111",
+        "--plan",
+        "Home 10M",
+        "--router",
+        "core-1",
+        "--paid",
+        "cash",
+        "--amount",
+        "2000",
     )
     account = added.output.splitlines()[0].strip()
     shown = ready("customer", "show", account, "--json")
     assert shown.exit_code == 0
     card = json.loads(shown.output)
-    for key in ("account_number", "full_name", "phone", "username", "connection_type", "plan",
-                "router", "ip_address", "status", "expires_at", "balance_kes"):
+    for key in (
+        "account_number",
+        "full_name",
+        "phone",
+        "username",
+        "connection_type",
+        "plan",
+        "router",
+        "ip_address",
+        "status",
+        "expires_at",
+        "balance_kes",
+    ):
         assert key in card
     assert card["account_number"] == account
     assert card["phone"] == "+254722000111"
@@ -90,8 +131,18 @@ def test_unknown_customer_exits_non_zero_with_a_clear_message(ready):
 
 
 def test_wrong_check_character_is_reported_not_matched(ready):
-    added = ready("customer", "add", "--name", "A B", "--phone", "0733000222",
-                  "--plan", "Home 10M", "--router", "core-1")
+    added = ready(
+        "customer",
+        "add",
+        "--name",
+        "A B",
+        "--phone",
+        "0733000222",
+        "--plan",
+        "Home 10M",
+        "--router",
+        "core-1",
+    )
     account = added.output.splitlines()[0].strip()
     last = account[-1]
     typo = account[:-1] + ("2" if last != "2" else "3")
@@ -109,8 +160,13 @@ def test_bad_arguments_write_nothing(ready, workdir):
         (["--paid", "bitcoin"], "payment method"),
     ]
     for overrides, message in cases:
-        args = {"--name": "X Y", "--phone": "0744000333", "--plan": "Home 10M",
-                "--router": "core-1", "--type": "pppoe"}
+        args = {
+            "--name": "X Y",
+            "--phone": "0744000333",
+            "--plan": "Home 10M",
+            "--router": "core-1",
+            "--type": "pppoe",
+        }
         extra: list[str] = []
         for flag, value in zip(overrides[::2], overrides[1::2], strict=True):
             if flag in args:
@@ -125,21 +181,67 @@ def test_bad_arguments_write_nothing(ready, workdir):
 
 
 def test_static_customer_gets_a_pool_address_and_duplicates_are_refused(ready):
-    first = ready("customer", "add", "--name", "Biz One", "--phone", "0755000111",
-                  "--plan", "Biz", "--router", "core-1", "--ip", "10.10.0.50")
+    first = ready(
+        "customer",
+        "add",
+        "--name",
+        "Biz One",
+        "--phone",
+        "0755000111",
+        "--plan",
+        "Biz",
+        "--router",
+        "core-1",
+        "--ip",
+        "10.10.0.50",
+    )
     assert first.exit_code == 0, first.stderr
-    clash = ready("customer", "add", "--name", "Biz Two", "--phone", "0755000222",
-                  "--plan", "Biz", "--router", "core-1", "--ip", "10.10.0.50")
+    clash = ready(
+        "customer",
+        "add",
+        "--name",
+        "Biz Two",
+        "--phone",
+        "0755000222",
+        "--plan",
+        "Biz",
+        "--router",
+        "core-1",
+        "--ip",
+        "10.10.0.50",
+    )
     assert clash.exit_code == 1 and "already given" in clash.stderr
-    username = ready("customer", "add", "--name", "Biz Three", "--phone", "0755000333",
-                     "--plan", "Biz", "--router", "core-1", "--username", "biz.one")
+    username = ready(
+        "customer",
+        "add",
+        "--name",
+        "Biz Three",
+        "--phone",
+        "0755000333",
+        "--plan",
+        "Biz",
+        "--router",
+        "core-1",
+        "--username",
+        "biz.one",
+    )
     assert username.exit_code == 1 and "username already exists" in username.stderr
 
 
 def test_find_lists_matches(ready):
     for name, phone in (("Mary Wanjiku", "0711111111"), ("Mary Atieno", "0722222222")):
-        ready("customer", "add", "--name", name, "--phone", phone, "--plan", "Home 10M",
-              "--router", "core-1")
+        ready(
+            "customer",
+            "add",
+            "--name",
+            name,
+            "--phone",
+            phone,
+            "--plan",
+            "Home 10M",
+            "--router",
+            "core-1",
+        )
     found = ready("customer", "find", "mary")
     assert found.exit_code == 0
     assert "Mary Wanjiku" in found.output and "Mary Atieno" in found.output
@@ -148,14 +250,55 @@ def test_find_lists_matches(ready):
 
 
 def test_plan_validation_errors(ready):
-    both = ready("plan", "add", "X", "--type", "pppoe", "--price", "10", "--download", "1M",
-                 "--upload", "1M", "--days", "1", "--hours", "2")
+    both = ready(
+        "plan",
+        "add",
+        "X",
+        "--type",
+        "pppoe",
+        "--price",
+        "10",
+        "--download",
+        "1M",
+        "--upload",
+        "1M",
+        "--days",
+        "1",
+        "--hours",
+        "2",
+    )
     assert both.exit_code == 1 and "one of them" in both.stderr
-    hours = ready("plan", "add", "Y", "--type", "pppoe", "--price", "10", "--download", "1M",
-                  "--upload", "1M", "--hours", "2")
+    hours = ready(
+        "plan",
+        "add",
+        "Y",
+        "--type",
+        "pppoe",
+        "--price",
+        "10",
+        "--download",
+        "1M",
+        "--upload",
+        "1M",
+        "--hours",
+        "2",
+    )
     assert hours.exit_code == 1 and "hotspot" in hours.stderr
-    speed = ready("plan", "add", "Z", "--type", "pppoe", "--price", "10", "--download", "fast",
-                  "--upload", "1M", "--days", "2")
+    speed = ready(
+        "plan",
+        "add",
+        "Z",
+        "--type",
+        "pppoe",
+        "--price",
+        "10",
+        "--download",
+        "fast",
+        "--upload",
+        "1M",
+        "--days",
+        "2",
+    )
     assert speed.exit_code == 1 and "speed" in speed.stderr
     listing = ready("plan", "list")
     assert "Home 10M" in listing.output and "X" not in listing.output.split()
