@@ -1,7 +1,8 @@
 """Account numbers like ``MTJ-4K7Q2D9``: prefix, six Crockford base-32 characters, check character.
 
-The check character is Luhn mod 32 over the same alphabet, so every single mistyped character and
-every swap of two neighbouring characters is caught instead of matching someone else's account.
+The check character is a weighted sum over GF(32) (weights are powers of x), from the same
+alphabet, so every single mistyped character and every swap of two neighbouring characters is caught
+instead of matching someone else's account. (Luhn mod 32 misses a swap of 0 and Z.)
 Matching forgives what people do on phone keypads: case, spaces and dashes, O for 0, I and L for 1,
 and a missing prefix.
 """
@@ -20,6 +21,8 @@ MAX_TOTAL_LENGTH = 12
 MAX_PREFIX_LENGTH = MAX_TOTAL_LENGTH - 1 - BODY_LENGTH - 1
 
 _VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
+# x^5 + x^2 + 1, irreducible over GF(2): the modulus of GF(32).
+_FIELD_MODULUS = 0b100101
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 
@@ -27,7 +30,12 @@ _SEPARATORS = re.compile(r"[\s\-_.]+")
 def validate_prefix(prefix: str) -> str:
     """The prefix upper-cased; ValueError if it cannot make a valid account number."""
     cleaned = prefix.strip().upper()
-    if not cleaned or len(cleaned) > MAX_PREFIX_LENGTH or not cleaned.isalnum():
+    if (
+        not cleaned
+        or len(cleaned) > MAX_PREFIX_LENGTH
+        or not cleaned.isascii()
+        or not cleaned.isalnum()
+    ):
         raise ValueError(
             f"account prefix must be 1 to {MAX_PREFIX_LENGTH} letters or digits, got {prefix!r}"
         )
@@ -35,15 +43,23 @@ def validate_prefix(prefix: str) -> str:
 
 
 def check_character(body: str) -> str:
-    """The Luhn mod 32 check character of ``body`` (characters of ALPHABET)."""
-    factor = 2
+    """The check character of ``body`` (characters of ALPHABET).
+
+    Each symbol is an element of GF(32); the check makes ``sum(symbol_i * x^(n-i))`` zero. Weights
+    are non-zero (a substitution changes the sum) and neighbouring weights differ (a swap of two
+    different symbols changes it too).
+    """
     total = 0
-    base = len(ALPHABET)
-    for symbol in reversed(body):
-        addend = factor * _VALUE[symbol]
-        factor = 1 if factor == 2 else 2
-        total += addend // base + addend % base
-    return ALPHABET[(base - total % base) % base]
+    for symbol in body:
+        total = _times_x(total) ^ _VALUE[symbol]
+    return ALPHABET[_times_x(total)]
+
+
+def _times_x(value: int) -> int:
+    value <<= 1
+    if value & 0b100000:
+        value ^= _FIELD_MODULUS
+    return value
 
 
 def is_valid_body(code: str) -> bool:

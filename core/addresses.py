@@ -78,6 +78,8 @@ def choose_address(
             raise AddressUnavailable(f"{address} is outside {router.name}'s pools")
         if any(wanted == gateway_address(pool) for pool in pools):
             raise AddressUnavailable(f"{address} is the router's own address in its pool")
+        if any(wanted in (pool.network_address, pool.broadcast_address) for pool in pools):
+            raise AddressUnavailable(f"{address} is the network or broadcast address of its pool")
         return address
     if not pools:
         if required:

@@ -11,6 +11,7 @@ class CustomerNeedsSync:
     """The router must be converged to this customer's desired state."""
 
     customer_id: int
+    router_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class CustomerRemoved:
     router_id: int | None
     username: str
     connection_type: str
+    account_number: str | None = None
 
 
 @dataclass(frozen=True)

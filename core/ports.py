@@ -28,3 +28,20 @@ class RecordingDispatcher:
 
     def of_type(self, kind: type[T]) -> list[T]:
         return [event for event in self.events if isinstance(event, kind)]
+
+
+class StaffNotifier(Protocol):
+    """Tells staff something needs them (the bot delivers it to the staff Telegram chat)."""
+
+    def notify(self, text: str) -> None: ...
+
+
+class RecordingNotifier:
+    """Keeps every message; the default until the bot is wired, and for tests."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def notify(self, text: str) -> None:
+        log.info("staff notice: %s", text)
+        self.messages.append(text)

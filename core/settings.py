@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     isp_name: str = "mteja ISP"
     support_phone: str = ""
     default_region: str = "KE"
+    # Routers: move expired customers to this profile instead of disabling them ("" = disable).
+    expired_profile: str = ""
+    reconcile_minutes: int = 10
+    router_connect_timeout: float = 5.0
+    router_command_timeout: float = 30.0
+    lock_dir: str = ".mteja-locks"
 
     @field_validator("timezone")
     @classmethod

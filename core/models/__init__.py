@@ -4,7 +4,7 @@ from core.models.audit import AuditEvent
 from core.models.base import Base, UtcDateTime
 from core.models.billing import LedgerEntry, Payment, Subscription
 from core.models.customers import Customer, ExpiryExtension
-from core.models.network import IpPool, Router
+from core.models.network import IpPool, Router, RouterSyncRun
 from core.models.plans import Plan
 from core.models.staff import StaffMember
 
@@ -18,6 +18,7 @@ __all__ = [
     "Payment",
     "Plan",
     "Router",
+    "RouterSyncRun",
     "StaffMember",
     "Subscription",
     "UtcDateTime",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, UtcDateTime
@@ -45,6 +45,9 @@ class Customer(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     sync_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Bumped by every change the router must learn; a sync clears sync_pending only if the
+    # version it pushed is still the latest, so a change made mid-sync is never lost.
+    sync_version: Mapped[int] = mapped_column(Integer, default=0)
     sync_error: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

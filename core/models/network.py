@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, UtcDateTime
@@ -45,3 +46,20 @@ class IpPool(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     router: Mapped[Router] = relationship(back_populates="pools")
+
+
+class RouterSyncRun(Base):
+    """One convergence of a router: what drift was found and what was written to fix it."""
+
+    __tablename__ = "router_sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    router_id: Mapped[int] = mapped_column(ForeignKey("routers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "reconcile" (full) or "sync" (changed ones)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    customers: Mapped[int] = mapped_column(Integer)
+    drift: Mapped[int] = mapped_column(Integer)
+    writes: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

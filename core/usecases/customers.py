@@ -292,9 +292,17 @@ def edit_customer(
     if before == after:
         return customer
     customer.updated_at = uow.clock.now()
-    if (customer.router_id, customer.username) != (old_router_id, old_username):
+    # A login renamed on the same router is cleaned up by the sync itself (it finds the old
+    # entry by its account tag); a customer moved to another router must leave the old one.
+    if customer.router_id != old_router_id:
         uow.publish(
-            CustomerRemoved(customer.id, old_router_id, old_username, customer.connection_type)
+            CustomerRemoved(
+                customer.id,
+                old_router_id,
+                old_username,
+                customer.connection_type,
+                customer.account_number,
+            )
         )
     if any(before[key] != after[key] for key in ("username", "ip_address", "router_id")):
         mark_changed(uow, customer)
@@ -359,7 +367,11 @@ def delete_customer(
     before = audit.snapshot(customer)
     uow.publish(
         CustomerRemoved(
-            customer.id, customer.router_id, customer.username, customer.connection_type
+            customer.id,
+            customer.router_id,
+            customer.username,
+            customer.connection_type,
+            customer.account_number,
         )
     )
     _erase_personal_data(uow, customer)

@@ -127,7 +127,9 @@ def _affordable_periods(balance_kes: int, price_kes: int) -> int:
 def mark_changed(uow: UnitOfWork, customer: Customer) -> None:
     """Record that the router must learn of this customer's change, in this transaction."""
     customer.sync_pending = True
+    customer.sync_error = None
+    customer.sync_version = (customer.sync_version or 0) + 1
     customer.updated_at = uow.clock.now()
-    uow.publish(CustomerNeedsSync(customer.id))
+    uow.publish(CustomerNeedsSync(customer.id, customer.router_id))
     if customer.expires_at is not None and customer.status == Status.ACTIVE:
         uow.publish(ExpiryScheduled(customer.id, customer.expires_at))

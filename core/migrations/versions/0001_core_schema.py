@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 03:56:45.179536
+Create Date: 2026-11-22 04:02:20.731830
 """
 
 from collections.abc import Sequence
@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("sync_pending", sa.Boolean(), nullable=False),
+        sa.Column("sync_version", sa.Integer(), nullable=False),
         sa.Column("sync_error", sa.Text(), nullable=True),
         sa.Column("synced_at", core.models.base.UtcDateTime(), nullable=True),
         sa.Column("created_at", core.models.base.UtcDateTime(), nullable=False),
@@ -133,6 +134,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ip_pools", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ip_pools_router_id"), ["router_id"], unique=False)
+
+    op.create_table(
+        "router_sync_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("router_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("started_at", core.models.base.UtcDateTime(), nullable=False),
+        sa.Column("finished_at", core.models.base.UtcDateTime(), nullable=False),
+        sa.Column("customers", sa.Integer(), nullable=False),
+        sa.Column("drift", sa.Integer(), nullable=False),
+        sa.Column("writes", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["router_id"], ["routers.id"], name=op.f("fk_router_sync_runs_router_id_routers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_router_sync_runs")),
+    )
+    with op.batch_alter_table("router_sync_runs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_router_sync_runs_router_id"), ["router_id"], unique=False
+        )
 
     op.create_table(
         "audit_events",
@@ -282,6 +305,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
 
     op.drop_table("audit_events")
+    with op.batch_alter_table("router_sync_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_router_sync_runs_router_id"))
+
+    op.drop_table("router_sync_runs")
     with op.batch_alter_table("ip_pools", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ip_pools_router_id"))
 
