@@ -1,0 +1,216 @@
+"""What a router should hold for mteja's customers: entries per menu, derived from the database.
+
+Ownership: customer entries carry the comment ``mteja:<account number>``; plan profiles are named
+``mteja-<plan id>-<slug>``. Anything else on the router belongs to the operator and is never
+changed or removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.lifecycle import allowed_in
+from core.models import Customer, Plan
+from core.vocabulary import ConnectionType, Status
+
+COMMENT_PREFIX = "mteja:"
+PROFILE_PREFIX = "mteja-"
+BLOCKED_LIST = "mteja-blocked"
+
+PPP_SECRET = "/ppp/secret"
+PPP_PROFILE = "/ppp/profile"
+PPP_ACTIVE = "/ppp/active"
+HOTSPOT_USER = "/ip/hotspot/user"
+HOTSPOT_PROFILE = "/ip/hotspot/user/profile"
+HOTSPOT_ACTIVE = "/ip/hotspot/active"
+QUEUE = "/queue/simple"
+ADDRESS_LIST = "/ip/firewall/address-list"
+
+# The properties mteja manages in each menu; others (set by hand) are left alone.
+MANAGED_PROPERTIES: dict[str, tuple[str, ...]] = {
+    PPP_PROFILE: ("name", "rate-limit"),
+    PPP_SECRET: ("name", "password", "service", "profile", "remote-address", "disabled", "comment"),
+    HOTSPOT_PROFILE: ("name", "rate-limit"),
+    HOTSPOT_USER: ("name", "password", "profile", "disabled", "comment"),
+    QUEUE: ("name", "target", "max-limit", "disabled", "comment"),
+    ADDRESS_LIST: ("list", "address", "comment"),
+}
+KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
+    PPP_PROFILE: ("name",),
+    PPP_SECRET: ("name",),
+    HOTSPOT_PROFILE: ("name",),
+    HOTSPOT_USER: ("name",),
+    QUEUE: ("name",),
+    ADDRESS_LIST: ("list", "address"),
+}
+# Where a customer's live sessions are, and the property naming the login.
+SESSION_MENUS: dict[str, tuple[str, str]] = {
+    ConnectionType.PPPOE.value: (PPP_ACTIVE, "name"),
+    ConnectionType.HOTSPOT.value: (HOTSPOT_ACTIVE, "user"),
+}
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How blocking is expressed: disable the login (default), or move expired customers to an
+    operator's ``expired_profile`` (e.g. one that redirects to a payment page)."""
+
+    expired_profile: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item a menu should hold; ``attrs`` omit properties that should be unset."""
+
+    menu: str
+    attrs: dict[str, str]
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(self.attrs[prop] for prop in KEY_PROPERTIES[self.menu])
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """A customer's desired entries on its router, and whether live sessions must go."""
+
+    customer_id: int
+    account_number: str
+    username: str
+    connection_type: str
+    allowed: bool
+    sync_version: int
+    entries: tuple[Entry, ...]
+
+    @property
+    def comment(self) -> str:
+        return COMMENT_PREFIX + self.account_number
+
+
+@dataclass(frozen=True)
+class RemovedLogin:
+    """A login that must disappear from a router (customer deleted, renamed or moved)."""
+
+    account_number: str | None
+    username: str
+    connection_type: str
+
+
+@dataclass
+class RouterDesired:
+    """The desired state of one router, whole (full reconcile) or for some customers."""
+
+    profiles: list[Entry] = field(default_factory=list)
+    customers: list[CustomerState] = field(default_factory=list)
+    removed: list[RemovedLogin] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plan"
+
+
+def profile_name(plan: Plan) -> str:
+    """The router profile of a plan: unique (the id) and readable (the slug)."""
+    return f"{PROFILE_PREFIX}{plan.id}-{slug(plan.name)}"
+
+
+def queue_name(username: str) -> str:
+    return f"{PROFILE_PREFIX}{username}"
+
+
+def profile_entry(plan: Plan) -> Entry | None:
+    """The PPP or hotspot user profile carrying the plan's rate limit (static plans have none)."""
+    menu = {
+        ConnectionType.PPPOE.value: PPP_PROFILE,
+        ConnectionType.HOTSPOT.value: HOTSPOT_PROFILE,
+    }.get(plan.connection_type)
+    if menu is None:
+        return None
+    return Entry(menu, {"name": profile_name(plan), "rate-limit": plan.rate_limit})
+
+
+def customer_state(
+    customer: Customer, password: str, now: datetime, options: SyncOptions
+) -> CustomerState:
+    """Derive the entries for ``customer`` (with its plan loaded) at ``now``."""
+    allowed = allowed_in(customer, now)
+    comment = COMMENT_PREFIX + customer.account_number
+    plan = customer.plan
+    use_expired_profile = (
+        not allowed and options.expired_profile is not None and customer.status == Status.EXPIRED
+    )
+    profile = options.expired_profile if use_expired_profile else profile_name(plan)
+    assert profile is not None
+    disabled = "false" if allowed or use_expired_profile else "true"
+    entries: list[Entry] = []
+    if customer.connection_type == ConnectionType.PPPOE:
+        attrs = {
+            "name": customer.username,
+            "password": password,
+            "service": "pppoe",
+            "profile": profile,
+            "disabled": disabled,
+            "comment": comment,
+        }
+        if customer.ip_address:
+            attrs["remote-address"] = customer.ip_address
+        entries.append(Entry(PPP_SECRET, attrs))
+    elif customer.connection_type == ConnectionType.HOTSPOT:
+        entries.append(
+            Entry(
+                HOTSPOT_USER,
+                {
+                    "name": customer.username,
+                    "password": password,
+                    "profile": profile,
+                    "disabled": disabled,
+                    "comment": comment,
+                },
+            )
+        )
+    elif customer.ip_address:
+        entries.append(
+            Entry(
+                QUEUE,
+                {
+                    "name": queue_name(customer.username),
+                    "target": f"{customer.ip_address}/32",
+                    "max-limit": plan.rate_limit,
+                    "disabled": "false",
+                    "comment": comment,
+                },
+            )
+        )
+        if not allowed:
+            entries.append(
+                Entry(
+                    ADDRESS_LIST,
+                    {"list": BLOCKED_LIST, "address": customer.ip_address, "comment": comment},
+                )
+            )
+    return CustomerState(
+        customer_id=customer.id,
+        account_number=customer.account_number,
+        username=customer.username,
+        connection_type=customer.connection_type,
+        allowed=allowed,
+        sync_version=customer.sync_version,
+        entries=tuple(entries),
+    )
+
+
+def is_managed(menu: str, item: dict[str, str]) -> bool:
+    """Whether mteja owns ``item``: its comment tag, or (profiles) its name prefix."""
+    if menu in (PPP_PROFILE, HOTSPOT_PROFILE):
+        return item.get("name", "").startswith(PROFILE_PREFIX)
+    return item.get("comment", "").startswith(COMMENT_PREFIX)
+
+
+def login_menu(connection_type: str) -> str | None:
+    """The menu holding a login of this connection type (None for static)."""
+    return {
+        ConnectionType.PPPOE.value: PPP_SECRET,
+        ConnectionType.HOTSPOT.value: HOTSPOT_USER,
+    }.get(connection_type)

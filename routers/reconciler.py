@@ -1,0 +1,354 @@
+"""Converging a router to its desired state: read, diff, write only the differences, read back.
+
+Two scopes share one algorithm. A *full* reconcile reads each managed menu once and also removes
+managed entries nobody wants any more (drift repair). A *targeted* sync looks up only the given
+customers' entries by key, for the fast path after a change. Writes are verified by reading back;
+a write the router acknowledged but did not apply is found and written again, up to
+``max_rounds`` times.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from routers.compare import same
+from routers.desired import (
+    ADDRESS_LIST,
+    BLOCKED_LIST,
+    COMMENT_PREFIX,
+    HOTSPOT_PROFILE,
+    HOTSPOT_USER,
+    KEY_PROPERTIES,
+    MANAGED_PROPERTIES,
+    PPP_PROFILE,
+    PPP_SECRET,
+    QUEUE,
+    SESSION_MENUS,
+    CustomerState,
+    Entry,
+    RouterDesired,
+    is_managed,
+    login_menu,
+)
+from routers.gateway import RouterGateway, RouterRejected
+
+log = logging.getLogger(__name__)
+
+MENUS = (PPP_PROFILE, HOTSPOT_PROFILE, PPP_SECRET, HOTSPOT_USER, QUEUE, ADDRESS_LIST)
+REMOVE_CHUNK = 200
+# Above this many lookups, one read of the whole menu is cheaper than one read per item.
+BULK_THRESHOLD = 50
+Key = tuple[str, ...]
+Item = dict[str, str]
+
+
+@dataclass
+class ConvergeReport:
+    """What a convergence found and did."""
+
+    customers: int = 0
+    drift: int = 0
+    writes: int = 0
+    sessions_dropped: int = 0
+    rounds: int = 0
+    verified: set[int] = field(default_factory=set)
+    failed: dict[int, str] = field(default_factory=dict)
+    drift_details: list[str] = field(default_factory=list)
+    # Refusals seen so far; final only if the last round still cannot apply the entry (a refused
+    # secret may only lack a profile whose own write the router dropped).
+    refusals: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Plan:
+    adds: list[Entry] = field(default_factory=list)
+    sets: list[tuple[Entry, str, Item]] = field(default_factory=list)
+    removes: dict[str, list[tuple[Key, str]]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.adds or self.sets or self.removes)
+
+    @property
+    def size(self) -> int:
+        return len(self.adds) + len(self.sets) + sum(map(len, self.removes.values()))
+
+
+class _Scope:
+    """What one convergence is about: the wanted entries, who owns them, what may be removed."""
+
+    def __init__(self, desired: RouterDesired, full: bool) -> None:
+        self.full = full
+        self.wanted: dict[str, dict[Key, Entry]] = {menu: {} for menu in MENUS}
+        for entry in desired.profiles:
+            self.wanted[entry.menu][entry.key] = entry
+        self.owner: dict[tuple[str, Key], CustomerState] = {}
+        for state in desired.customers:
+            for entry in state.entries:
+                self.wanted[entry.menu][entry.key] = entry
+                self.owner[(entry.menu, entry.key)] = state
+        # Comment tags whose stale entries a targeted sync may remove: the synced customers'
+        # own (a renamed login, a block lifted) and those of removed logins.
+        self.comments_by_menu: dict[str, set[str]] = {}
+        self.removable_names: dict[str, set[str]] = {}
+        for state in desired.customers:
+            for menu in _menus_of(state.connection_type):
+                self.comments_by_menu.setdefault(menu, set()).add(state.comment)
+        for login in desired.removed:
+            for menu in _menus_of(login.connection_type):
+                if login.account_number:
+                    self.comments_by_menu.setdefault(menu, set()).add(
+                        COMMENT_PREFIX + login.account_number
+                    )
+                else:
+                    self.removable_names.setdefault(menu, set()).add(login.username)
+
+    def unwanted(self, menu: str, item: Item) -> bool:
+        """Whether a managed item not wanted here should be removed."""
+        if self.full:
+            return True
+        if item.get("comment", "") in self.comments_by_menu.get(menu, set()):
+            return True
+        return item.get("name", "") in self.removable_names.get(menu, set())
+
+
+def _menus_of(connection_type: str) -> tuple[str, ...]:
+    menu = login_menu(connection_type)
+    return (menu,) if menu is not None else (QUEUE, ADDRESS_LIST)
+
+
+def _proplist(menu: str) -> list[str]:
+    return [".id", *MANAGED_PROPERTIES[menu]]
+
+
+def _key_of(menu: str, item: Item) -> Key:
+    return tuple(item.get(prop, "") for prop in KEY_PROPERTIES[menu])
+
+
+def _changes(entry: Entry, actual: Item) -> Item:
+    """Properties to set so ``actual`` becomes ``entry`` ("" unsets)."""
+    changes: Item = {}
+    for prop in MANAGED_PROPERTIES[entry.menu]:
+        wanted = entry.attrs.get(prop, "")
+        if not same(prop, wanted, actual.get(prop, "")):
+            changes[prop] = wanted
+    return changes
+
+
+class Converger:
+    """Brings one router to a desired state through a RouterGateway."""
+
+    def __init__(self, gateway: RouterGateway, *, max_rounds: int = 3) -> None:
+        self.gateway = gateway
+        self.max_rounds = max_rounds
+
+    def converge(self, desired: RouterDesired, *, full: bool) -> ConvergeReport:
+        """Apply ``desired``; RouterUnreachable propagates (the caller retries later)."""
+        report = ConvergeReport(customers=len(desired.customers))
+        scope = _Scope(desired, full)
+        profile_changed: set[int] = set()
+        restrict: dict[str, set[Key]] | None = None
+        for round_number in range(1, self.max_rounds + 1):
+            actual = self._read(scope, restrict)
+            plan = self._plan(scope, actual, report, restrict)
+            if round_number == 1:
+                report.drift = plan.size
+            if plan.empty:
+                break
+            report.rounds = round_number
+            profile_changed |= {
+                state.customer_id
+                for entry, _, changes in plan.sets
+                if "profile" in changes
+                and (state := scope.owner.get((entry.menu, entry.key))) is not None
+            }
+            restrict = self._apply(plan, scope, report)
+        else:
+            self._fail_unapplied(scope, self._read(scope, restrict), report)
+        for state in desired.customers:
+            if state.customer_id not in report.failed:
+                report.verified.add(state.customer_id)
+        self._drop_sessions(desired, profile_changed, full, report)
+        return report
+
+    def _read(
+        self, scope: _Scope, restrict: dict[str, set[Key]] | None
+    ) -> dict[str, dict[Key, Item]]:
+        """Actual items by menu and key: whole menus when many are concerned, else by key and by
+        the synced customers' comment tags (which finds renamed logins and stale blocks)."""
+        actual: dict[str, dict[Key, Item]] = {menu: {} for menu in MENUS}
+        for menu in MENUS:
+            keys = set(scope.wanted[menu]) if restrict is None else restrict.get(menu, set())
+            comments = scope.comments_by_menu.get(menu, set()) if restrict is None else set()
+            whole_menu = (scope.full and restrict is None) or (
+                len(keys) + len(comments) > BULK_THRESHOLD
+            )
+            if whole_menu:
+                where = {"list": BLOCKED_LIST} if menu == ADDRESS_LIST else None
+                for item in self.gateway.print(menu, _proplist(menu), where):
+                    actual[menu][_key_of(menu, item)] = item
+                continue
+            for comment in comments:
+                for item in self.gateway.print(menu, _proplist(menu), {"comment": comment}):
+                    actual[menu][_key_of(menu, item)] = item
+            # By key for what the comment lookup did not find: a missing entry, or one of the
+            # operator's with the same name (a conflict, reported, never touched).
+            for key in keys - actual[menu].keys() if restrict is None else keys:
+                where = dict(zip(KEY_PROPERTIES[menu], key, strict=True))
+                for item in self.gateway.print(menu, _proplist(menu), where):
+                    actual[menu][_key_of(menu, item)] = item
+        return actual
+
+    def _plan(
+        self,
+        scope: _Scope,
+        actual: dict[str, dict[Key, Item]],
+        report: ConvergeReport,
+        restrict: dict[str, set[Key]] | None,
+    ) -> _Plan:
+        plan = _Plan()
+        first = restrict is None
+        for menu in MENUS:
+            keys = scope.wanted[menu].keys() if restrict is None else restrict.get(menu, set())
+            for key in keys:
+                entry = scope.wanted[menu].get(key)
+                if entry is None:
+                    continue
+                state = scope.owner.get((menu, key))
+                if state is not None and state.customer_id in report.failed:
+                    continue
+                item = actual[menu].get(key)
+                if item is None:
+                    plan.adds.append(entry)
+                    if first:
+                        report.drift_details.append(f"missing {menu} {'/'.join(key)}")
+                    continue
+                if not is_managed(menu, item):
+                    if state is not None:
+                        report.failed[state.customer_id] = (
+                            f"{menu} {'/'.join(key)} exists on the router but is not managed "
+                            "by mteja; rename or remove it there"
+                        )
+                    continue
+                changes = _changes(entry, item)
+                if changes:
+                    plan.sets.append((entry, item[".id"], changes))
+                    if first:
+                        report.drift_details.append(
+                            f"changed {menu} {'/'.join(key)}: {', '.join(sorted(changes))}"
+                        )
+            for key, item in actual[menu].items():
+                if key in scope.wanted[menu] or not is_managed(menu, item):
+                    continue
+                if restrict is not None and key not in restrict.get(menu, set()):
+                    continue
+                if scope.unwanted(menu, item):
+                    plan.removes.setdefault(menu, []).append((key, item[".id"]))
+                    if first:
+                        report.drift_details.append(f"extra {menu} {'/'.join(key)}")
+        return plan
+
+    def _apply(self, plan: _Plan, scope: _Scope, report: ConvergeReport) -> dict[str, set[Key]]:
+        """Write the plan; returns the keys written per menu, to read back."""
+        touched: dict[str, set[Key]] = {}
+
+        def fail(entry: Entry, error: RouterRejected) -> None:
+            state = scope.owner.get((entry.menu, entry.key))
+            if state is not None:
+                report.refusals[state.customer_id] = f"router refused {entry.menu}: {error.message}"
+            else:
+                log.warning("router refused %s %s: %s", entry.menu, entry.key, error.message)
+
+        # Profiles first: a secret may not name a profile the router does not have yet.
+        for entry in sorted(plan.adds, key=lambda e: e.menu not in (PPP_PROFILE, HOTSPOT_PROFILE)):
+            attrs = {prop: value for prop, value in entry.attrs.items() if value != ""}
+            try:
+                self.gateway.add(entry.menu, attrs)
+            except RouterRejected as error:
+                fail(entry, error)
+            report.writes += 1
+            touched.setdefault(entry.menu, set()).add(entry.key)
+        for entry, item_id, changes in plan.sets:
+            try:
+                self.gateway.set(entry.menu, item_id, changes)
+            except RouterRejected as error:
+                fail(entry, error)
+            report.writes += 1
+            touched.setdefault(entry.menu, set()).add(entry.key)
+        for menu, removals in plan.removes.items():
+            touched.setdefault(menu, set()).update(key for key, _ in removals)
+            for chunk in _chunks([item_id for _, item_id in removals], REMOVE_CHUNK):
+                try:
+                    self.gateway.remove(menu, chunk)
+                except RouterRejected as error:
+                    # Someone removed one of them meanwhile; the read-back settles it.
+                    log.info("remove on %s: %s", menu, error.message)
+                report.writes += 1
+        return touched
+
+    def _fail_unapplied(
+        self, scope: _Scope, actual: dict[str, dict[Key, Item]], report: ConvergeReport
+    ) -> None:
+        for (menu, key), state in scope.owner.items():
+            if state.customer_id in report.failed:
+                continue
+            item = actual[menu].get(key)
+            if item is None or _changes(scope.wanted[menu][key], item):
+                report.failed[state.customer_id] = report.refusals.get(
+                    state.customer_id,
+                    f"the router acknowledged changes to {menu} {'/'.join(key)} "
+                    f"but did not apply them after {self.max_rounds} tries",
+                )
+
+    def _drop_sessions(
+        self,
+        desired: RouterDesired,
+        profile_changed: set[int],
+        full: bool,
+        report: ConvergeReport,
+    ) -> None:
+        """End live sessions of blocked customers (disabling alone leaves them online) and of
+        customers whose speed changed (so the new profile applies at once)."""
+        targets: dict[str, set[str]] = {}
+        for state in desired.customers:
+            if state.customer_id in report.failed:
+                continue
+            if state.allowed and state.customer_id not in profile_changed:
+                continue
+            session = SESSION_MENUS.get(state.connection_type)
+            if session is not None:
+                targets.setdefault(session[0], set()).add(state.username)
+        for login in desired.removed:
+            session = SESSION_MENUS.get(login.connection_type)
+            if session is not None:
+                targets.setdefault(session[0], set()).add(login.username)
+        for menu, usernames in targets.items():
+            name_prop = "user" if menu.startswith("/ip/hotspot") else "name"
+            report.sessions_dropped += self.drop_sessions(menu, name_prop, usernames, full)
+
+    def drop_sessions(self, menu: str, name_prop: str, usernames: set[str], full: bool) -> int:
+        """Remove the sessions of ``usernames`` in ``menu``; returns how many were dropped."""
+        if full or len(usernames) > 20:
+            sessions = self.gateway.print(menu, [".id", name_prop])
+            ids = [item[".id"] for item in sessions if item.get(name_prop) in usernames]
+        else:
+            ids = []
+            for username in usernames:
+                ids += [
+                    item[".id"]
+                    for item in self.gateway.print(menu, [".id", name_prop], {name_prop: username})
+                ]
+        for chunk in _chunks(ids, REMOVE_CHUNK):
+            try:
+                self.gateway.remove(menu, chunk)
+            except RouterRejected as error:
+                # A session ended by itself between print and remove: nothing left to drop.
+                log.info("dropping sessions on %s: %s", menu, error.message)
+        return len(ids)
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,351 @@
+"""Router work against the database: converge customers, reconcile, check health, live sessions.
+
+Each method opens its own units of work and one gateway connection; the job layer calls these
+under a per-router lock so no two workers write one router at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import selectinload
+
+from core.models import Customer, Plan, Router, RouterSyncRun
+from core.unit_of_work import CoreServices, UnitOfWork
+from core.usecases.network import RouterLogin, router_login
+from routers.desired import (
+    SESSION_MENUS,
+    CustomerState,
+    Entry,
+    RemovedLogin,
+    RouterDesired,
+    SyncOptions,
+    customer_state,
+    profile_entry,
+)
+from routers.gateway import RouterCredentials, RouterError, RouterGateway
+from routers.reconciler import Converger, ConvergeReport
+
+log = logging.getLogger(__name__)
+
+GatewayFactory = Callable[[RouterLogin], RouterGateway]
+PENDING_BATCH = 5000
+
+
+def librouteros_factory(
+    connect_timeout: float = 10.0, command_timeout: float = 30.0
+) -> GatewayFactory:
+    """Gateways over librouteros, for real routers and the simulator."""
+    from routers.librouteros_gateway import RouterOsGateway
+
+    def make(login: RouterLogin) -> RouterGateway:
+        return RouterOsGateway(
+            RouterCredentials(
+                host=login.host,
+                port=login.api_port,
+                username=login.username,
+                password=login.password,
+                tls=login.use_tls,
+                connect_timeout=connect_timeout,
+                command_timeout=command_timeout,
+            )
+        )
+
+    return make
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A customer's session as the router reports it."""
+
+    address: str | None
+    uptime: str | None
+    bytes_in: int | None
+    bytes_out: int | None
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Whether the customer is online, as far as the router can tell right now."""
+
+    state: str  # "online", "offline" or "unknown"
+    session: LiveSession | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RouterHealth:
+    online: bool
+    changed: bool
+    error: str | None = None
+
+
+class RouterSync:
+    """Converges routers to the database."""
+
+    def __init__(
+        self, services: CoreServices, gateways: GatewayFactory, options: SyncOptions | None = None
+    ) -> None:
+        self.services = services
+        self.gateways = gateways
+        self.options = options or SyncOptions()
+
+    # --- what the router should hold -----------------------------------------------------------
+
+    def _states(self, uow: UnitOfWork, customers: Sequence[Customer]) -> list[CustomerState]:
+        now = uow.clock.now()
+        states = []
+        for customer in customers:
+            password = (
+                uow.cipher.decrypt(customer.password_encrypted)
+                if customer.password_encrypted
+                else ""
+            )
+            states.append(customer_state(customer, password, now, self.options))
+        return states
+
+    @staticmethod
+    def _profiles(plans: Sequence[Plan]) -> list[Entry]:
+        entries = [profile_entry(plan) for plan in plans]
+        unique = {(entry.menu, *entry.key): entry for entry in entries if entry is not None}
+        return list(unique.values())
+
+    def _customers_query(self, router_id: int) -> Select[Any]:
+        return (
+            select(Customer)
+            .options(selectinload(Customer.plan))
+            .where(Customer.router_id == router_id, Customer.deleted_at.is_(None))
+            .order_by(Customer.id)
+        )
+
+    # --- fast path ------------------------------------------------------------------------------
+
+    def router_of(self, customer_id: int) -> int | None:
+        with self.services.unit_of_work() as uow:
+            return uow.session.scalar(select(Customer.router_id).where(Customer.id == customer_id))
+
+    def sync_pending(self, router_id: int, limit: int = PENDING_BATCH) -> ConvergeReport:
+        """Converge every customer of ``router_id`` marked pending (one connection, one batch)."""
+        with self.services.unit_of_work() as uow:
+            customers: list[Customer] = list(
+                uow.session.scalars(
+                    self._customers_query(router_id)
+                    .where(Customer.sync_pending.is_(True))
+                    .limit(limit)
+                )
+            )
+            if not customers:
+                return ConvergeReport()
+            desired = RouterDesired(
+                profiles=self._profiles([customer.plan for customer in customers]),
+                customers=self._states(uow, customers),
+            )
+            login = router_login(uow, router_id)
+        report = self._converge(login, desired, full=False)
+        self._record(router_id, desired.customers, report)
+        return report
+
+    def remove_login(self, router_id: int, removed: RemovedLogin) -> ConvergeReport:
+        """Take a deleted (or renamed, or moved) customer's entries off ``router_id``."""
+        with self.services.unit_of_work() as uow:
+            login = router_login(uow, router_id)
+        return self._converge(login, RouterDesired(removed=[removed]), full=False)
+
+    def drop_sessions(self, customer_id: int) -> int:
+        """End the customer's live sessions (staff 'disconnect'); returns how many ended."""
+        with self.services.unit_of_work() as uow:
+            customer = uow.session.get(Customer, customer_id)
+            if customer is None or customer.router_id is None:
+                return 0
+            session = SESSION_MENUS.get(customer.connection_type)
+            if session is None:
+                return 0
+            login = router_login(uow, customer.router_id)
+            username = customer.username
+        gateway = self.gateways(login)
+        try:
+            menu, name_prop = session
+            return Converger(gateway).drop_sessions(menu, name_prop, {username}, full=False)
+        finally:
+            gateway.close()
+
+    # --- repair ---------------------------------------------------------------------------------
+
+    def reconcile(self, router_id: int) -> ConvergeReport:
+        """Full reconcile: read each managed menu once, fix every difference, remove strays."""
+        started = self.services.clock.now()
+        with self.services.unit_of_work() as uow:
+            customers: list[Customer] = list(uow.session.scalars(self._customers_query(router_id)))
+            # Every active plan has its profile on every router (staff see them in WinBox), and
+            # a retired plan keeps its profile while someone is still on it.
+            active_plans = list(uow.session.scalars(select(Plan).where(Plan.active.is_(True))))
+            desired = RouterDesired(
+                profiles=self._profiles(active_plans + [customer.plan for customer in customers]),
+                customers=self._states(uow, customers),
+            )
+            login = router_login(uow, router_id)
+        error = None
+        try:
+            report = self._converge(login, desired, full=True)
+        except RouterError as exc:
+            error = str(exc) or exc.__class__.__name__
+            self._save_run(router_id, "reconcile", started, len(customers), ConvergeReport(), error)
+            raise
+        self._record(router_id, desired.customers, report)
+        self._save_run(router_id, "reconcile", started, len(customers), report, None)
+        return report
+
+    def _converge(
+        self, login: RouterLogin, desired: RouterDesired, *, full: bool
+    ) -> ConvergeReport:
+        gateway = self.gateways(login)
+        try:
+            return Converger(gateway).converge(desired, full=full)
+        finally:
+            gateway.close()
+
+    def _record(
+        self, router_id: int, states: Sequence[CustomerState], report: ConvergeReport
+    ) -> None:
+        """Clear ``sync_pending`` for customers the router confirmed, unless they changed since."""
+        now = self.services.clock.now()
+        with self.services.unit_of_work() as uow:
+            for state in states:
+                if state.customer_id in report.failed:
+                    uow.session.execute(
+                        update(Customer)
+                        .where(Customer.id == state.customer_id)
+                        .values(sync_error=report.failed[state.customer_id][:500])
+                    )
+                    continue
+                uow.session.execute(
+                    update(Customer)
+                    .where(
+                        Customer.id == state.customer_id,
+                        Customer.sync_version == state.sync_version,
+                    )
+                    .values(sync_pending=False, sync_error=None, synced_at=now)
+                )
+            uow.commit()
+
+    def _save_run(
+        self,
+        router_id: int,
+        kind: str,
+        started: datetime,
+        customers: int,
+        report: ConvergeReport,
+        error: str | None,
+    ) -> None:
+        with self.services.unit_of_work() as uow:
+            uow.session.add(
+                RouterSyncRun(
+                    router_id=router_id,
+                    kind=kind,
+                    started_at=started,
+                    finished_at=self.services.clock.now(),
+                    customers=customers,
+                    drift=report.drift,
+                    writes=report.writes,
+                    error=error,
+                    details={"drift": report.drift_details[:200], "failed": len(report.failed)},
+                )
+            )
+            uow.commit()
+
+    # --- health and live data -------------------------------------------------------------------
+
+    def check(self, router_id: int) -> RouterHealth:
+        """Ask the router who it is; record online/offline and when it was last seen."""
+        with self.services.unit_of_work() as uow:
+            login = router_login(uow, router_id)
+        gateway = self.gateways(login)
+        error = None
+        try:
+            gateway.identity()
+        except RouterError as exc:
+            error = str(exc) or exc.__class__.__name__
+        finally:
+            gateway.close()
+        online = error is None
+        with self.services.unit_of_work() as uow:
+            router = uow.session.get(Router, router_id)
+            assert router is not None
+            previous = router.status
+            router.status = "online" if online else "offline"
+            router.last_error = error
+            if online:
+                router.last_seen_at = uow.clock.now()
+            uow.commit()
+        return RouterHealth(online, previous != router.status, error)
+
+    def live_session(self, customer_id: int) -> LiveSession | None:
+        """The customer's live session, or None when offline. RouterError when the router cannot
+        say (the caller shows 'unknown'); the gateway's timeouts bound the wait."""
+        with self.services.unit_of_work() as uow:
+            customer = uow.session.get(Customer, customer_id)
+            if customer is None or customer.router_id is None:
+                return None
+            session = SESSION_MENUS.get(customer.connection_type)
+            if session is None:
+                return None
+            login = router_login(uow, customer.router_id)
+            username = customer.username
+        menu, name_prop = session
+        gateway = self.gateways(login)
+        try:
+            rows = gateway.print(menu, None, {name_prop: username})
+        finally:
+            gateway.close()
+        if not rows:
+            return None
+        row = rows[0]
+        return LiveSession(
+            address=row.get("address"),
+            uptime=row.get("uptime"),
+            bytes_in=_int(row.get("bytes-in")),
+            bytes_out=_int(row.get("bytes-out")),
+        )
+
+    def presence(self, customer_id: int) -> Presence:
+        """Online/offline from the router, or unknown (router unreachable, static customer).
+
+        Build this RouterSync with short gateway timeouts where a person is waiting.
+        """
+        with self.services.unit_of_work() as uow:
+            customer = uow.session.get(Customer, customer_id)
+            if customer is not None and customer.connection_type not in SESSION_MENUS:
+                return Presence("unknown", reason="static customers have no session to look up")
+        try:
+            session = self.live_session(customer_id)
+        except RouterError as exc:
+            return Presence("unknown", reason=f"router not answering ({exc})")
+        return Presence("online", session) if session else Presence("offline")
+
+    def router_ids(self) -> list[int]:
+        with self.services.unit_of_work() as uow:
+            return list(uow.session.scalars(select(Router.id).order_by(Router.id)))
+
+    def routers_with_pending(self) -> list[int]:
+        """Routers that have customers waiting for a sync that has not failed permanently."""
+        with self.services.unit_of_work() as uow:
+            return list(
+                uow.session.scalars(
+                    select(Customer.router_id)
+                    .where(
+                        Customer.sync_pending.is_(True),
+                        Customer.sync_error.is_(None),
+                        Customer.router_id.is_not(None),
+                    )
+                    .distinct()
+                )
+            )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
