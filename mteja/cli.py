@@ -29,7 +29,8 @@ from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
 from mteja.envfile import ensure_secret_key
-from mteja.render import card_text
+from mteja.render import card_text, presence_text
+from routers.sync import Presence, RouterSync, librouteros_factory
 
 app = typer.Typer(
     help="mteja: run a small ISP's subscribers, plans and payments.", no_args_is_help=True
@@ -249,15 +250,31 @@ def customer_add(
 def customer_show(
     reference: Annotated[str, typer.Argument(help="Account number, phone, username or IP")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
+    live: Annotated[
+        bool, typer.Option("--live", help="Ask the router whether the customer is online")
+    ] = False,
 ) -> None:
     """Show the customer card."""
-    with opened_system() as system, system.services.unit_of_work() as uow:
-        card = customer_card(uow, resolve(uow, reference))
+    with opened_system() as system:
+        with system.services.unit_of_work() as uow:
+            card = customer_card(uow, resolve(uow, reference))
+        presence = _presence(system, card.id) if live else None
         if as_json:
-            sys.stdout.write(json.dumps(card.to_json(), sort_keys=True) + "\n")
+            values = card.to_json()
+            if presence is not None:
+                values["online"] = presence.state
+            sys.stdout.write(json.dumps(values, sort_keys=True) + "\n")
             return
         now = system.services.clock.now()
         out.print(card_text(card, system.settings.zone, now), markup=False)
+        if presence is not None:
+            out.print(f"  router says {presence_text(presence)}", markup=False)
+
+
+def _presence(system: System, customer_id: int) -> Presence:
+    # A person is waiting: short timeouts bound the wait when the router is down.
+    gateways = librouteros_factory(connect_timeout=2.0, command_timeout=3.0)
+    return RouterSync(system.services, gateways).presence(customer_id)
 
 
 @customer_app.command("find")
@@ -321,6 +338,46 @@ def web(
 
     with opened_system() as system:
         uvicorn.run(create_app(system.services), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(help="Worker threads")] = 4,
+    periodic: Annotated[
+        bool,
+        typer.Option(
+            "--periodic/--no-periodic",
+            help="Run the periodic tasks (sweeps, checks, reconciles): on exactly one worker",
+        ),
+    ] = True,
+) -> None:
+    """Run the job consumer: router syncs, expiry at the second, sweeps and reconciles."""
+    import logging
+
+    from mteja.queueing import build_queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with opened_system() as system:
+        queue = build_queue(system)
+        consumer = queue.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True
+        )
+        consumer.run()
+
+
+@app.command("simulate-router")
+def simulate_router(
+    port: Annotated[int, typer.Option(help="API port to listen on")] = 8728,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    username: Annotated[str, typer.Option(help="API user")] = "admin",
+    password: Annotated[str, typer.Option(help="API password")] = "",
+    identity: Annotated[str, typer.Option(help="/system/identity name")] = "MikroTik",
+) -> None:
+    """Run the RouterOS API simulator (for the demo, tests and trying mteja without a MikroTik)."""
+    from routers.simulator import run_simulator
+
+    out.print(f"RouterOS API simulator on {host}:{port} (user {username})")
+    run_simulator(host, port, username, password, identity=identity)
 
 
 @app.command()

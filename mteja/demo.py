@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from rich.console import Console
@@ -18,12 +20,14 @@ from core.queries import customer_card, needs_attention, stats
 from core.settings import Settings
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_debt, record_unmatched_payment
-from core.usecases.customers import NewCustomer, create_customer
-from core.usecases.network import RouterSpec, add_pool, add_router
+from core.usecases.customers import NewCustomer, create_customer, reveal_password
+from core.usecases.network import RouterSpec, add_pool, add_router, list_routers, router_login
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
-from mteja.bootstrap import build_system
+from mteja.bootstrap import System, build_system
 from mteja.render import card_text
+from routers.simulator import SimulatedRouter
+from routers.sync import RouterSync, librouteros_factory
 
 DEMO_ROUTER = "demo-nairobi"
 ACTOR = Actor.cli()
@@ -80,16 +84,77 @@ def run_demo(settings: Settings, out: Console, *, serve: bool, port: int) -> Non
             out.print("seeded a demo ISP: 2 routers, 6 plans, customers in every status")
         show(system.services, settings, out)
         if serve:
-            import uvicorn
-
-            from ussd.app import create_app
-
-            out.print(f"\nweb app on http://127.0.0.1:{port}/healthz  (Ctrl-C stops)")
-            uvicorn.run(
-                create_app(system.services), host="127.0.0.1", port=port, log_level="warning"
-            )
+            serve_demo(system, out, port)
     finally:
         system.close()
+
+
+def serve_demo(system: System, out: Console, port: int) -> None:
+    """Simulated routers, a worker and the web app in this process until Ctrl-C."""
+    import uvicorn
+
+    from mteja.queueing import build_queue
+    from ussd.app import create_app
+
+    with demo_routers(system) as simulators:
+        sync = RouterSync(system.services, librouteros_factory())
+        for router_id in simulators:
+            sync.reconcile(router_id)
+        online = dial_in(system.services, simulators)
+        out.print(f"\n{online} paid-up customers are connected to the simulated routers.")
+        queue = build_queue(system)
+        consumer = queue.huey.create_consumer(workers=2, worker_type="thread", periodic=True)
+        consumer.start()
+        try:
+            out.print(
+                "\nRunning: RouterOS simulators "
+                + ", ".join(f"127.0.0.1:{sim.port}" for sim in simulators.values())
+                + f", a worker, and the web app on http://127.0.0.1:{port} (Ctrl-C stops)."
+                "\nIn another terminal: mteja customer show 0712345678 --live"
+            )
+            config = uvicorn.Config(
+                create_app(system.services), host="127.0.0.1", port=port, log_level="warning"
+            )
+            uvicorn.Server(config).run()
+        finally:
+            consumer.stop(graceful=True)
+
+
+def dial_in(services: CoreServices, simulators: dict[int, SimulatedRouter]) -> int:
+    """Connect every customer the router should let in, as their home routers would."""
+    connected = 0
+    with services.unit_of_work() as uow:
+        customers = uow.session.scalars(select(Customer).where(Customer.deleted_at.is_(None)))
+        for customer in customers:
+            simulator = simulators.get(customer.router_id or 0)
+            password = reveal_password(uow, customer)
+            if simulator is None or password is None or customer.connection_type == "static":
+                continue
+            service = "hotspot" if customer.connection_type == "hotspot" else "pppoe"
+            connected += simulator.connect(customer.username, password, service)
+    return connected
+
+
+@contextmanager
+def demo_routers(system: System) -> Iterator[dict[int, SimulatedRouter]]:
+    """A RouterOS simulator for each registered router, on its host port and credentials."""
+    with system.services.unit_of_work() as uow:
+        logins = [router_login(uow, router.id) for router in list_routers(uow)]
+    simulators: dict[int, SimulatedRouter] = {}
+    try:
+        for login in logins:
+            simulator = SimulatedRouter(
+                username=login.username,
+                password=login.password,
+                identity=login.name,
+                host=login.host,
+                port=login.api_port,
+            )
+            simulators[login.router_id] = simulator.start()
+        yield simulators
+    finally:
+        for simulator in simulators.values():
+            simulator.stop()
 
 
 def _seeded(services: CoreServices) -> bool:
@@ -113,8 +178,9 @@ def seed(services: CoreServices) -> None:
     clock = FrozenClock(now - timedelta(days=60))
     seeding = dataclasses.replace(services, clock=clock)
     with seeding.unit_of_work() as uow:
-        add_router(uow, ACTOR, RouterSpec(DEMO_ROUTER, "127.0.0.1", 8728, "admin", "demo"))
-        add_router(uow, ACTOR, RouterSpec("demo-mombasa", "127.0.0.1", 8729, "admin", "demo"))
+        # Ports away from 8728/8729 so a real router or `mteja simulate-router` is not disturbed.
+        add_router(uow, ACTOR, RouterSpec(DEMO_ROUTER, "127.0.0.1", 18728, "admin", "demo"))
+        add_router(uow, ACTOR, RouterSpec("demo-mombasa", "127.0.0.1", 18729, "admin", "demo"))
         add_pool(uow, ACTOR, DEMO_ROUTER, "10.20.0.0/24")
         add_pool(uow, ACTOR, "demo-mombasa", "10.30.0.0/24")
         for spec in PLANS:

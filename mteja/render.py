@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from core.display import balance_text, kes, local_time, relative
 from core.phones import display_phone
 from core.queries import CustomerCard
+from routers.sync import Presence
 
 
 def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
@@ -69,3 +70,23 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
                 f"{local_time(child.expires_at, zone)}"
             )
     return "\n".join(lines)
+
+
+def presence_text(presence: Presence) -> str:
+    """``online · 10.20.0.5 · up 1h2m · 12.3 MB down, 1.2 MB up`` or ``offline`` / ``unknown``."""
+    if presence.state != "online" or presence.session is None:
+        return presence.state + (f" ({presence.reason})" if presence.reason else "")
+    session = presence.session
+    parts = ["online"]
+    if session.address:
+        parts.append(session.address)
+    if session.uptime:
+        parts.append(f"up {session.uptime}")
+    if session.bytes_out is not None and session.bytes_in is not None:
+        # The router counts from its side: bytes out of the router are the customer's download.
+        parts.append(f"{_megabytes(session.bytes_out)} down, {_megabytes(session.bytes_in)} up")
+    return " · ".join(parts)
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"

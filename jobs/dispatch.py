@@ -1,0 +1,56 @@
+"""Turning core's events into queued work, after the use case has committed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from huey import Huey
+
+from core.events import (
+    CustomerNeedsSync,
+    CustomerRemoved,
+    Event,
+    ExpiryScheduled,
+    PaymentReceived,
+    SessionDropRequested,
+)
+from jobs.tasks import Tasks, enqueue_sync, expiry_key
+
+
+class HueyDispatcher:
+    """EventDispatcher that enqueues huey tasks."""
+
+    def __init__(self, huey: Huey, tasks: Tasks) -> None:
+        self.huey = huey
+        self.tasks = tasks
+
+    def dispatch(self, event: Event) -> None:
+        if isinstance(event, CustomerNeedsSync):
+            if event.router_id is not None:
+                enqueue_sync(self.huey, self.tasks, event.router_id)
+        elif isinstance(event, ExpiryScheduled):
+            self._schedule_expiry(event.expires_at)
+        elif isinstance(event, SessionDropRequested):
+            self.tasks.drop_sessions(event.customer_id)
+        elif isinstance(event, CustomerRemoved):
+            if event.router_id is not None:
+                self.tasks.remove_login(
+                    event.router_id, event.account_number, event.username, event.connection_type
+                )
+        elif isinstance(event, PaymentReceived):
+            pass  # receipts and staff alerts arrive with the M-Pesa and bot issues
+
+    def _schedule_expiry(self, expires_at: datetime) -> None:
+        """One expiry run per distinct second: 10,000 customers ending together cost one task.
+
+        The run is at the next whole second, so nobody is cut before their time is up.
+        """
+        if expires_at <= datetime.now(UTC):
+            self.tasks.expire_due()
+            return
+        run_at = expires_at.replace(microsecond=0)
+        if expires_at.microsecond:
+            run_at += timedelta(seconds=1)
+        key = expiry_key(run_at)
+        if self.huey.put_if_empty(key, "1"):
+            self.tasks.expire_due.schedule(args=(key,), eta=run_at)

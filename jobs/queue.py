@@ -1,0 +1,18 @@
+"""The huey instance: RedisHuey when MTEJA_REDIS_URL is set, SqliteHuey on a file otherwise."""
+
+from __future__ import annotations
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+
+from core.settings import Settings
+
+QUEUE_NAME = "mteja"
+
+
+def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
+    """The queue for ``settings``; ``immediate`` runs tasks in-process at once (tests, scripts)."""
+    if immediate:
+        return MemoryHuey(QUEUE_NAME, immediate=True, utc=True)
+    if settings.redis_url:
+        return RedisHuey(QUEUE_NAME, url=settings.redis_url, utc=True)
+    return SqliteHuey(QUEUE_NAME, filename=settings.huey_path, utc=True)

@@ -1,0 +1,192 @@
+"""The tasks. Each is a few lines calling routers.sync or a core use case.
+
+Work for one router is serialized by a RouterLock; a task that finds its router busy is retried
+a moment later. A router that cannot be reached makes the task fail and retry with backoff; the
+customers stay ``sync_pending`` meanwhile, and the minute sweep re-enqueues them, so no change is
+lost to a crash, a lost message or an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from huey import Huey, crontab
+from huey.api import TaskWrapper
+from huey.exceptions import RetryTask
+
+from core.ports import StaffNotifier
+from core.unit_of_work import CoreServices
+from core.usecases.service import ExpiryOutcome, due_for_expiry, expire_if_due
+from jobs.locks import RouterBusy, RouterLock
+from routers.desired import RemovedLogin
+from routers.sync import RouterSync
+
+log = logging.getLogger(__name__)
+
+BUSY_RETRY_SECONDS = 0.5
+EXPIRY_BATCH = 1000
+
+
+@dataclass
+class Runtime:
+    """What tasks need, built by the composition root of the process running them."""
+
+    services: CoreServices
+    router_sync: RouterSync
+    locks: RouterLock
+    notifier: StaffNotifier
+
+
+@dataclass
+class Tasks:
+    """Handles to enqueue each task."""
+
+    sync_router: TaskWrapper
+    expire_due: TaskWrapper
+    drop_sessions: TaskWrapper
+    remove_login: TaskWrapper
+    reconcile_router: TaskWrapper
+    check_routers: TaskWrapper
+    sweep: TaskWrapper
+    reconcile_all: TaskWrapper
+
+
+def _queued_key(router_id: int) -> str:
+    return f"sync-queued:{router_id}"
+
+
+def expiry_key(instant: datetime) -> str:
+    """The storage key marking that an expiry run is scheduled for ``instant``'s second."""
+    return f"expiry-at:{instant.replace(microsecond=0).isoformat()}"
+
+
+def register_tasks(
+    huey: Huey, runtime: Callable[[], Runtime], *, reconcile_every_minutes: int = 10
+) -> Tasks:
+    """Register every task on ``huey``; ``runtime`` is called when a task runs, so a process that
+    only enqueues (the web app) never builds router connections."""
+
+    def locked(router_id: int, work: Callable[[], Any]) -> Any:
+        try:
+            with runtime().locks.hold(router_id):
+                return work()
+        except RouterBusy:
+            raise RetryTask(delay=BUSY_RETRY_SECONDS) from None
+
+    @huey.task(name="sync_router", retries=12, retry_delay=2, retry_backoff=1.5)
+    def sync_router(router_id: int) -> int:
+        """Converge every pending customer of one router."""
+        # Cleared before reading the pending list: a change after this point queues a new run.
+        huey.get(_queued_key(router_id))
+        report = locked(router_id, lambda: runtime().router_sync.sync_pending(router_id))
+        return len(report.verified)
+
+    @huey.task(name="expire_due")
+    def expire_due(scheduled_key: str | None = None) -> int:
+        """Expire (or auto-renew) every customer whose paid time has run out."""
+        if scheduled_key is not None:
+            huey.get(scheduled_key)
+        return expire_all_due(runtime().services)
+
+    @huey.task(name="drop_sessions", retries=5, retry_delay=2, retry_backoff=2)
+    def drop_sessions(customer_id: int) -> int:
+        """Disconnect a customer's live sessions (staff 'disconnect')."""
+        sync = runtime().router_sync
+        router_id = sync.router_of(customer_id)
+        if router_id is None:
+            return 0
+        return int(locked(router_id, lambda: sync.drop_sessions(customer_id)))
+
+    @huey.task(name="remove_login", retries=12, retry_delay=2, retry_backoff=1.5)
+    def remove_login(
+        router_id: int, account_number: str | None, username: str, connection_type: str
+    ) -> None:
+        """Take a deleted or moved customer's entries off a router."""
+        removed = RemovedLogin(account_number, username, connection_type)
+        locked(router_id, lambda: runtime().router_sync.remove_login(router_id, removed))
+
+    @huey.task(name="reconcile_router", retries=3, retry_delay=30)
+    def reconcile_router(router_id: int) -> int:
+        """Full reconcile of one router; returns the drift fixed."""
+        report = locked(router_id, lambda: runtime().router_sync.reconcile(router_id))
+        if report.drift:
+            log.info("router %s: fixed %s drifted entries", router_id, report.drift)
+        return int(report.drift)
+
+    @huey.periodic_task(crontab(minute="*"), name="check_routers")
+    def check_routers() -> None:
+        """Online/offline per router; tell staff of a change, reconcile one that came back."""
+        sync = runtime().router_sync
+        for router_id in sync.router_ids():
+            health = sync.check(router_id)
+            if not health.changed:
+                continue
+            name = _router_name(runtime().services, router_id)
+            if health.online:
+                runtime().notifier.notify(f"Router {name} is back online; resyncing it now.")
+                reconcile_router(router_id)
+            else:
+                runtime().notifier.notify(f"Router {name} is OFFLINE: {health.error}")
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep")
+    def sweep() -> None:
+        """The minute safety net: expire what is due, re-enqueue pending router syncs."""
+        expire_all_due(runtime().services)
+        for router_id in runtime().router_sync.routers_with_pending():
+            enqueue_sync(huey, tasks, router_id)
+
+    @huey.periodic_task(
+        crontab(minute=f"*/{max(1, reconcile_every_minutes)}"), name="reconcile_all"
+    )
+    def reconcile_all() -> None:
+        """Every N minutes (default 10), reconcile every router to repair drift."""
+        for router_id in runtime().router_sync.router_ids():
+            reconcile_router(router_id)
+
+    tasks = Tasks(
+        sync_router,
+        expire_due,
+        drop_sessions,
+        remove_login,
+        reconcile_router,
+        check_routers,
+        sweep,
+        reconcile_all,
+    )
+    return tasks
+
+
+def enqueue_sync(huey: Huey, tasks: Tasks, router_id: int) -> None:
+    """Queue one sync of ``router_id`` unless one is already waiting (coalesces bursts)."""
+    if huey.put_if_empty(_queued_key(router_id), "1"):
+        tasks.sync_router(router_id)
+
+
+def expire_all_due(services: CoreServices) -> int:
+    """Expire or renew every due customer, each in its own transaction; returns how many."""
+    handled = 0
+    while True:
+        with services.unit_of_work() as uow:
+            due = due_for_expiry(uow, EXPIRY_BATCH)
+        if not due:
+            return handled
+        for customer_id in due:
+            with services.unit_of_work() as uow:
+                outcome = expire_if_due(uow, customer_id)
+                uow.commit()
+            if outcome is not ExpiryOutcome.NOT_DUE:
+                handled += 1
+        if len(due) < EXPIRY_BATCH:
+            return handled
+
+
+def _router_name(services: CoreServices, router_id: int) -> str:
+    from core.models import Router
+
+    with services.unit_of_work() as uow:
+        router = uow.session.get(Router, router_id)
+        return router.name if router else str(router_id)
