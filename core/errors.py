@@ -76,3 +76,7 @@ class PermissionDenied(DomainError):
 
 class DuplicatePayment(DomainError):
     """A payment with this method and reference was already recorded."""
+
+
+class RateLimited(DomainError):
+    """Asked too often in too short a time (e.g. STK pushes from self-service)."""

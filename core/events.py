@@ -46,6 +46,41 @@ class PaymentReceived:
     customer_id: int | None
 
 
+@dataclass(frozen=True)
+class StkPushRequested:
+    """Ask Safaricom to prompt the phone of this STK request for the M-Pesa PIN."""
+
+    stk_request_id: int
+
+
+@dataclass(frozen=True)
+class StkPushFailed:
+    """An STK push ended without payment (cancelled, wrong PIN, no answer, refused)."""
+
+    stk_request_id: int
+
+
+@dataclass(frozen=True)
+class CallbackFlagged:
+    """A callback could not be handled (malformed, or matching nothing we sent); staff look."""
+
+    callback_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SmsQueued:
+    message_id: int
+
+
 Event = (
-    CustomerNeedsSync | ExpiryScheduled | SessionDropRequested | CustomerRemoved | PaymentReceived
+    CustomerNeedsSync
+    | ExpiryScheduled
+    | SessionDropRequested
+    | CustomerRemoved
+    | PaymentReceived
+    | StkPushRequested
+    | StkPushFailed
+    | CallbackFlagged
+    | SmsQueued
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from core.events import Event
@@ -45,3 +46,71 @@ class RecordingNotifier:
     def notify(self, text: str) -> None:
         log.info("staff notice: %s", text)
         self.messages.append(text)
+
+
+class GatewayError(Exception):
+    """An outside system (M-Pesa, SMS) did not do what was asked."""
+
+
+class GatewayUnavailable(GatewayError):
+    """It could not be reached or failed on its side; trying again later may work."""
+
+
+class GatewayRejected(GatewayError):
+    """It refused the request; trying again unchanged will not help."""
+
+
+@dataclass(frozen=True)
+class StkPushSent:
+    merchant_request_id: str
+    checkout_request_id: str
+
+
+@dataclass(frozen=True)
+class StkQueryAnswer:
+    """``status`` is "pending", "paid" or "failed"."""
+
+    status: str
+    result_code: int | None
+    description: str
+
+
+class MpesaGateway(Protocol):
+    """Safaricom M-Pesa as core needs it (Daraja, or the fake Daraja server)."""
+
+    def stk_push(
+        self,
+        phone: str,
+        amount_kes: int,
+        account_reference: str,
+        description: str,
+        callback_url: str,
+    ) -> StkPushSent: ...
+
+    def stk_query(self, checkout_request_id: str) -> StkQueryAnswer: ...
+
+
+@dataclass(frozen=True)
+class SmsSent:
+    provider_message_id: str | None
+    cost: str | None
+    status: str  # "sent", or "failed" when the provider refused this recipient
+    error: str | None = None
+
+
+class SmsGateway(Protocol):
+    """Sends one text message (Africa's Talking, or the outbox for the demo)."""
+
+    def send(self, phone: str, body: str) -> SmsSent: ...
+
+
+class OutboxSms:
+    """Keeps messages in the database outbox only and logs them: for the demo and tests."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, body: str) -> SmsSent:
+        log.info("SMS to %s: %s", phone, body)
+        self.sent.append((phone, body))
+        return SmsSent(f"outbox-{len(self.sent)}", None, "sent")

@@ -9,6 +9,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.account_numbers import validate_prefix
 
+# Safaricom's published addresses for Daraja callbacks (the default allow-list).
+SAFARICOM_CALLBACK_IPS = ",".join(
+    [
+        "196.201.214.200",
+        "196.201.214.206",
+        "196.201.213.114",
+        "196.201.214.207",
+        "196.201.214.208",
+        "196.201.213.44",
+        "196.201.212.127",
+        "196.201.212.138",
+        "196.201.212.129",
+        "196.201.212.136",
+        "196.201.212.74",
+        "196.201.212.69",
+    ]
+)
+
 
 class Settings(BaseSettings):
     """Every setting mteja reads. Adapters receive the parts they need from the composition root."""
@@ -32,6 +50,20 @@ class Settings(BaseSettings):
     router_connect_timeout: float = 5.0
     router_command_timeout: float = 30.0
     lock_dir: str = ".mteja-locks"
+    # M-Pesa (Safaricom Daraja)
+    mpesa_base_url: str = "https://sandbox.safaricom.co.ke"
+    mpesa_consumer_key: str = ""
+    mpesa_consumer_secret: str = ""
+    mpesa_shortcode: str = ""
+    mpesa_passkey: str = ""
+    mpesa_transaction_type: str = "paybill"
+    mpesa_till_number: str = ""
+    mpesa_allowed_ips: str = SAFARICOM_CALLBACK_IPS
+    public_url: str = "http://127.0.0.1:8000"
+    callback_token: str = ""
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses; "" = none).
+    trusted_proxies: str = ""
+    sms_backend: str = "outbox"
 
     @field_validator("timezone")
     @classmethod
@@ -46,6 +78,20 @@ class Settings(BaseSettings):
     @classmethod
     def _short_prefix(cls, value: str) -> str:
         return validate_prefix(value)
+
+    @field_validator("mpesa_transaction_type")
+    @classmethod
+    def _paybill_or_till(cls, value: str) -> str:
+        if value not in ("paybill", "till"):
+            raise ValueError("must be 'paybill' or 'till'")
+        return value
+
+    @field_validator("sms_backend")
+    @classmethod
+    def _known_sms_backend(cls, value: str) -> str:
+        if value not in ("outbox", "africastalking"):
+            raise ValueError("must be 'outbox' or 'africastalking'")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -33,6 +33,7 @@ class CoreConfig:
     default_region: str = "KE"
     isp_name: str = "mteja ISP"
     support_phone: str = ""
+    paybill_number: str = ""
 
 
 class UnitOfWork:

@@ -4,8 +4,10 @@ from core.models.audit import AuditEvent
 from core.models.base import Base, UtcDateTime
 from core.models.billing import LedgerEntry, Payment, Subscription
 from core.models.customers import Customer, ExpiryExtension
+from core.models.mpesa import MpesaCallback, StkRequest
 from core.models.network import IpPool, Router, RouterSyncRun
 from core.models.plans import Plan
+from core.models.sms import SmsMessage
 from core.models.staff import StaffMember
 
 __all__ = [
@@ -15,11 +17,14 @@ __all__ = [
     "ExpiryExtension",
     "IpPool",
     "LedgerEntry",
+    "MpesaCallback",
     "Payment",
     "Plan",
     "Router",
     "RouterSyncRun",
+    "SmsMessage",
     "StaffMember",
+    "StkRequest",
     "Subscription",
     "UtcDateTime",
 ]

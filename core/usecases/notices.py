@@ -1,0 +1,101 @@
+"""What subscribers and staff are told after money moves or an STK push fails.
+
+Each function queues the subscriber's SMS in the caller's transaction and returns the line for
+the staff chat; the job that calls it hands that line to the StaffNotifier.
+"""
+
+from __future__ import annotations
+
+from core import ledger, lifecycle, messages
+from core.display import kes, local_time
+from core.models import Customer, MpesaCallback, Payment, StkRequest
+from core.unit_of_work import UnitOfWork
+from core.usecases.renewal import amount_to_renew, renewal_plan
+from core.usecases.sms import queue_sms
+from core.vocabulary import Status
+
+
+def payment_notices(uow: UnitOfWork, payment_id: int) -> str | None:
+    """Queue the payer's receipt SMS; return the staff alert (None if the payment is gone)."""
+    payment = uow.session.get(Payment, payment_id)
+    if payment is None:
+        return None
+    receipt = payment.reference or payment.method
+    if payment.customer_id is None:
+        return (
+            f"Unmatched payment: {kes(payment.amount_kes)} {payment.method} {receipt} for account "
+            f"{payment.account_reference or '(none)'!r} from {payment.payer_name or 'unknown'}. "
+            f"Assign it: /assign {receipt} ACCOUNT"
+        )
+    customer = uow.session.get(Customer, payment.customer_id)
+    assert customer is not None
+    config = uow.config
+    zone = config.timezone
+    values = {
+        "amount": f"{payment.amount_kes:,}",
+        "receipt": receipt,
+        "account": customer.account_number,
+        "plan": renewal_plan(customer).name,
+        "paybill": config.paybill_number or "-",
+        "support": config.support_phone or config.isp_name,
+        "balance": f"{ledger.balance_kes(uow, customer.id):,}",
+        "expires": local_time(customer.expires_at, zone),
+        "shortfall": f"{amount_to_renew(uow, customer):,}",
+    }
+    if customer.status == Status.SUSPENDED:
+        key = "payment_suspended"
+        staff_line = (
+            f"Payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
+            f"({customer.account_number}) kept as credit: the customer is SUSPENDED."
+        )
+    elif lifecycle.allowed_in(customer, uow.clock.now()):
+        key = "payment_renewed"
+        staff_line = (
+            f"Payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
+            f"({customer.account_number}); active until {local_time(customer.expires_at, zone)}."
+        )
+    else:
+        key = "payment_partial"
+        staff_line = (
+            f"Part payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
+            f"({customer.account_number}); {kes(amount_to_renew(uow, customer))} more renews."
+        )
+    if customer.phone:
+        body = messages.render(key, "en", **values)
+        queue_sms(uow, customer.phone, body, f"receipt:{payment.id}", customer.id)
+    return staff_line
+
+
+def stk_failure_notices(uow: UnitOfWork, stk_request_id: int) -> str | None:
+    """Explain a failed STK push to the subscriber in plain words; return the staff line."""
+    request = uow.session.get(StkRequest, stk_request_id)
+    if request is None:
+        return None
+    customer = uow.session.get(Customer, request.customer_id)
+    assert customer is not None
+    code = request.result_code
+    reason = messages.stk_result_text(code if code is not None else -1, "en")
+    if code is None and request.result_description:
+        reason = "We could not send the M-Pesa prompt. Please try again later."
+    body = messages.render(
+        "stk_failed",
+        "en",
+        reason=reason,
+        account=customer.account_number,
+        paybill=uow.config.paybill_number or "-",
+    )
+    queue_sms(uow, request.phone, body, f"stk_failed:{request.id}", customer.id)
+    return (
+        f"STK push {kes(request.amount_kes)} to {customer.full_name} "
+        f"({customer.account_number}) failed: {request.result_description or code}."
+    )
+
+
+def callback_flag_line(uow: UnitOfWork, callback_id: int, reason: str) -> str:
+    """The staff alert for a callback that could not be handled."""
+    callback = uow.session.get(MpesaCallback, callback_id)
+    kind = callback.kind if callback else "callback"
+    return (
+        f"M-Pesa {kind} #{callback_id} could not be handled ({reason}). "
+        "It is stored; check it against the M-Pesa statement."
+    )
