@@ -7,22 +7,28 @@ from datetime import UTC, datetime, timedelta
 from huey import Huey
 
 from core.events import (
+    CallbackFlagged,
     CustomerNeedsSync,
     CustomerRemoved,
     Event,
     ExpiryScheduled,
     PaymentReceived,
     SessionDropRequested,
+    SmsQueued,
+    StkPushFailed,
+    StkPushRequested,
 )
+from jobs.payments import PaymentTasks
 from jobs.tasks import Tasks, enqueue_sync, expiry_key
 
 
 class HueyDispatcher:
     """EventDispatcher that enqueues huey tasks."""
 
-    def __init__(self, huey: Huey, tasks: Tasks) -> None:
+    def __init__(self, huey: Huey, tasks: Tasks, payments: PaymentTasks) -> None:
         self.huey = huey
         self.tasks = tasks
+        self.payments = payments
 
     def dispatch(self, event: Event) -> None:
         if isinstance(event, CustomerNeedsSync):
@@ -38,7 +44,15 @@ class HueyDispatcher:
                     event.router_id, event.account_number, event.username, event.connection_type
                 )
         elif isinstance(event, PaymentReceived):
-            pass  # receipts and staff alerts arrive with the M-Pesa and bot issues
+            self.payments.payment_notices(event.payment_id)
+        elif isinstance(event, StkPushRequested):
+            self.payments.send_stk_push(event.stk_request_id)
+        elif isinstance(event, StkPushFailed):
+            self.payments.stk_failure_notices(event.stk_request_id)
+        elif isinstance(event, CallbackFlagged):
+            self.payments.flag_callback(event.callback_id, event.reason)
+        elif isinstance(event, SmsQueued):
+            self.payments.send_sms(event.message_id)
 
     def _schedule_expiry(self, expires_at: datetime) -> None:
         """One expiry run per distinct second: 10,000 customers ending together cost one task.

@@ -37,6 +37,7 @@ def core_config(settings: Settings) -> CoreConfig:
         default_region=settings.default_region,
         isp_name=settings.isp_name,
         support_phone=settings.support_phone,
+        paybill_number=settings.mpesa_shortcode,
     )
 
 

@@ -28,7 +28,7 @@ from core.usecases.network import RouterSpec, add_pool, add_router, list_routers
 from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
-from mteja.envfile import ensure_secret_key
+from mteja.envfile import ensure_callback_token, ensure_secret_key
 from mteja.render import card_text, presence_text
 from routers.sync import Presence, RouterSync, librouteros_factory
 
@@ -90,6 +90,8 @@ def init() -> None:
     """Create a secret key in .env if none is set, and migrate the database to the latest schema."""
     if ensure_secret_key(Path(".env")):
         out.print("created MTEJA_SECRET_KEY in .env (back it up: stored passwords need it)")
+    if ensure_callback_token(Path(".env")):
+        out.print("created MTEJA_CALLBACK_TOKEN in .env (the secret part of the M-Pesa URLs)")
     settings = load_settings()
     upgrade_to_head(settings.database_url)
     out.print(f"database ready: {_safe_url(settings.database_url)}")
@@ -334,10 +336,19 @@ def web(
     """Serve the web app (health, and the USSD/SMS/M-Pesa callbacks as they land)."""
     import uvicorn
 
-    from ussd.app import create_app
+    from mteja.queueing import build_queue
+    from mteja.web import build_app, trusted_proxies
 
     with opened_system() as system:
-        uvicorn.run(create_app(system.services), host=host, port=port, log_level="info")
+        build_queue(system)  # so what the web app records is queued for the workers
+        uvicorn.run(
+            build_app(system.settings, system.services),
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+            forwarded_allow_ips=trusted_proxies(system.settings),
+        )
 
 
 @app.command()
@@ -363,6 +374,56 @@ def worker(
             workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True
         )
         consumer.run()
+
+
+mpesa_app = typer.Typer(help="M-Pesa (Safaricom Daraja).", no_args_is_help=True)
+app.add_typer(mpesa_app, name="mpesa")
+
+
+@mpesa_app.command("register-urls")
+def mpesa_register_urls() -> None:
+    """Tell Safaricom where to send paybill validation and confirmation callbacks."""
+    from ussd.mpesa.daraja import DarajaError
+
+    settings = load_settings()
+    if not settings.callback_token:
+        fail("MTEJA_CALLBACK_TOKEN is not set: run 'mteja init'")
+    from mteja.queueing import daraja_client
+
+    client = daraja_client(settings)
+    if client is None:
+        fail("set MTEJA_MPESA_CONSUMER_KEY, _CONSUMER_SECRET, _SHORTCODE and _PASSKEY first")
+    base = settings.public_url.rstrip("/")
+    confirmation = f"{base}/mpesa/c2b/confirmation/{settings.callback_token}"
+    validation = f"{base}/mpesa/c2b/validation/{settings.callback_token}"
+    try:
+        answer = client.register_c2b_urls(confirmation, validation)
+    except DarajaError as exc:
+        fail(f"Safaricom refused: {exc}")
+    out.print(f"registered with Safaricom: {answer.get('ResponseDescription', answer)}")
+    out.print(f"  confirmation {base}/mpesa/c2b/confirmation/…")
+    out.print(f"  validation   {base}/mpesa/c2b/validation/…")
+
+
+@customer_app.command("stk")
+def customer_stk(
+    reference: Annotated[str, typer.Argument(help="Account number, phone, username or IP")],
+    amount: Annotated[int | None, typer.Option(help="KES (default: what renews the plan)")] = None,
+    phone: Annotated[
+        str | None, typer.Option(help="Phone to prompt (default: the customer's)")
+    ] = None,
+) -> None:
+    """Send an M-Pesa STK push (PIN prompt) to the customer's phone; a worker sends it."""
+    from core.usecases.mpesa import request_stk_push
+    from mteja.queueing import build_queue
+
+    with opened_system() as system:
+        build_queue(system)
+        with system.services.unit_of_work() as uow:
+            customer = resolve(uow, reference)
+            queued = request_stk_push(uow, customer.id, ACTOR, amount, phone, channel="staff")
+            uow.commit()
+        out.print(f"STK push of {kes(queued.amount_kes)} to {queued.phone} queued")
 
 
 @app.command("simulate-router")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -12,19 +14,32 @@ from core.crypto import new_secret_key
 SECRET_KEY_VARIABLE = "MTEJA_SECRET_KEY"
 
 
+CALLBACK_TOKEN_VARIABLE = "MTEJA_CALLBACK_TOKEN"
+
+
 def ensure_secret_key(env_path: Path) -> bool:
     """Add a new secret key to ``env_path`` unless one is configured; True if one was created.
 
     An existing key (in the environment or the file) is never replaced: every stored password was
     encrypted under it.
     """
-    if os.environ.get(SECRET_KEY_VARIABLE):
+    return ensure_value(env_path, SECRET_KEY_VARIABLE, new_secret_key)
+
+
+def ensure_callback_token(env_path: Path) -> bool:
+    """Add a random token for the M-Pesa callback URLs unless one is configured."""
+    return ensure_value(env_path, CALLBACK_TOKEN_VARIABLE, lambda: secrets.token_urlsafe(24))
+
+
+def ensure_value(env_path: Path, name: str, make: Callable[[], str]) -> bool:
+    """Append ``name=make()`` to ``env_path`` unless the environment or the file sets it."""
+    if os.environ.get(name):
         return False
-    if env_path.exists() and dotenv_values(env_path).get(SECRET_KEY_VARIABLE):
+    if env_path.exists() and dotenv_values(env_path).get(name):
         return False
     existing = env_path.read_text() if env_path.exists() else ""
     separator = "" if not existing or existing.endswith("\n") else "\n"
     with env_path.open("a") as handle:
-        handle.write(f"{separator}{SECRET_KEY_VARIABLE}={new_secret_key()}\n")
+        handle.write(f"{separator}{name}={make()}\n")
     env_path.chmod(0o600)
     return True

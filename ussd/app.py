@@ -1,8 +1,9 @@
-"""The Starlette app: health now; USSD, SMS and M-Pesa callbacks join as their issues land."""
+"""The Starlette app: health, M-Pesa callbacks; USSD and SMS join with their issue."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -11,12 +12,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.unit_of_work import CoreServices
+from ussd.routes.mpesa import MpesaWebConfig, mpesa_routes
 
 log = logging.getLogger(__name__)
 
 
-def create_app(services: CoreServices) -> Starlette:
+@dataclass(frozen=True)
+class WebConfig:
+    mpesa: MpesaWebConfig | None = None
+
+
+def create_app(services: CoreServices, config: WebConfig | None = None) -> Starlette:
     """The web app over ``services``; nothing is opened until a request arrives."""
+    config = config or WebConfig()
 
     async def healthz(request: Request) -> JSONResponse:
         """Liveness and database reachability, for the load balancer and monitoring."""
@@ -28,4 +36,7 @@ def create_app(services: CoreServices) -> Starlette:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])])
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if config.mpesa is not None:
+        routes += mpesa_routes(services, config.mpesa)
+    return Starlette(routes=routes)

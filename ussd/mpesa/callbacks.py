@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.messages import STK_RESULT_TEXT_EN, STK_RESULT_TEXT_SW, stk_result_text
 from ussd.mpesa.phone import try_e164
 from ussd.mpesa.wire import parse_daraja_time
 
@@ -126,9 +127,7 @@ def _load_object(body: bytes, what: str) -> dict[str, Any]:
     except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
         raise MalformedCallback(f"{what} body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
-        raise MalformedCallback(
-            f"{what} body must be a JSON object, got {_json_type(document)}"
-        )
+        raise MalformedCallback(f"{what} body must be a JSON object, got {_json_type(document)}")
     return document
 
 
@@ -365,43 +364,3 @@ def stk_callback_ack() -> dict[str, int | str]:
 
 
 # --- plain words for subscribers --------------------------------------------------------------
-
-STK_RESULT_TEXT_EN: dict[int, str] = {
-    0: "Payment received. Thank you.",
-    1: "Your M-Pesa balance is not enough for this payment.",
-    1001: "Another M-Pesa payment is in progress on your phone. Wait a moment and try again.",
-    1019: "The payment request expired before you completed it. Please try again.",
-    1025: "There was an error sending the payment request. Please try again.",
-    1032: "You cancelled the payment request.",
-    1037: "We could not reach your phone. Make sure it is on and has network, then try again.",
-    2001: "Wrong M-Pesa PIN entered. Please try again.",
-    9999: "There was an error sending the payment request. Please try again.",
-}
-
-STK_RESULT_TEXT_SW: dict[int, str] = {
-    0: "Malipo yamepokelewa. Asante.",
-    1: "Salio lako la M-Pesa halitoshi kwa malipo haya.",
-    1001: (
-        "Kuna muamala mwingine wa M-Pesa unaoendelea kwenye simu yako. "
-        "Subiri kidogo kisha ujaribu tena."
-    ),
-    1019: "Muda wa ombi la malipo umekwisha kabla hujakamilisha. Tafadhali jaribu tena.",
-    1025: "Kulikuwa na hitilafu kutuma ombi la malipo. Tafadhali jaribu tena.",
-    1032: "Umeghairi ombi la malipo.",
-    1037: "Hatukuweza kufikia simu yako. Hakikisha imewashwa na ina mtandao, kisha ujaribu tena.",
-    2001: "Umeweka PIN ya M-Pesa isiyo sahihi. Tafadhali jaribu tena.",
-    9999: "Kulikuwa na hitilafu kutuma ombi la malipo. Tafadhali jaribu tena.",
-}
-
-_STK_FALLBACK = {
-    "en": "The payment did not go through. Please try again.",
-    "sw": "Malipo hayakufanikiwa. Tafadhali jaribu tena.",
-}
-_STK_TEXTS = {"en": STK_RESULT_TEXT_EN, "sw": STK_RESULT_TEXT_SW}
-
-
-def stk_result_text(result_code: int, language: str = "en") -> str:
-    """One line telling a subscriber what an STK ResultCode means ("en" or "sw")."""
-    if language not in _STK_TEXTS:
-        raise ValueError(f"language must be 'en' or 'sw', got {language!r}")
-    return _STK_TEXTS[language].get(result_code, _STK_FALLBACK[language])

@@ -1,0 +1,199 @@
+"""Tasks for money and messages: STK pushes, STK queries, receipts, staff alerts, SMS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from huey import Huey, crontab
+from huey.api import TaskWrapper
+from sqlalchemy import select
+
+from core.models import SmsMessage, StkRequest
+from core.ports import GatewayRejected, MpesaGateway, SmsGateway, StaffNotifier
+from core.retry import in_transaction
+from core.unit_of_work import CoreServices, UnitOfWork
+from core.usecases.mpesa import (
+    StkStatus,
+    mark_stk_error,
+    mark_stk_sent,
+    pending_stk_requests,
+    settle_stk_by_query,
+)
+from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
+
+log = logging.getLogger(__name__)
+
+STK_QUERY_AFTER = timedelta(seconds=90)
+STK_QUERY_ATTEMPTS = 5
+
+
+@dataclass
+class PaymentRuntime:
+    """What the payment tasks need, built by the composition root of the running process."""
+
+    services: CoreServices
+    mpesa: MpesaGateway | None
+    sms: SmsGateway
+    notifier: StaffNotifier
+    stk_callback_url: str
+    replay_callbacks: Callable[[], int]
+
+
+@dataclass
+class PaymentTasks:
+    send_stk_push: TaskWrapper
+    query_stk: TaskWrapper
+    payment_notices: TaskWrapper
+    stk_failure_notices: TaskWrapper
+    flag_callback: TaskWrapper
+    send_sms: TaskWrapper
+    mpesa_sweep: TaskWrapper
+
+
+def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) -> PaymentTasks:
+    """Register the payment and messaging tasks on ``huey``."""
+
+    @huey.task(name="send_stk_push", retries=3, retry_delay=5)
+    def send_stk_push(stk_request_id: int) -> None:
+        """Ask Safaricom to prompt the phone; then wait for the callback (or query later)."""
+        env = runtime()
+        with env.services.unit_of_work() as uow:
+            request = uow.session.get(StkRequest, stk_request_id)
+            if request is None or request.status != StkStatus.QUEUED:
+                return
+            phone, amount, account = request.phone, request.amount_kes, request.account_reference
+        if env.mpesa is None:
+            in_transaction(
+                env.services,
+                lambda uow: mark_stk_error(uow, stk_request_id, "M-Pesa is not configured"),
+            )
+            return
+        # GatewayUnavailable propagates: huey retries, and the sweep gives up on it later.
+        try:
+            sent = env.mpesa.stk_push(phone, amount, account, "Internet", env.stk_callback_url)
+        except GatewayRejected as error:
+            message = str(error)
+            in_transaction(env.services, lambda uow: mark_stk_error(uow, stk_request_id, message))
+            return
+        in_transaction(
+            env.services,
+            lambda uow: mark_stk_sent(
+                uow, stk_request_id, sent.merchant_request_id, sent.checkout_request_id
+            ),
+        )
+        query_stk.schedule(args=(stk_request_id, 1), delay=STK_QUERY_AFTER.total_seconds())
+
+    @huey.task(name="query_stk", retries=2, retry_delay=30)
+    def query_stk(stk_request_id: int, attempt: int = 1) -> None:
+        """No callback yet: ask Daraja where the push stands and settle it."""
+        env = runtime()
+        with env.services.unit_of_work() as uow:
+            request = uow.session.get(StkRequest, stk_request_id)
+            if request is None or request.status != StkStatus.PENDING or env.mpesa is None:
+                return
+            checkout = request.checkout_request_id
+        assert checkout is not None
+        try:
+            answer = env.mpesa.stk_query(checkout)
+        except GatewayRejected as error:
+            log.warning("STK query for %s refused: %s", checkout, error)
+            return
+        if answer.status == "pending":
+            if attempt < STK_QUERY_ATTEMPTS:
+                query_stk.schedule(args=(stk_request_id, attempt + 1), delay=60)
+            return
+        code = answer.result_code if answer.result_code is not None else -1
+        in_transaction(
+            env.services,
+            lambda uow: settle_stk_by_query(uow, stk_request_id, code, answer.description),
+        )
+
+    def notify_from(work: Callable[[UnitOfWork], str | None]) -> None:
+        env = runtime()
+        line = in_transaction(env.services, work)
+        if line:
+            env.notifier.notify(line)
+
+    @huey.task(name="payment_notices", retries=3, retry_delay=10)
+    def payment_notices_task(payment_id: int) -> None:
+        """The payer's SMS receipt and the staff alert."""
+        notify_from(lambda uow: payment_notices(uow, payment_id))
+
+    @huey.task(name="stk_failure_notices", retries=3, retry_delay=10)
+    def stk_failure_task(stk_request_id: int) -> None:
+        """Tell the subscriber in plain words why the push failed; tell staff."""
+        notify_from(lambda uow: stk_failure_notices(uow, stk_request_id))
+
+    @huey.task(name="flag_callback", retries=3, retry_delay=10)
+    def flag_callback(callback_id: int, reason: str) -> None:
+        """A callback could not be handled: staff check it against the statement."""
+        env = runtime()
+        with env.services.unit_of_work() as uow:
+            line = callback_flag_line(uow, callback_id, reason)
+        env.notifier.notify(line)
+
+    @huey.task(name="send_sms", retries=5, retry_delay=10, retry_backoff=2)
+    def send_sms(message_id: int) -> None:
+        """Send one queued SMS and record the provider's id, cost and status."""
+        env = runtime()
+        with env.services.unit_of_work() as uow:
+            message = uow.session.get(SmsMessage, message_id)
+            if message is None or message.status != "queued":
+                return
+            phone, body = message.phone, message.body
+        result = env.sms.send(phone, body)  # GatewayUnavailable propagates: huey retries
+
+        def record(uow: UnitOfWork) -> None:
+            stored = uow.session.get(SmsMessage, message_id)
+            assert stored is not None
+            stored.status = result.status
+            stored.provider_message_id = result.provider_message_id
+            stored.cost = result.cost
+            stored.error = result.error
+            stored.sent_at = uow.clock.now()
+
+        in_transaction(env.services, record)
+
+    @huey.periodic_task(crontab(minute="*"), name="mpesa_sweep")
+    def mpesa_sweep() -> None:
+        """Replay callbacks stored but never handled; query pushes whose callback is late."""
+        env = runtime()
+        env.replay_callbacks()
+        with env.services.unit_of_work() as uow:
+            late = pending_stk_requests(uow, STK_QUERY_AFTER * 3)
+            stale = _unsent(uow)
+        for stk_request_id in late:
+            query_stk(stk_request_id, STK_QUERY_ATTEMPTS)
+        for stk_request_id in stale:
+            _give_up(env.services, stk_request_id)
+
+    return PaymentTasks(
+        send_stk_push,
+        query_stk,
+        payment_notices_task,
+        stk_failure_task,
+        flag_callback,
+        send_sms,
+        mpesa_sweep,
+    )
+
+
+def _give_up(services: CoreServices, stk_request_id: int) -> None:
+    in_transaction(
+        services, lambda uow: mark_stk_error(uow, stk_request_id, "M-Pesa could not be reached")
+    )
+
+
+def _unsent(uow: UnitOfWork) -> list[int]:
+    """Pushes still queued long after they were asked for: their sending gave up."""
+    return list(
+        uow.session.scalars(
+            select(StkRequest.id).where(
+                StkRequest.status == StkStatus.QUEUED.value,
+                StkRequest.created_at < uow.clock.now() - timedelta(minutes=10),
+            )
+        )
+    )

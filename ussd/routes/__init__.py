@@ -1,0 +1,1 @@
+"""Starlette routes of the web app, one module per concern."""

@@ -1,0 +1,120 @@
+"""Safaricom's callbacks: STK results, C2B validation and confirmation.
+
+Checked before they are believed: the secret token in the path (wrong → 404), the source address
+against the allow-list (outside → 403, logged), the body size (over 64 KiB → 400). The raw body is
+stored before it is parsed, then handled; the database work is quick and router work is queued,
+so Safaricom gets its answer fast.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.retry import in_transaction
+from core.unit_of_work import CoreServices
+from core.usecases.mpesa import store_callback
+from ussd.mpesa.callbacks import MAX_CALLBACK_BYTES
+from ussd.mpesa.handling import C2B_CONFIRMATION, C2B_VALIDATION, STK, handle
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class MpesaWebConfig:
+    """The callback token, the allowed source networks (None = any) and our shortcode."""
+
+    callback_token: str
+    allowed_networks: tuple[Network, ...] | None
+    shortcode: str = ""
+
+
+def parse_allowed(text: str) -> tuple[Network, ...] | None:
+    """``"*"`` allows any address; otherwise comma-separated addresses or CIDR blocks."""
+    if text.strip() == "*":
+        return None
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    )
+
+
+def _allowed(address: str | None, networks: Sequence[Network] | None) -> bool:
+    if networks is None:
+        return True
+    if address is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+async def _read_bounded(request: Request) -> tuple[bytes, bool]:
+    """The body, cut at one byte over the limit; True if it was too large."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_CALLBACK_BYTES:
+            break
+    body = b"".join(chunks)
+    return body[: MAX_CALLBACK_BYTES + 1], size > MAX_CALLBACK_BYTES
+
+
+def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
+    """The three callback routes."""
+
+    def endpoint(kind: str) -> Callable[[Request], Awaitable[Response]]:
+        async def receive(request: Request) -> Response:
+            token = str(request.path_params.get("token", ""))
+            if not config.callback_token or not hmac.compare_digest(
+                token.encode(), config.callback_token.encode()
+            ):
+                return JSONResponse({"error": "not found"}, status_code=404)
+            address = request.client.host if request.client else None
+            if not _allowed(address, config.allowed_networks):
+                log.warning("refused M-Pesa %s callback from %s (not allow-listed)", kind, address)
+                return JSONResponse({"error": "forbidden"}, status_code=403)
+            body, too_large = await _read_bounded(request)
+            callback = await run_in_threadpool(
+                in_transaction, services, lambda uow: store_callback(uow, kind, body, address)
+            )
+            if too_large:
+                await run_in_threadpool(_mark_too_large, services, callback.id)
+                return JSONResponse(
+                    {"ResultCode": 1, "ResultDesc": "Malformed: body larger than 64 KiB"},
+                    status_code=400,
+                )
+            handled = await run_in_threadpool(
+                handle, services, callback.id, kind, body, config.shortcode
+            )
+            return JSONResponse(handled.body, status_code=handled.status_code)
+
+        return receive
+
+    return [
+        Route("/mpesa/stk/{token}", endpoint(STK), methods=["POST"]),
+        Route("/mpesa/c2b/validation/{token}", endpoint(C2B_VALIDATION), methods=["POST"]),
+        Route("/mpesa/c2b/confirmation/{token}", endpoint(C2B_CONFIRMATION), methods=["POST"]),
+    ]
+
+
+def _mark_too_large(services: CoreServices, callback_id: int) -> None:
+    from core.usecases.mpesa import finish_callback
+
+    in_transaction(
+        services,
+        lambda uow: finish_callback(uow, callback_id, "malformed", error="body over 64 KiB"),
+    )
