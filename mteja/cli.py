@@ -405,6 +405,22 @@ def mpesa_register_urls() -> None:
     out.print(f"  validation   {base}/mpesa/c2b/validation/…")
 
 
+@app.command("fake-daraja")
+def fake_daraja(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8099,
+    outcome: Annotated[
+        str,
+        typer.Option(help="STK outcome: paid, cancelled, timeout, wrong_pin, insufficient, never"),
+    ] = "paid",
+    delay: Annotated[float, typer.Option(help="Seconds before the STK callback")] = 2.0,
+) -> None:
+    """Run a fake Safaricom Daraja (sandbox credentials) for the demo and tests."""
+    from ussd.mpesa.fake_daraja import run_fake_daraja
+
+    out.print(f"fake Daraja on http://127.0.0.1:{port} (sandbox shortcode 174379)")
+    run_fake_daraja("127.0.0.1", port, default_outcome=outcome, default_delay_seconds=delay)
+
+
 @customer_app.command("stk")
 def customer_stk(
     reference: Annotated[str, typer.Argument(help="Account number, phone, username or IP")],
