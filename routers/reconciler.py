@@ -18,10 +18,12 @@ from routers.desired import (
     ADDRESS_LIST,
     BLOCKED_LIST,
     COMMENT_PREFIX,
+    HOTSPOT_ACTIVE,
     HOTSPOT_PROFILE,
     HOTSPOT_USER,
     KEY_PROPERTIES,
     MANAGED_PROPERTIES,
+    PPP_ACTIVE,
     PPP_PROFILE,
     PPP_SECRET,
     QUEUE,
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MENUS = (PPP_PROFILE, HOTSPOT_PROFILE, PPP_SECRET, HOTSPOT_USER, QUEUE, ADDRESS_LIST)
 REMOVE_CHUNK = 200
+_LOGIN_SESSIONS = {PPP_SECRET: PPP_ACTIVE, HOTSPOT_USER: HOTSPOT_ACTIVE}
 # Above this many lookups, one read of the whole menu is cheaper than one read per item.
 BULK_THRESHOLD = 50
 Key = tuple[str, ...]
@@ -91,6 +94,7 @@ class _Scope:
                 self.owner[(entry.menu, entry.key)] = state
         # Comment tags whose stale entries a targeted sync may remove: the synced customers'
         # own (a renamed login, a block lifted) and those of removed logins.
+        self.stray_logins: dict[str, set[str]] = {}
         self.comments_by_menu: dict[str, set[str]] = {}
         self.removable_names: dict[str, set[str]] = {}
         for state in desired.customers:
@@ -164,13 +168,16 @@ class Converger:
                 if "profile" in changes
                 and (state := scope.owner.get((entry.menu, entry.key))) is not None
             }
+            for menu, removals in plan.removes.items():
+                if menu in _LOGIN_SESSIONS:
+                    scope.stray_logins.setdefault(menu, set()).update(k[0] for k, _ in removals)
             restrict = self._apply(plan, scope, report)
         else:
             self._fail_unapplied(scope, self._read(scope, restrict), report)
         for state in desired.customers:
             if state.customer_id not in report.failed:
                 report.verified.add(state.customer_id)
-        self._drop_sessions(desired, profile_changed, full, report)
+        self._drop_sessions(desired, profile_changed, full, report, scope.stray_logins)
         return report
 
     def _read(
@@ -308,6 +315,7 @@ class Converger:
         profile_changed: set[int],
         full: bool,
         report: ConvergeReport,
+        stray_logins: dict[str, set[str]],
     ) -> None:
         """End live sessions of blocked customers (disabling alone leaves them online) and of
         customers whose speed changed (so the new profile applies at once)."""
@@ -324,6 +332,9 @@ class Converger:
             session = SESSION_MENUS.get(login.connection_type)
             if session is not None:
                 targets.setdefault(session[0], set()).add(login.username)
+        # A stray login removed from the router must not stay online either.
+        for menu, usernames in stray_logins.items():
+            targets.setdefault(_LOGIN_SESSIONS[menu], set()).update(usernames)
         for menu, usernames in targets.items():
             name_prop = "user" if menu.startswith("/ip/hotspot") else "name"
             report.sessions_dropped += self.drop_sessions(menu, name_prop, usernames, full)

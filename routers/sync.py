@@ -130,7 +130,8 @@ class RouterSync:
             return uow.session.scalar(select(Customer.router_id).where(Customer.id == customer_id))
 
     def sync_pending(self, router_id: int, limit: int = PENDING_BATCH) -> ConvergeReport:
-        """Converge every customer of ``router_id`` marked pending (one connection, one batch)."""
+        """Converge every customer of ``router_id`` marked pending (one connection, one batch),
+        and take deleted customers' entries off it."""
         with self.services.unit_of_work() as uow:
             customers: list[Customer] = list(
                 uow.session.scalars(
@@ -139,16 +140,54 @@ class RouterSync:
                     .limit(limit)
                 )
             )
-            if not customers:
+            deleted = self._deleted_pending_customers(uow, router_id)
+            if not customers and not deleted:
                 return ConvergeReport()
             desired = RouterDesired(
                 profiles=self._profiles([customer.plan for customer in customers]),
                 customers=self._states(uow, customers),
+                removed=[
+                    RemovedLogin(gone.account_number, gone.username, gone.connection_type)
+                    for gone in deleted
+                ],
             )
             login = router_login(uow, router_id)
+            removed_versions = {gone.id: gone.sync_version for gone in deleted}
         report = self._converge(login, desired, full=False)
         self._record(router_id, desired.customers, report)
+        self._record_removed(removed_versions)
         return report
+
+    @staticmethod
+    def _deleted_pending_customers(uow: UnitOfWork, router_id: int) -> list[Customer]:
+        return list(
+            uow.session.scalars(
+                select(Customer).where(
+                    Customer.router_id == router_id,
+                    Customer.deleted_at.is_not(None),
+                    Customer.sync_pending.is_(True),
+                )
+            )
+        )
+
+    def _deleted_pending(self, uow: UnitOfWork, router_id: int) -> dict[int, int]:
+        return {
+            gone.id: gone.sync_version for gone in self._deleted_pending_customers(uow, router_id)
+        }
+
+    def _record_removed(self, versions: dict[int, int]) -> None:
+        """Deleted customers whose entries the router no longer holds are done."""
+        if not versions:
+            return
+        now = self.services.clock.now()
+        with self.services.unit_of_work() as uow:
+            for customer_id, version in versions.items():
+                uow.session.execute(
+                    update(Customer)
+                    .where(Customer.id == customer_id, Customer.sync_version == version)
+                    .values(sync_pending=False, sync_error=None, synced_at=now)
+                )
+            uow.commit()
 
     def remove_login(self, router_id: int, removed: RemovedLogin) -> ConvergeReport:
         """Take a deleted (or renamed, or moved) customer's entries off ``router_id``."""
@@ -189,6 +228,7 @@ class RouterSync:
                 customers=self._states(uow, customers),
             )
             login = router_login(uow, router_id)
+            removed_versions = self._deleted_pending(uow, router_id)
         error = None
         try:
             report = self._converge(login, desired, full=True)
@@ -197,6 +237,7 @@ class RouterSync:
             self._save_run(router_id, "reconcile", started, len(customers), ConvergeReport(), error)
             raise
         self._record(router_id, desired.customers, report)
+        self._record_removed(removed_versions)  # a full reconcile removed every stray entry
         self._save_run(router_id, "reconcile", started, len(customers), report, None)
         return report
 

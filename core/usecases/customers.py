@@ -376,8 +376,9 @@ def delete_customer(
     )
     _erase_personal_data(uow, customer)
     customer.deleted_at = now
-    customer.updated_at = now
-    customer.sync_pending = False
+    # Pending until the router has dropped the login: if the queued removal is lost, the minute
+    # sweep takes the entries off (found by the account tag, which deletion keeps).
+    mark_changed(uow, customer)
     audit.record(
         uow,
         actor,

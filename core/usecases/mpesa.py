@@ -78,6 +78,8 @@ def request_stk_push(
         raise InvalidInput(f"{target} is not a Kenyan mobile number that M-Pesa can prompt")
     now = uow.clock.now()
     if actor.kind is ActorKind.SUBSCRIBER:
+        # Whatever the adapter calls its channel, a subscriber's push is self-service.
+        channel = "self-service" if channel == "staff" else channel
         recent = uow.session.scalar(
             select(func.count(StkRequest.id)).where(
                 StkRequest.customer_id == customer.id,
@@ -179,7 +181,9 @@ def settle_stk(uow: UnitOfWork, result: StkResult) -> tuple[Settlement, PaymentR
         return Settlement.UNKNOWN_CHECKOUT, None
     if request.status in (StkStatus.PAID, StkStatus.FAILED):
         if result.result_code == 0 and result.receipt:
-            _bind_receipt(uow, request, result.receipt)
+            late = _late_receipt(uow, request, result)
+            if late is not None:
+                return Settlement.PAID, late
         return Settlement.ALREADY_SETTLED, None
     request.result_code = result.result_code
     request.result_description = result.result_description[:500]
@@ -224,6 +228,16 @@ def settle_stk_by_query(
         request.settled_at = uow.clock.now()
         uow.publish(StkPushFailed(request.id))
         return Settlement.FAILED
+    already = _unlinked_paybill_payment(uow, request)
+    if already is not None:
+        # The money came in by paybill before the query: link it, credit nothing more. Should
+        # the push's own receipt arrive later and differ, it is credited then (_late_receipt).
+        request.status = StkStatus.PAID.value
+        request.result_code = 0
+        request.result_description = result_description[:500]
+        request.settled_at = uow.clock.now()
+        request.payment_id = already.id
+        return Settlement.PAID
     provisional = (PROVISIONAL_PREFIX + request.checkout_request_id)[:64]
     paid = record_payment(
         uow,
@@ -246,13 +260,48 @@ def settle_stk_by_query(
     return Settlement.PAID
 
 
-def _bind_receipt(uow: UnitOfWork, request: StkRequest, receipt: str) -> None:
-    """Put the real receipt on a provisionally credited payment (no new credit)."""
-    if request.payment_id is None or find_payment(uow, "mpesa", receipt) is not None:
-        return
-    payment = uow.session.get(Payment, request.payment_id)
-    if payment is not None and (payment.reference or "").startswith(PROVISIONAL_PREFIX):
-        payment.reference = receipt.strip().upper()
+def _late_receipt(uow: UnitOfWork, request: StkRequest, result: StkResult) -> PaymentResult | None:
+    """The receipt of a push already settled some other way (query, or a paybill confirmation
+    taken for it). A provisional credit gets the receipt bound to it; a receipt that is nowhere
+    yet while the push is linked to other money is money of its own and is credited."""
+    receipt = (result.receipt or "").strip().upper()
+    if find_payment(uow, "mpesa", receipt) is not None:
+        return None
+    linked = uow.session.get(Payment, request.payment_id) if request.payment_id else None
+    if linked is not None and (linked.reference or "").startswith(PROVISIONAL_PREFIX):
+        linked.reference = receipt
+        return None
+    return record_payment(
+        uow,
+        request.customer_id,
+        Actor.mpesa(),
+        IncomingPayment(
+            amount_kes=result.amount_kes or request.amount_kes,
+            method="mpesa",
+            reference=receipt,
+            received_at=result.paid_at,
+            payer_phone=result.phone or request.phone,
+            account_reference=request.account_reference,
+            source="stk",
+        ),
+    )
+
+
+def _unlinked_paybill_payment(uow: UnitOfWork, request: StkRequest) -> Payment | None:
+    """A paybill payment of this customer and amount since the push, not yet tied to a push."""
+    linked = select(StkRequest.payment_id).where(StkRequest.payment_id.is_not(None))
+    return uow.session.scalars(
+        select(Payment)
+        .where(
+            Payment.customer_id == request.customer_id,
+            Payment.method == "mpesa",
+            Payment.source == "c2b",
+            Payment.amount_kes == request.amount_kes,
+            Payment.received_at >= request.created_at - timedelta(minutes=5),
+            Payment.id.not_in(linked),
+        )
+        .order_by(Payment.received_at)
+    ).first()
 
 
 def c2b_account_exists(uow: UnitOfWork, bill_ref_number: str) -> bool:
