@@ -185,31 +185,13 @@ def settle_stk(uow: UnitOfWork, result: StkResult) -> tuple[Settlement, PaymentR
             if late is not None:
                 return Settlement.PAID, late
         return Settlement.ALREADY_SETTLED, None
-    request.result_code = result.result_code
-    request.result_description = result.result_description[:500]
-    request.settled_at = uow.clock.now()
     if result.result_code != 0:
-        request.status = StkStatus.FAILED.value
-        uow.publish(StkPushFailed(request.id))
+        _settle(uow, request, StkStatus.FAILED, result.result_code, result.result_description)
         return Settlement.FAILED, None
     if not result.receipt:
         raise InvalidInput("a paid STK result needs its receipt number")
-    paid = record_payment(
-        uow,
-        request.customer_id,
-        Actor.mpesa(),
-        IncomingPayment(
-            amount_kes=result.amount_kes or request.amount_kes,
-            method="mpesa",
-            reference=result.receipt,
-            received_at=result.paid_at,
-            payer_phone=result.phone or request.phone,
-            account_reference=request.account_reference,
-            source="stk",
-        ),
-    )
-    request.status = StkStatus.PAID.value
-    request.payment_id = paid.payment_id
+    paid = _credit_receipt(uow, request, result, result.receipt)
+    _settle(uow, request, StkStatus.PAID, 0, result.result_description, paid.payment_id)
     return Settlement.PAID, paid
 
 
@@ -222,21 +204,13 @@ def settle_stk_by_query(
     if request.status != StkStatus.PENDING or request.checkout_request_id is None:
         return Settlement.ALREADY_SETTLED
     if result_code != 0:
-        request.status = StkStatus.FAILED.value
-        request.result_code = result_code
-        request.result_description = result_description[:500]
-        request.settled_at = uow.clock.now()
-        uow.publish(StkPushFailed(request.id))
+        _settle(uow, request, StkStatus.FAILED, result_code, result_description)
         return Settlement.FAILED
     already = _unlinked_paybill_payment(uow, request)
     if already is not None:
         # The money came in by paybill before the query: link it, credit nothing more. Should
         # the push's own receipt arrive later and differ, it is credited then (_late_receipt).
-        request.status = StkStatus.PAID.value
-        request.result_code = 0
-        request.result_description = result_description[:500]
-        request.settled_at = uow.clock.now()
-        request.payment_id = already.id
+        _settle(uow, request, StkStatus.PAID, 0, result_description, already.id)
         return Settlement.PAID
     provisional = (PROVISIONAL_PREFIX + request.checkout_request_id)[:64]
     paid = record_payment(
@@ -252,12 +226,26 @@ def settle_stk_by_query(
             source="stk_query",
         ),
     )
-    request.status = StkStatus.PAID.value
-    request.result_code = 0
-    request.result_description = result_description[:500]
-    request.settled_at = uow.clock.now()
-    request.payment_id = paid.payment_id
+    _settle(uow, request, StkStatus.PAID, 0, result_description, paid.payment_id)
     return Settlement.PAID
+
+
+def _settle(
+    uow: UnitOfWork,
+    request: StkRequest,
+    status: StkStatus,
+    result_code: int,
+    description: str,
+    payment_id: int | None = None,
+) -> None:
+    """Record how a push ended; a failure is explained to the subscriber (StkPushFailed)."""
+    request.status = status.value
+    request.result_code = result_code
+    request.result_description = description[:500]
+    request.settled_at = uow.clock.now()
+    request.payment_id = payment_id
+    if status is StkStatus.FAILED:
+        uow.publish(StkPushFailed(request.id))
 
 
 def _late_receipt(uow: UnitOfWork, request: StkRequest, result: StkResult) -> PaymentResult | None:
@@ -271,6 +259,13 @@ def _late_receipt(uow: UnitOfWork, request: StkRequest, result: StkResult) -> Pa
     if linked is not None and (linked.reference or "").startswith(PROVISIONAL_PREFIX):
         linked.reference = receipt
         return None
+    return _credit_receipt(uow, request, result, receipt)
+
+
+def _credit_receipt(
+    uow: UnitOfWork, request: StkRequest, result: StkResult, receipt: str
+) -> PaymentResult:
+    """Credit the money an STK callback reports, under its receipt (a duplicate is a no-op)."""
     return record_payment(
         uow,
         request.customer_id,
