@@ -41,9 +41,16 @@ def snapshot(customer: Customer) -> dict[str, Any]:
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Only the keys whose values differ, from each side."""
-    keys = [key for key in after if before.get(key) != after.get(key)]
-    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+    """Only the keys whose values differ (or that one side lacks), from each side."""
+    keys = [
+        key
+        for key in {**before, **after}
+        if key not in before or key not in after or before[key] != after[key]
+    ]
+    return (
+        {key: before[key] for key in keys if key in before},
+        {key: after[key] for key in keys if key in after},
+    )
 
 
 def record(

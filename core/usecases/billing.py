@@ -158,6 +158,7 @@ def record_unmatched_payment(
     uow: UnitOfWork, actor: Actor, incoming: IncomingPayment
 ) -> PaymentResult:
     """Keep money that matched no account, for staff to assign; never lose it or credit it twice."""
+    require(actor, Permission.RECORD_PAYMENT)
     method, reference, received_at = _normalize(incoming, uow.clock.now())
     if reference is not None:
         existing = find_payment(uow, method.value, reference)

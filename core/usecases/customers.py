@@ -83,8 +83,8 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     password = form.password if form.password is not None else generate_password()
     _check_password(password)
     parent = _parent_for(uow, form.parent)
-    if form.installation_fee_kes < 0:
-        raise InvalidInput("the installation fee cannot be negative")
+    if form.installation_fee_kes:
+        ledger.require_positive_amount(form.installation_fee_kes, "the installation fee")
     if form.amount_kes is not None and form.payment_method is None:
         raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 
@@ -410,8 +410,9 @@ def _erase_personal_data(uow: UnitOfWork, customer: Customer) -> None:
     customer.notes = None
     customer.password_encrypted = None
     customer.ip_address = None
-    # The username is freed for others; the account number stays taken forever.
-    customer.username = f"deleted-{customer.id}"
+    # The username is freed for others; the account number stays taken forever. The placeholder
+    # has a ":" so no valid login (see is_valid_username) can ever clash with it.
+    customer.username = f"deleted:{customer.id}"
     customer.suspended_reason = None
     uow.session.execute(
         update(Payment)

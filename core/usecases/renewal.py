@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core import audit, ledger, lifecycle
-from core.actors import Actor
+from core.actors import Actor, Permission, require
 from core.events import CustomerNeedsSync, ExpiryScheduled
 from core.lookup import get_customer
 from core.models import Customer, Plan, Subscription
@@ -45,6 +45,7 @@ def amount_to_renew(uow: UnitOfWork, customer: Customer) -> int:
 
 def renew(uow: UnitOfWork, customer_id: int, actor: Actor) -> RenewalResult:
     """Renew as many whole periods as the balance covers (a use case of its own, e.g. 'renew')."""
+    require(actor, Permission.RECORD_PAYMENT)
     return renew_customer(uow, get_customer(uow, customer_id), actor)
 
 

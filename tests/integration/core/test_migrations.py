@@ -1,0 +1,62 @@
+"""Migrations: from an empty database to head on SQLite and PostgreSQL, matching the models."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from core.db import alembic_config, current_revision, make_engine, upgrade_to_head
+from core.models import Base
+
+
+def _head() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_empty_database_has_no_revision(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) is None
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_reaches_head_with_every_table(database_url: str) -> None:
+    upgrade_to_head(database_url)
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) == _head()
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        assert tables - set(Base.metadata.tables) == {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_and_models_agree(migrated_engine) -> None:
+    with migrated_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_upgrading_again_changes_nothing(database_url: str, migrated_engine) -> None:
+    upgrade_to_head(database_url)
+    assert current_revision(migrated_engine) == _head()
+    with migrated_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_base_and_back(database_url: str, migrated_engine) -> None:
+    command.downgrade(alembic_config(database_url), "base")
+    assert current_revision(migrated_engine) is None
+    assert set(inspect(migrated_engine).get_table_names()) <= {"alembic_version"}
+    upgrade_to_head(database_url)
+    assert current_revision(migrated_engine) == _head()
