@@ -1,4 +1,4 @@
-"""Account numbers like ``MTJ-4K7Q2D9``: prefix, six Crockford base-32 characters, check character.
+"""Account numbers like ``MTJ-4K7Q2DW``: prefix, six Crockford base-32 characters, check character.
 
 The check character is a weighted sum over GF(32) (weights are powers of x), from the same
 alphabet, so every single mistyped character and every swap of two neighbouring characters is caught
@@ -91,13 +91,28 @@ def parse(text: str, prefix: str) -> str:
     code = compact.translate(_LOOKALIKES)
     if len(code) != BODY_LENGTH + 1 or any(symbol not in _VALUE for symbol in code):
         raise InvalidAccountNumber(
-            f"{text.strip()!r} is not an account number like {prefix}-4K7Q2D9"
+            f"{text.strip()!r} is not an account number like {example(prefix)}"
         )
     if not is_valid_body(code):
         raise InvalidAccountNumber(
             f"{text.strip()!r} has a typing mistake: please check the account number"
         )
     return format_account_number(prefix, code)
+
+
+def example(prefix: str) -> str:
+    """A valid account number to show people the format."""
+    body = "4K7Q2D"
+    return format_account_number(prefix, body + check_character(body))
+
+
+def is_account_shaped(text: str, prefix: str) -> bool:
+    """Whether ``text`` reads as an attempt at an account number (so a bad check is a typo)."""
+    compact = _SEPARATORS.sub("", text).upper()
+    if compact.startswith(prefix) and len(compact) == len(prefix) + BODY_LENGTH + 1:
+        return True
+    code = compact.translate(_LOOKALIKES)
+    return len(code) == BODY_LENGTH + 1 and all(symbol in _VALUE for symbol in code)
 
 
 def looks_like_account_number(text: str, prefix: str) -> bool:

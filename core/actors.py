@@ -80,8 +80,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# What a subscriber may do for their own account (the adapter checks it is their own); changing
+# plan is allowed too, at renewal only (core.usecases.service.change_plan).
+SUBSCRIBER_PERMISSIONS = frozenset({Permission.VIEW, Permission.SEND_STK})
+
+
 def can(actor: Actor, permission: Permission) -> bool:
-    """Whether ``actor`` may do what ``permission`` names. Non-staff actors are the system's own."""
+    """Whether ``actor`` may do what ``permission`` names. M-Pesa and the system act for mteja
+    itself; subscribers only look and pay; staff by role."""
+    if actor.kind is ActorKind.SUBSCRIBER:
+        return permission in SUBSCRIBER_PERMISSIONS
     if actor.kind is not ActorKind.STAFF:
         return True
     return actor.role is not None and permission in ROLE_PERMISSIONS[actor.role]
@@ -90,5 +98,8 @@ def can(actor: Actor, permission: Permission) -> bool:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise PermissionDenied unless ``actor`` may do ``permission``."""
     if not can(actor, permission):
-        role = actor.role.value if actor.role else "no role"
+        if actor.role is not None:
+            role = actor.role.value
+        else:
+            role = "no role" if actor.kind is ActorKind.STAFF else actor.kind.value
         raise PermissionDenied(f"your role ({role}) may not {permission.value.replace('_', ' ')}")

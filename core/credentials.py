@@ -31,7 +31,8 @@ def username_base(full_name: str, phone: str | None) -> str:
     if words:
         base = ".".join(words[:1] + words[-1:]) if len(words) > 1 else words[0]
         base = base[:USERNAME_MAX_LENGTH].strip(".")
-        if len(base) >= 2:
+        # A login of digits alone reads like a phone or an id; such names use the phone instead.
+        if len(base) >= 2 and not base.replace(".", "").isdigit():
             return base
     digits = re.sub(r"\D", "", phone or "")
     return ("u" + digits[-9:]) if digits else "user"

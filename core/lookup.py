@@ -68,14 +68,11 @@ def resolve(uow: UnitOfWork, reference: str) -> Customer:
         raise CustomerNotFound(
             f"{text!r} matches {len(matches)} customers ({numbers}); use the account number"
         )
-    if account_error is not None and _is_account_shaped(text, uow.config.account_prefix):
+    if account_error is not None and account_numbers.is_account_shaped(
+        text, uow.config.account_prefix
+    ):
         raise CustomerNotFound(account_error.message)
     raise CustomerNotFound(f"no customer matches {text!r}")
-
-
-def _is_account_shaped(text: str, prefix: str) -> bool:
-    compact = text.replace("-", "").replace(" ", "").upper()
-    return compact.startswith(prefix) or len(compact) == account_numbers.BODY_LENGTH + 1
 
 
 def _exact_matches(uow: UnitOfWork, text: str) -> list[Customer]:

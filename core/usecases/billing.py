@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core import audit, ledger, lifecycle
 from core.actors import Actor, Permission, require
+from core.clock import ensure_utc
 from core.errors import InvalidInput, InvalidTransition, PaymentNotFound
 from core.events import PaymentReceived
 from core.lookup import get_customer
@@ -54,7 +55,8 @@ def _normalize(
         raise InvalidInput("an M-Pesa payment needs its receipt number as the reference")
     if reference is not None and len(reference) > 64:
         raise InvalidInput("a payment reference is at most 64 characters")
-    return method, reference, incoming.received_at or now
+    received_at = ensure_utc(incoming.received_at) if incoming.received_at else now
+    return method, reference, received_at
 
 
 def find_payment(uow: UnitOfWork, method: str, reference: str) -> Payment | None:
@@ -82,6 +84,10 @@ def record_payment(
     customer = get_customer(uow, customer_id)
     if reference is not None:
         existing = find_payment(uow, method.value, reference)
+        if existing is not None and existing.customer_id is None:
+            # Money that arrived unmatched and is now recorded for this customer: it is theirs.
+            existing.customer_id = customer.id
+            return _credit(uow, customer, existing, actor, activate=activate)
         if existing is not None:
             return _duplicate(uow, existing)
     payment = _new_payment(uow, actor, incoming, method, reference, received_at, customer.id)
@@ -182,12 +188,20 @@ def record_unmatched_payment(
 
 
 def assign_payment(
-    uow: UnitOfWork, actor: Actor, reference: str, customer_id: int, *, activate: bool = True
+    uow: UnitOfWork,
+    actor: Actor,
+    reference: str,
+    customer_id: int,
+    *,
+    activate: bool = True,
+    method: str = "mpesa",
 ) -> PaymentResult:
     """Give an unmatched payment to a customer: credit, renew, audit."""
     require(actor, Permission.RECORD_PAYMENT)
     payment = uow.session.scalars(
-        select(Payment).where(Payment.reference == reference.strip().upper()).with_for_update()
+        select(Payment)
+        .where(Payment.method == method, Payment.reference == reference.strip().upper())
+        .with_for_update()
     ).first()
     if payment is None:
         raise PaymentNotFound(f"no payment with reference {reference.strip()!r}")

@@ -399,6 +399,7 @@ _PERSONAL_KEYS = (
     "notes",
     "username",
     "ip_address",
+    "suspended_reason",
 )
 
 
