@@ -24,7 +24,9 @@ def get_customer(uow: UnitOfWork, customer_id: int, *, for_update: bool = True) 
     """
     query = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
     if for_update:
-        query = query.with_for_update()
+        # populate_existing: a row read earlier in this transaction (e.g. by a lookup) is
+        # refreshed once the lock is ours, so we never build on what another writer replaced.
+        query = query.with_for_update().execution_options(populate_existing=True)
     customer = uow.session.scalars(query).first()
     if customer is None:
         raise CustomerNotFound(f"no customer with id {customer_id}")

@@ -259,6 +259,13 @@ def _late_receipt(uow: UnitOfWork, request: StkRequest, result: StkResult) -> Pa
     if linked is not None and (linked.reference or "").startswith(PROVISIONAL_PREFIX):
         linked.reference = receipt
         return None
+    # The push's own provisional credit may have been taken by a paybill receipt of the same
+    # amount; another provisional credit of this customer and amount is then this receipt's.
+    amount = result.amount_kes or request.amount_kes
+    provisional = _provisional_for(uow, request.customer_id, amount)
+    if provisional is not None:
+        provisional.reference = receipt
+        return None
     return _credit_receipt(uow, request, result, receipt)
 
 
