@@ -123,8 +123,8 @@ def register_tasks(
         sync = runtime().router_sync
         for router_id in sync.router_ids():
             health = sync.check(router_id)
-            if not health.changed:
-                continue
+            if not health.changed or (health.online and health.previous == "unknown"):
+                continue  # a router seen for the first time is not "back"
             name = _router_name(runtime().services, router_id)
             if health.online:
                 runtime().notifier.notify(f"Router {name} is back online; resyncing it now.")
@@ -137,6 +137,9 @@ def register_tasks(
         """The minute safety net: expire what is due, re-enqueue pending router syncs."""
         expire_all_due(runtime().services)
         for router_id in runtime().router_sync.routers_with_pending():
+            # The marker may belong to a queued run that was lost (a worker killed holding it);
+            # clearing it makes sure this sweep queues a run whatever became of that one.
+            huey.get(_queued_key(router_id))
             enqueue_sync(huey, tasks, router_id)
 
     @huey.periodic_task(

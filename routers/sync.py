@@ -83,6 +83,7 @@ class RouterHealth:
     online: bool
     changed: bool
     error: str | None = None
+    previous: str = "unknown"
 
 
 class RouterSync:
@@ -323,7 +324,7 @@ class RouterSync:
             if online:
                 router.last_seen_at = uow.clock.now()
             uow.commit()
-        return RouterHealth(online, previous != router.status, error)
+        return RouterHealth(online, previous != router.status, error, previous)
 
     def live_session(self, customer_id: int) -> LiveSession | None:
         """The customer's live session, or None when offline. RouterError when the router cannot
