@@ -21,6 +21,18 @@ def balance_kes(uow: UnitOfWork, customer_id: int) -> int:
     return int(total or 0)
 
 
+def balances_kes(uow: UnitOfWork, customer_ids: list[int]) -> dict[int, int]:
+    """Balances of many customers in one query (customers with no entries are absent: 0)."""
+    if not customer_ids:
+        return {}
+    rows = uow.session.execute(
+        select(LedgerEntry.customer_id, func.sum(LedgerEntry.amount_kes))
+        .where(LedgerEntry.customer_id.in_(customer_ids))
+        .group_by(LedgerEntry.customer_id)
+    )
+    return {customer_id: int(total or 0) for customer_id, total in rows}
+
+
 def post(
     uow: UnitOfWork,
     customer: Customer,

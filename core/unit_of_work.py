@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.crypto import SecretBox
-from core.events import Event
+from core.events import CustomerNeedsSync, Event
 from core.ports import EventDispatcher
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class UnitOfWork:
         self.config = config
         self._dispatcher = dispatcher
         self._events: list[Event] = []
+        self._published: set[Event] = set()
         self._session: Session | None = None
 
     @property
@@ -64,6 +65,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._session_factory()
         self._events = []
+        self._published = set()
         return self
 
     def __exit__(
@@ -81,14 +83,16 @@ class UnitOfWork:
             self._events = []
 
     def publish(self, event: Event) -> None:
-        """Queue ``event`` for dispatch after a successful commit."""
-        if event not in self._events:
+        """Queue ``event`` for dispatch after a successful commit (each distinct event once)."""
+        if event not in self._published:
+            self._published.add(event)
             self._events.append(event)
 
     def commit(self) -> None:
         """Commit, then dispatch the events the use case published."""
         self.session.commit()
-        events, self._events = self._events, []
+        events, self._events = _one_sync_per_router(self._events), []
+        self._published = set()
         for event in events:
             try:
                 self._dispatcher.dispatch(event)
@@ -99,6 +103,21 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._events = []
+        self._published = set()
+
+
+def _one_sync_per_router(events: list[Event]) -> list[Event]:
+    """A router sync converges every pending customer of the router, so one request per router
+    per commit is enough (a batch of 500 expiries asks once, not 500 times)."""
+    kept: list[Event] = []
+    routers: set[int] = set()
+    for event in events:
+        if isinstance(event, CustomerNeedsSync) and event.router_id is not None:
+            if event.router_id in routers:
+                continue
+            routers.add(event.router_id)
+        kept.append(event)
+    return kept
 
 
 @dataclass

@@ -9,6 +9,7 @@ lost to a crash, a lost message or an outage.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,12 @@ from huey.exceptions import RetryTask
 
 from core.ports import StaffNotifier
 from core.unit_of_work import CoreServices
-from core.usecases.service import ExpiryOutcome, due_for_expiry, expire_if_due
+from core.usecases.service import (
+    ExpiryOutcome,
+    due_for_expiry,
+    expire_due_batch,
+    expire_if_due,
+)
 from jobs.locks import RouterBusy, RouterLock
 from routers.desired import RemovedLogin
 from routers.sync import RouterSync
@@ -28,7 +34,8 @@ from routers.sync import RouterSync
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_SECONDS = 0.5
-EXPIRY_BATCH = 1000
+BUSY_WAIT_SECONDS = 2.0
+EXPIRY_BATCH = 500
 
 
 @dataclass
@@ -71,19 +78,24 @@ def register_tasks(
     only enqueues (the web app) never builds router connections."""
 
     def locked(router_id: int, work: Callable[[], Any]) -> Any:
-        try:
-            with runtime().locks.hold(router_id):
-                return work()
-        except RouterBusy:
-            raise RetryTask(delay=BUSY_RETRY_SECONDS) from None
+        # Wait a moment for a busy router before going back through the schedule: most holds
+        # are short, and a scheduled retry costs at least the scheduler's one-second tick.
+        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        while True:
+            try:
+                with runtime().locks.hold(router_id):
+                    return work()
+            except RouterBusy:
+                if time.monotonic() >= deadline:
+                    raise RetryTask(delay=BUSY_RETRY_SECONDS) from None
+                time.sleep(0.05)
 
     @huey.task(name="sync_router", retries=12, retry_delay=2, retry_backoff=1.5)
     def sync_router(router_id: int) -> int:
         """Converge every pending customer of one router."""
         # Cleared before reading the pending list: a change after this point queues a new run.
         huey.get(_queued_key(router_id))
-        report = locked(router_id, lambda: runtime().router_sync.sync_pending(router_id))
-        return len(report.verified)
+        return int(locked(router_id, lambda: runtime().router_sync.sync_all_pending(router_id)))
 
     @huey.task(name="expire_due")
     def expire_due(scheduled_key: str | None = None) -> int:
@@ -170,21 +182,37 @@ def enqueue_sync(huey: Huey, tasks: Tasks, router_id: int) -> None:
 
 
 def expire_all_due(services: CoreServices) -> int:
-    """Expire or renew every due customer, each in its own transaction; returns how many."""
+    """Expire or renew every due customer, a batch per transaction; returns how many."""
     handled = 0
     while True:
-        with services.unit_of_work() as uow:
-            due = due_for_expiry(uow, EXPIRY_BATCH)
-        if not due:
+        try:
+            with services.unit_of_work() as uow:
+                outcomes = expire_due_batch(uow, EXPIRY_BATCH)
+                uow.commit()
+        except Exception:
+            # One bad row must not stop everyone's expiry: redo this batch one by one.
+            log.exception("batch expiry failed; expiring customers one at a time")
+            return handled + _expire_one_by_one(services)
+        done = sum(outcomes.values())
+        handled += done
+        if done < EXPIRY_BATCH:
             return handled
-        for customer_id in due:
+
+
+def _expire_one_by_one(services: CoreServices) -> int:
+    with services.unit_of_work() as uow:
+        due = due_for_expiry(uow, EXPIRY_BATCH)
+    handled = 0
+    for customer_id in due:
+        try:
             with services.unit_of_work() as uow:
                 outcome = expire_if_due(uow, customer_id)
                 uow.commit()
-            if outcome is not ExpiryOutcome.NOT_DUE:
-                handled += 1
-        if len(due) < EXPIRY_BATCH:
-            return handled
+        except Exception:
+            log.exception("could not expire customer %s", customer_id)
+            continue
+        handled += outcome is not ExpiryOutcome.NOT_DUE
+    return handled
 
 
 def _router_name(services: CoreServices, router_id: int) -> str:

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from core.models import Customer, Plan, Router, RouterSyncRun
@@ -178,17 +178,18 @@ class RouterSync:
 
     def _record_removed(self, versions: dict[int, int]) -> None:
         """Deleted customers whose entries the router no longer holds are done."""
-        if not versions:
-            return
-        now = self.services.clock.now()
-        with self.services.unit_of_work() as uow:
-            for customer_id, version in versions.items():
-                uow.session.execute(
-                    update(Customer)
-                    .where(Customer.id == customer_id, Customer.sync_version == version)
-                    .values(sync_pending=False, sync_error=None, synced_at=now)
-                )
-            uow.commit()
+        if versions:
+            confirmed = [{"b_id": key, "b_version": value} for key, value in versions.items()]
+            self._write_results(confirmed, [])
+
+    def sync_all_pending(self, router_id: int, batch: int = PENDING_BATCH) -> int:
+        """Run ``sync_pending`` until a batch comes back short; returns customers confirmed."""
+        confirmed = 0
+        while True:
+            report = self.sync_pending(router_id, batch)
+            confirmed += len(report.verified)
+            if report.customers < batch or not report.verified:
+                return confirmed
 
     def remove_login(self, router_id: int, removed: RemovedLogin) -> ConvergeReport:
         """Take a deleted (or renamed, or moved) customer's entries off ``router_id``."""
@@ -230,6 +231,11 @@ class RouterSync:
             )
             login = router_login(uow, router_id)
             removed_versions = self._deleted_pending(uow, router_id)
+            unsettled = {
+                customer.id
+                for customer in customers
+                if customer.sync_pending or customer.sync_error is not None
+            }
         error = None
         try:
             report = self._converge(login, desired, full=True)
@@ -237,7 +243,13 @@ class RouterSync:
             error = str(exc) or exc.__class__.__name__
             self._save_run(router_id, "reconcile", started, len(customers), ConvergeReport(), error)
             raise
-        self._record(router_id, desired.customers, report)
+        # Only customers waiting for the router, or whose last sync failed, have news to record.
+        waiting = [
+            state
+            for state in desired.customers
+            if state.customer_id in unsettled or state.customer_id in report.failed
+        ]
+        self._record(router_id, waiting, report)
         self._record_removed(removed_versions)  # a full reconcile removed every stray entry
         self._save_run(router_id, "reconcile", started, len(customers), report, None)
         return report
@@ -254,24 +266,41 @@ class RouterSync:
     def _record(
         self, router_id: int, states: Sequence[CustomerState], report: ConvergeReport
     ) -> None:
-        """Clear ``sync_pending`` for customers the router confirmed, unless they changed since."""
+        """Clear ``sync_pending`` for customers the router confirmed, unless they changed since;
+        keep the router's refusal on those it did not. One statement each, for all rows."""
+        confirmed = [
+            {"b_id": state.customer_id, "b_version": state.sync_version}
+            for state in states
+            if state.customer_id not in report.failed
+        ]
+        refused = [
+            {"b_id": customer_id, "b_error": message[:500]}
+            for customer_id, message in report.failed.items()
+        ]
+        self._write_results(confirmed, refused)
+
+    def _write_results(
+        self, confirmed: list[dict[str, Any]], refused: list[dict[str, Any]]
+    ) -> None:
+        table = cast(Table, Customer.__table__)
         now = self.services.clock.now()
         with self.services.unit_of_work() as uow:
-            for state in states:
-                if state.customer_id in report.failed:
-                    uow.session.execute(
-                        update(Customer)
-                        .where(Customer.id == state.customer_id)
-                        .values(sync_error=report.failed[state.customer_id][:500])
-                    )
-                    continue
+            if confirmed:
                 uow.session.execute(
-                    update(Customer)
+                    table.update()
                     .where(
-                        Customer.id == state.customer_id,
-                        Customer.sync_version == state.sync_version,
+                        table.c.id == bindparam("b_id"),
+                        table.c.sync_version == bindparam("b_version"),
                     )
-                    .values(sync_pending=False, sync_error=None, synced_at=now)
+                    .values(sync_pending=False, sync_error=None, synced_at=now),
+                    confirmed,
+                )
+            if refused:
+                uow.session.execute(
+                    table.update()
+                    .where(table.c.id == bindparam("b_id"))
+                    .values(sync_error=bindparam("b_error")),
+                    refused,
                 )
             uow.commit()
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core import audit, ledger, lifecycle
 from core.actors import Actor, ActorKind, Permission, require
@@ -272,3 +273,49 @@ def due_for_expiry(uow: UnitOfWork, limit: int = 1000) -> list[int]:
             .limit(limit)
         )
     )
+
+
+def expire_due_batch(
+    uow: UnitOfWork, limit: int = 500, actor: Actor | None = None
+) -> dict[ExpiryOutcome, int]:
+    """``expire_if_due`` for up to ``limit`` due customers in this one transaction: the rule is
+    the same (auto-renew from balance, else expired), the work is shared (one query for the
+    customers with their plans, one for their balances). Locked rows are skipped on PostgreSQL
+    (another worker has them); the next run takes them."""
+    actor = actor or Actor.system("expiry")
+    now = uow.clock.now()
+    customers = list(
+        uow.session.scalars(
+            select(Customer)
+            .options(selectinload(Customer.plan), selectinload(Customer.pending_plan))
+            .where(
+                Customer.status == Status.ACTIVE.value,
+                Customer.expires_at <= now,
+                Customer.deleted_at.is_(None),
+            )
+            .order_by(Customer.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    balances = ledger.balances_kes(uow, [customer.id for customer in customers])
+    outcomes = dict.fromkeys(ExpiryOutcome, 0)
+    for customer in customers:
+        price = renewal_plan(customer).price_kes
+        if customer.auto_renew and balances.get(customer.id, 0) >= price:
+            renew_customer(uow, customer, actor, max_periods=1)
+            outcomes[ExpiryOutcome.RENEWED] += 1
+            continue
+        before = audit.snapshot(customer)
+        lifecycle.move(customer, "expire", Status.EXPIRED)
+        mark_changed(uow, customer)
+        audit.record(
+            uow,
+            actor,
+            "customer.expire",
+            customer=customer,
+            before=before,
+            after=audit.snapshot(customer),
+        )
+        outcomes[ExpiryOutcome.EXPIRED] += 1
+    return outcomes
