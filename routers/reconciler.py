@@ -147,6 +147,7 @@ class Converger:
     def __init__(self, gateway: RouterGateway, *, max_rounds: int = 3) -> None:
         self.gateway = gateway
         self.max_rounds = max_rounds
+        self._menu_sizes: dict[str, int] = {}
 
     def converge(self, desired: RouterDesired, *, full: bool) -> ConvergeReport:
         """Apply ``desired``; RouterUnreachable propagates (the caller retries later)."""
@@ -189,12 +190,16 @@ class Converger:
         for menu in MENUS:
             keys = set(scope.wanted[menu]) if restrict is None else restrict.get(menu, set())
             comments = scope.comments_by_menu.get(menu, set()) if restrict is None else set()
+            # A read-back of a few keys in a big menu is cheaper key by key than re-reading it.
+            bulk_above = max(BULK_THRESHOLD, self._menu_sizes.get(menu, 0) // 20)
             whole_menu = (scope.full and restrict is None) or (
-                len(keys) + len(comments) > BULK_THRESHOLD
+                len(keys) + len(comments) > bulk_above
             )
             if whole_menu:
                 where = {"list": BLOCKED_LIST} if menu == ADDRESS_LIST else None
-                for item in self.gateway.print(menu, _proplist(menu), where):
+                items = self.gateway.print(menu, _proplist(menu), where)
+                self._menu_sizes[menu] = len(items)
+                for item in items:
                     actual[menu][_key_of(menu, item)] = item
                 continue
             for comment in comments:
