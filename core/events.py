@@ -73,6 +73,13 @@ class SmsQueued:
     message_id: int
 
 
+@dataclass(frozen=True)
+class TicketOpened:
+    """A subscriber reported a problem: tell staff."""
+
+    ticket_id: int
+
+
 Event = (
     CustomerNeedsSync
     | ExpiryScheduled
@@ -83,4 +90,5 @@ Event = (
     | StkPushFailed
     | CallbackFlagged
     | SmsQueued
+    | TicketOpened
 )

@@ -75,7 +75,213 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{reason} To pay for {account}, use paybill {paybill}.",
         "sw": "{reason} Kulipia {account}, tumia paybill {paybill}.",
     },
+    # -- notices sent without being asked (reminders and the expired notice obey STOP) ---------
+    "welcome": {
+        "en": "Welcome to {isp}! Account {account}, login {username}, password {password}. "
+        "Pay by M-Pesa paybill {paybill}, account {account}.",
+        "sw": "Karibu {isp}! Akaunti {account}, jina {username}, nenosiri {password}. "
+        "Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.",
+    },
+    "renewed_from_credit": {
+        "en": "{isp}: {plan} renewed from your credit until {expires}. Balance KES {balance}. "
+        "Acc {account}.",
+        "sw": "{isp}: {plan} imelipiwa kutoka salio lako hadi {expires}. Salio KES {balance}. "
+        "Akaunti {account}.",
+    },
+    "reminder": {
+        "en": "{isp}: {plan} for {account} ends {expires}. Pay KES {amount} to paybill "
+        "{paybill}, acc {account}. Reply STOP to end reminders.",
+        "sw": "{isp}: {plan} ya {account} inaisha {expires}. Lipa KES {amount} paybill "
+        "{paybill}, akaunti {account}. Tuma STOP kusimamisha vikumbusho.",
+    },
+    "expired_notice": {
+        "en": "{isp}: {plan} for {account} ended {expires}. Pay KES {amount} to paybill "
+        "{paybill}, acc {account} to get back online.",
+        "sw": "{isp}: {plan} ya {account} iliisha {expires}. Lipa KES {amount} paybill "
+        "{paybill}, akaunti {account} kurudi mtandaoni.",
+    },
+    "suspended_notice": {
+        "en": "{isp}: account {account} is suspended. Please call {support}.",
+        "sw": "{isp}: akaunti {account} imesimamishwa. Tafadhali piga {support}.",
+    },
+    # -- answers to what a subscriber asked (USSD and SMS) --------------------------------------
+    "payment_details": {
+        "en": "Pay {isp} by M-Pesa: paybill {paybill}, account {account}. "
+        "KES {amount} renews {plan}.",
+        "sw": "Lipa {isp} kwa M-Pesa: paybill {paybill}, akaunti {account}. "
+        "KES {amount} inalipia {plan}.",
+    },
+    "stk_sent": {
+        "en": "Check your phone for the M-Pesa PIN prompt: KES {amount} for {account}.",
+        "sw": "Angalia simu yako uweke PIN ya M-Pesa: KES {amount} kwa {account}.",
+    },
+    "stk_limited": {
+        "en": "You asked for 3 M-Pesa prompts in 10 minutes. Wait a little, or pay by paybill "
+        "{paybill}, account {account}.",
+        "sw": "Umeomba maombi 3 ya M-Pesa kwa dakika 10. Subiri kidogo, au lipa kwa paybill "
+        "{paybill}, akaunti {account}.",
+    },
+    "stk_unavailable": {
+        "en": "We could not send the M-Pesa prompt. Pay by paybill {paybill}, account {account}.",
+        "sw": "Hatukuweza kutuma ombi la M-Pesa. Lipa kwa paybill {paybill}, akaunti {account}.",
+    },
+    "suspended": {
+        "en": "Account {account} is suspended. Please call {support}.",
+        "sw": "Akaunti {account} imesimamishwa. Tafadhali piga {support}.",
+    },
+    "unregistered": {
+        "en": "This phone is not registered with {isp}. For help call {support}.",
+        "sw": "Simu hii haijasajiliwa na {isp}. Kwa msaada piga {support}.",
+    },
+    "ticket_opened": {
+        "en": "Thank you. Ticket {ticket} is open; {isp} will contact you soon.",
+        "sw": "Asante. Tiketi {ticket} imefunguliwa; {isp} watawasiliana nawe hivi karibuni.",
+    },
+    "plan_changed": {
+        "en": "Done. {plan} starts at your next renewal.",
+        "sw": "Imekamilika. {plan} itaanza utakapolipia tena.",
+    },
+    "account_summary": {
+        "en": "Acc {account}\nPlan: {plan}\nStatus: {status}\nExpires: {expires}\n{balance}",
+        "sw": "Akaunti {account}\nKifurushi: {plan}\nHali: {status}\nInaisha: {expires}\n{balance}",
+    },
+    "next_plan": {"en": "Next: {plan}", "sw": "Kijacho: {plan}"},
+    "balance_credit": {"en": "Credit: KES {amount}", "sw": "Salio: KES {amount}"},
+    "balance_debt": {"en": "Debt: KES {amount}", "sw": "Deni: KES {amount}"},
+    "balance_zero": {"en": "Balance: KES 0", "sw": "Salio: KES 0"},
+    # -- USSD screens -----------------------------------------------------------------------------
+    "ussd_choose_account": {"en": "Choose an account:", "sw": "Chagua akaunti:"},
+    "ussd_main": {
+        "en": "1. My account\n2. Pay / renew\n3. Change package\n4. Payment details by SMS\n"
+        "5. Report a problem\n6. Language",
+        "sw": "1. Akaunti yangu\n2. Lipa / lipia upya\n3. Badilisha kifurushi\n"
+        "4. Maelezo ya malipo kwa SMS\n5. Ripoti tatizo\n6. Lugha",
+    },
+    "ussd_back": {"en": "0. Back", "sw": "0. Rudi"},
+    "ussd_more": {"en": "98. More", "sw": "98. Zaidi"},
+    "ussd_invalid": {"en": "Invalid choice.", "sw": "Chaguo si sahihi."},
+    "ussd_invalid_amount": {
+        "en": "Enter a whole amount, KES 1 to {maximum}.",
+        "sw": "Weka kiasi kamili, KES 1 hadi {maximum}.",
+    },
+    "ussd_pay": {
+        "en": "Pay KES {amount} to renew {plan} ({validity}) for {account}.\n"
+        "1. Pay with M-Pesa\n2. Another amount",
+        "sw": "Lipa KES {amount} kulipia {plan} ({validity}) ya {account}.\n"
+        "1. Lipa kwa M-Pesa\n2. Kiasi kingine",
+    },
+    "ussd_amount": {"en": "Enter the amount in KES:", "sw": "Weka kiasi kwa KES:"},
+    "ussd_pay_confirm": {
+        "en": "Pay KES {amount} for {account} with M-Pesa?\n1. Confirm",
+        "sw": "Lipa KES {amount} kwa {account} kwa M-Pesa?\n1. Thibitisha",
+    },
+    "ussd_plans": {
+        "en": "New package, from your next renewal:",
+        "sw": "Kifurushi kipya, ukilipia tena:",
+    },
+    "ussd_no_plans": {
+        "en": "There is no other package for your connection. Call {support}.",
+        "sw": "Hakuna kifurushi kingine cha muunganisho wako. Piga {support}.",
+    },
+    "ussd_plan_confirm": {
+        "en": "Change to {plan}, KES {price} / {validity}, from your next renewal?\n1. Confirm",
+        "sw": "Badilisha kuwa {plan}, KES {price} / {validity}, utakapolipia tena?\n1. Thibitisha",
+    },
+    "ussd_details_sent": {
+        "en": "We have sent the payment details to you by SMS.",
+        "sw": "Tumekutumia maelezo ya malipo kwa SMS.",
+    },
+    "ussd_ticket_menu": {
+        "en": "What is the problem?\n1. No internet\n2. Slow internet\n3. Other",
+        "sw": "Tatizo ni lipi?\n1. Hakuna intaneti\n2. Intaneti ni polepole\n3. Jingine",
+    },
+    "ussd_language_menu": {
+        "en": "Choose a language:\n1. English\n2. Kiswahili",
+        "sw": "Chagua lugha:\n1. English\n2. Kiswahili",
+    },
+    "language_set": {
+        "en": "Language set to English.",
+        "sw": "Lugha imewekwa: Kiswahili.",
+    },
+    "ussd_restart": {
+        "en": "This session has ended. Please dial again.",
+        "sw": "Kipindi hiki kimeisha. Tafadhali piga tena.",
+    },
+    "ussd_error": {
+        "en": "Sorry, something went wrong. Please try again later.",
+        "sw": "Samahani, kuna hitilafu. Tafadhali jaribu tena baadaye.",
+    },
+    # -- SMS keywords ----------------------------------------------------------------------------
+    "sms_help": {
+        "en": "{isp}: send STATUS for your account, PAY or PAY 500 to pay by M-Pesa, DETAILS for "
+        "payment details, STOP/START for reminders.",
+        "sw": "{isp}: tuma HALI kuona akaunti, LIPA au LIPA 500 kulipa kwa M-Pesa, MAELEZO kwa "
+        "maelezo ya malipo, STOP/START kwa vikumbusho.",
+    },
+    "sms_status_line": {
+        "en": "{account}: {plan}, {status}, until {expires}. {balance}.",
+        "sw": "{account}: {plan}, {status}, hadi {expires}. {balance}.",
+    },
+    "sms_status_line_unpaid": {
+        "en": "{account}: {plan}, {status}. {balance}.",
+        "sw": "{account}: {plan}, {status}. {balance}.",
+    },
+    "sms_more_accounts": {"en": "+{count} more accounts.", "sw": "+akaunti {count} zaidi."},
+    "sms_which_account": {
+        "en": "You have several accounts. Send {keyword} with the account, e.g. {example}.",
+        "sw": "Una akaunti kadhaa. Tuma {keyword} pamoja na akaunti, mfano {example}.",
+    },
+    "sms_unknown_account": {
+        "en": "{reference} is not one of this phone's accounts: {accounts}.",
+        "sw": "{reference} si akaunti ya simu hii: {accounts}.",
+    },
+    "sms_bad_amount": {
+        "en": "Send PAY with a whole amount in KES, e.g. PAY 500.",
+        "sw": "Tuma LIPA na kiasi kamili kwa KES, mfano LIPA 500.",
+    },
+    "sms_stop": {
+        "en": "You will get no more expiry reminders; receipts still come. Send START to turn "
+        "them on.",
+        "sw": "Hutapata tena vikumbusho vya muda kuisha; risiti bado zitakuja. Tuma START "
+        "kuviwasha.",
+    },
+    "sms_start": {
+        "en": "Expiry reminders are on. Send STOP to turn them off.",
+        "sw": "Vikumbusho vya muda kuisha vimewashwa. Tuma STOP kuvizima.",
+    },
 }
+
+_STATUS_WORDS: dict[str, dict[str, str]] = {
+    "active": {"en": "active", "sw": "inatumika"},
+    "expired": {"en": "expired", "sw": "imeisha"},
+    "suspended": {"en": "suspended", "sw": "imesimamishwa"},
+    "inactive": {"en": "not started", "sw": "haijaanza"},
+}
+
+LANGUAGE_NAMES: dict[Language, str] = {"en": "English", "sw": "Kiswahili"}
+
+
+def as_language(text: str | None) -> Language:
+    """``text`` if it names a supported language, else English."""
+    return "sw" if text == "sw" else "en"
+
+
+def status_word(status: str, language: str = "en") -> str:
+    """A customer status in the subscriber's words."""
+    words = _STATUS_WORDS.get(status)
+    if words is None:
+        return status
+    return words.get(language, words["en"])
+
+
+def validity_text(hours: int, language: str = "en") -> str:
+    """``30 days`` / ``siku 30``, ``24 hours`` / ``saa 24``."""
+    if language == "sw":
+        return f"siku {hours // 24}" if hours % 24 == 0 else f"saa {hours}"
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day" + ("" if days == 1 else "s")
+    return f"{hours} hour" + ("" if hours == 1 else "s")
 
 
 def render(key: str, language: str = "en", **values: object) -> str:

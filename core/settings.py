@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.account_numbers import validate_prefix
@@ -64,6 +65,27 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses; "" = none).
     trusted_proxies: str = ""
     sms_backend: str = "outbox"
+    # Africa's Talking (SMS out, and the USSD/SMS callbacks in)
+    at_username: str = "sandbox"
+    at_api_key: str = ""
+    at_sender_id: str = ""
+    # "" = the SDK's own (api.africastalking.com, or the sandbox for username "sandbox").
+    at_base_url: str = ""
+    # Where Africa's Talking callbacks may come from ("*" = anywhere; it publishes no list).
+    at_allowed_ips: str = "*"
+    # Expiry reminders: days before expiry, and the local hours [start, end) they may go out.
+    reminder_days: str = "3,1"
+    reminder_start_hour: int = 8
+    reminder_end_hour: int = 20
+
+    # Telegram staff bot (see docs/staff-commands.md)
+    telegram_token: str = ""
+    # The Bot API root as python-telegram-bot's base_url takes it (a self-hosted server works).
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    # Where staff alerts go ("" = only the log); groups have negative ids.
+    telegram_staff_chat_id: str = ""
+    # "" = no webhook; else updates are accepted at POST /telegram/{secret}.
+    telegram_webhook_secret: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -93,7 +115,63 @@ class Settings(BaseSettings):
             raise ValueError("must be 'outbox' or 'africastalking'")
         return value
 
+    @field_validator("reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: str) -> str:
+        parse_reminder_days(value)
+        return value
+
+    @field_validator("reminder_start_hour", "reminder_end_hour")
+    @classmethod
+    def _an_hour(cls, value: int) -> int:
+        if not 0 <= value <= 24:
+            raise ValueError("must be an hour from 0 to 24")
+        return value
+
+    @model_validator(mode="after")
+    def _reminders_by_day(self) -> Settings:
+        if self.reminder_start_hour >= self.reminder_end_hour:
+            raise ValueError("MTEJA_REMINDER_START_HOUR must be before MTEJA_REMINDER_END_HOUR")
+        return self
+
+    @field_validator("telegram_staff_chat_id")
+    @classmethod
+    def _chat_id(cls, value: str) -> str:
+        if value.strip() and not value.strip().lstrip("-").isdigit():
+            raise ValueError("a Telegram chat id is a whole number (groups are negative)")
+        return value.strip()
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        # Telegram's secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1 to 256 letters, digits, _ and -")
+        return value
+
+    @property
+    def telegram_staff_chat(self) -> int | None:
+        """The staff chat id, or None when alerts only go to the log."""
+        return int(self.telegram_staff_chat_id) if self.telegram_staff_chat_id else None
+
+    @property
+    def reminder_offsets_days(self) -> tuple[int, ...]:
+        """The reminder days, largest first (``(3, 1)``)."""
+        return parse_reminder_days(self.reminder_days)
+
     @property
     def zone(self) -> ZoneInfo:
         """The local time zone in which times are shown."""
         return ZoneInfo(self.timezone)
+
+
+def parse_reminder_days(text: str) -> tuple[int, ...]:
+    """``"3,1"`` → ``(3, 1)``: distinct whole days from 1 to 60, largest first; ``""`` = none."""
+    days: set[int] = set()
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if not part.strip().isdigit() or not 1 <= int(part) <= 60:
+            raise ValueError(f"reminder days are whole days from 1 to 60, not {part.strip()!r}")
+        days.add(int(part))
+    return tuple(sorted(days, reverse=True))

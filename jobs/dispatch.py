@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from huey import Huey
+from huey.api import TaskWrapper
 
 from core.events import (
     CallbackFlagged,
@@ -17,6 +18,7 @@ from core.events import (
     SmsQueued,
     StkPushFailed,
     StkPushRequested,
+    TicketOpened,
 )
 from jobs.payments import PaymentTasks
 from jobs.tasks import Tasks, enqueue_sync, expiry_key
@@ -25,10 +27,17 @@ from jobs.tasks import Tasks, enqueue_sync, expiry_key
 class HueyDispatcher:
     """EventDispatcher that enqueues huey tasks."""
 
-    def __init__(self, huey: Huey, tasks: Tasks, payments: PaymentTasks) -> None:
+    def __init__(
+        self,
+        huey: Huey,
+        tasks: Tasks,
+        payments: PaymentTasks,
+        ticket_alert: TaskWrapper | None = None,
+    ) -> None:
         self.huey = huey
         self.tasks = tasks
         self.payments = payments
+        self.ticket_alert = ticket_alert
 
     def dispatch(self, event: Event) -> None:
         if isinstance(event, CustomerNeedsSync):
@@ -53,6 +62,8 @@ class HueyDispatcher:
             self.payments.flag_callback(event.callback_id, event.reason)
         elif isinstance(event, SmsQueued):
             self.payments.send_sms(event.message_id)
+        elif isinstance(event, TicketOpened) and self.ticket_alert is not None:
+            self.ticket_alert(event.ticket_id)
 
     def _schedule_expiry(self, expires_at: datetime) -> None:
         """One expiry run per distinct second: 10,000 customers ending together cost one task.

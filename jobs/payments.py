@@ -12,7 +12,7 @@ from huey.api import TaskWrapper
 from sqlalchemy import select
 
 from core.models import SmsMessage, StkRequest
-from core.ports import GatewayRejected, MpesaGateway, SmsGateway, StaffNotifier
+from core.ports import GatewayRejected, MpesaGateway, SmsGateway, SmsSent, StaffNotifier
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.mpesa import (
@@ -144,7 +144,11 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
             if message is None or message.status != "queued":
                 return
             phone, body = message.phone, message.body
-        result = env.sms.send(phone, body)  # GatewayUnavailable propagates: huey retries
+        try:
+            result = env.sms.send(phone, body)  # GatewayUnavailable propagates: huey retries
+        except GatewayRejected as refusal:
+            # Retrying a refusal (a bad API key, a barred number) sends nothing more.
+            result = SmsSent(None, None, "failed", str(refusal)[:500])
 
         def record(uow: UnitOfWork) -> None:
             stored = uow.session.get(SmsMessage, message_id)

@@ -421,6 +421,37 @@ def fake_daraja(
     run_fake_daraja("127.0.0.1", port, default_outcome=outcome, default_delay_seconds=delay)
 
 
+@app.command("fake-africastalking")
+def fake_africastalking(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8098,
+    web_url: Annotated[
+        str, typer.Option(help="mteja's web app, where delivery reports and inbound SMS go")
+    ] = "http://127.0.0.1:8000",
+    auto_deliver: Annotated[
+        bool,
+        typer.Option("--auto-deliver/--no-auto-deliver", help="Report each SMS as delivered"),
+    ] = True,
+    delay: Annotated[float, typer.Option(help="Seconds before the delivery report")] = 2.0,
+) -> None:
+    """Run a fake Africa's Talking SMS API for the demo (set MTEJA_AT_BASE_URL to its URL)."""
+    from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, run_fake_africastalking
+
+    base = web_url.rstrip("/")
+    out.print(
+        f"fake Africa's Talking on http://127.0.0.1:{port} "
+        f"(username {DEFAULT_USERNAME}, API key {DEFAULT_API_KEY})",
+        markup=False,
+    )
+    run_fake_africastalking(
+        "127.0.0.1",
+        port,
+        delivery_url=f"{base}/sms/delivery",
+        inbound_url=f"{base}/sms/inbound",
+        auto_deliver=auto_deliver,
+        delivery_delay_seconds=delay,
+    )
+
+
 @customer_app.command("stk")
 def customer_stk(
     reference: Annotated[str, typer.Argument(help="Account number, phone, username or IP")],
@@ -475,6 +506,55 @@ def demo(
         run_demo(settings, out, serve=serve, port=port)
     except DomainError as exc:
         fail(exc.message)
+
+
+# -- the staff bot ---------------------------------------------------------------------------------
+
+
+@app.command()
+def console(
+    as_user: Annotated[
+        int | None,
+        typer.Option(
+            "--as",
+            help="Act as this staff member (their Telegram user id); "
+            "default: the command-line operator, as owner",
+        ),
+    ] = None,
+) -> None:
+    """The staff bot's commands at a prompt, without Telegram (type quit to leave)."""
+    from mteja.staffbot import run_console
+
+    with opened_system() as system:
+        run_console(system, as_user)
+
+
+@app.command("bot")
+def bot_command(
+    set_webhook: Annotated[
+        bool,
+        typer.Option(
+            "--set-webhook",
+            help="Register MTEJA_PUBLIC_URL/telegram/<secret> with Telegram and exit "
+            "(then 'mteja web' receives the updates)",
+        ),
+    ] = False,
+) -> None:
+    """Run the Telegram staff bot by long polling (MTEJA_TELEGRAM_TOKEN)."""
+    import logging
+
+    from mteja.staffbot import TelegramNotConfigured, run_bot
+    from mteja.staffbot import set_webhook as register_webhook
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with opened_system() as system:
+        try:
+            if set_webhook:
+                out.print(f"webhook registered: {register_webhook(system)}", markup=False)
+                return
+            run_bot(system)
+        except TelegramNotConfigured as exc:
+            fail(str(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover

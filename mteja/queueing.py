@@ -8,14 +8,19 @@ from typing import TYPE_CHECKING
 
 import redis
 from huey import Huey
+from huey.api import TaskWrapper
 
 from core.ports import MpesaGateway, OutboxSms, RecordingNotifier, SmsGateway, StaffNotifier
 from core.settings import Settings
+from core.usecases.reminders import ReminderPolicy
 from jobs.dispatch import HueyDispatcher
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
 from jobs.payments import PaymentRuntime, PaymentTasks, register_payment_tasks
 from jobs.queue import make_huey
+from jobs.reminders import ReminderRuntime, register_reminder_tasks
+from jobs.reports import ReportRuntime, register_report_tasks
 from jobs.tasks import Runtime, Tasks, register_tasks
+from jobs.tickets import TicketRuntime, register_ticket_tasks
 from mteja.bootstrap import System
 from routers.desired import SyncOptions
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
@@ -30,6 +35,9 @@ class Queue:
     tasks: Tasks
     payments: PaymentTasks
     notifier: StaffNotifier
+    ticket_alert: TaskWrapper
+    expiry_reminders: TaskWrapper
+    daily_summary: TaskWrapper | None = None
 
 
 def router_locks(settings: Settings) -> RouterLock:
@@ -65,6 +73,48 @@ def mpesa_gateway(settings: Settings) -> MpesaGateway | None:
     return DarajaMpesaGateway(client) if client is not None else None
 
 
+def sms_gateway(settings: Settings) -> SmsGateway:
+    """Africa's Talking when MTEJA_SMS_BACKEND=africastalking, else the outbox (demo)."""
+    if settings.sms_backend != "africastalking":
+        return OutboxSms()
+    from ussd.sms.gateway import AfricasTalkingSms
+
+    return AfricasTalkingSms(
+        settings.at_username,
+        settings.at_api_key,
+        sender_id=settings.at_sender_id or None,
+        base_url=settings.at_base_url or None,
+        region=settings.default_region,
+    )
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    return ReminderPolicy(
+        offsets_days=settings.reminder_offsets_days,
+        start_hour=settings.reminder_start_hour,
+        end_hour=settings.reminder_end_hour,
+    )
+
+
+# -- the staff bot's side: alerts to the staff Telegram chat, the daily summary --------------------
+
+
+def telegram_notifier(settings: Settings) -> StaffNotifier | None:
+    """Alerts to MTEJA_TELEGRAM_STAFF_CHAT_ID when the bot is configured (else None: the log)."""
+    chat = settings.telegram_staff_chat
+    if not settings.telegram_token or chat is None:
+        return None
+    from bot.notifier import TelegramNotifier
+
+    return TelegramNotifier(settings.telegram_token, chat, settings.telegram_base_url)
+
+
+def report_runtime(system: System, notifier: StaffNotifier) -> ReportRuntime:
+    from bot.chart import summary_chart
+
+    return ReportRuntime(system.services, notifier, chart=summary_chart)
+
+
 def stk_callback_url(settings: Settings) -> str:
     return f"{settings.public_url.rstrip('/')}/mpesa/stk/{settings.callback_token}"
 
@@ -82,7 +132,7 @@ def build_queue(
     """Register the tasks and make core's events enqueue them."""
     settings = system.settings
     huey = huey or make_huey(settings)
-    staff_notifier = notifier or RecordingNotifier()
+    staff_notifier = notifier or telegram_notifier(settings) or RecordingNotifier()
     router_runtime: list[Runtime] = []
     payment_runtime: list[PaymentRuntime] = []
 
@@ -111,7 +161,7 @@ def build_queue(
                 PaymentRuntime(
                     services=system.services,
                     mpesa=mpesa or mpesa_gateway(settings),
-                    sms=sms or OutboxSms(),
+                    sms=sms or sms_gateway(settings),
                     notifier=staff_notifier,
                     stk_callback_url=stk_callback_url(settings),
                     replay_callbacks=lambda: replay_unprocessed(
@@ -123,5 +173,14 @@ def build_queue(
 
     tasks = register_tasks(huey, runtime, reconcile_every_minutes=settings.reconcile_minutes)
     payment_tasks = register_payment_tasks(huey, payments)
-    system.services.dispatcher = HueyDispatcher(huey, tasks, payment_tasks)
-    return Queue(huey, tasks, payment_tasks, staff_notifier)
+    ticket_alert = register_ticket_tasks(
+        huey, lambda: TicketRuntime(system.services, staff_notifier)
+    )
+    expiry_reminders = register_reminder_tasks(
+        huey, lambda: ReminderRuntime(system.services, reminder_policy(settings))
+    )
+    system.services.dispatcher = HueyDispatcher(huey, tasks, payment_tasks, ticket_alert)
+    daily_summary = register_report_tasks(huey, lambda: report_runtime(system, staff_notifier))
+    return Queue(
+        huey, tasks, payment_tasks, staff_notifier, ticket_alert, expiry_reminders, daily_summary
+    )

@@ -1,4 +1,4 @@
-"""The Starlette app: health, M-Pesa callbacks; USSD and SMS join with their issue."""
+"""The Starlette app: health, USSD, SMS callbacks, M-Pesa callbacks."""
 
 from __future__ import annotations
 
@@ -12,14 +12,21 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.unit_of_work import CoreServices
+from ussd.routes.forms import Network
 from ussd.routes.mpesa import MpesaWebConfig, mpesa_routes
+from ussd.routes.sms import sms_routes
+from ussd.routes.ussd import ussd_routes
+from ussd.routes.work import DatabaseWork
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class WebConfig:
+    """``africastalking_networks``: where USSD and SMS callbacks may come from (None: anywhere)."""
+
     mpesa: MpesaWebConfig | None = None
+    africastalking_networks: tuple[Network, ...] | None = None
 
 
 def create_app(services: CoreServices, config: WebConfig | None = None) -> Starlette:
@@ -37,6 +44,10 @@ def create_app(services: CoreServices, config: WebConfig | None = None) -> Starl
         return JSONResponse({"status": "ok", "database": "ok"})
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
+    # USSD and SMS share a few database threads (see ussd.routes.work).
+    database = DatabaseWork(services)
+    routes += ussd_routes(database, config.africastalking_networks)
+    routes += sms_routes(database, config.africastalking_networks)
     if config.mpesa is not None:
         routes += mpesa_routes(services, config.mpesa)
     return Starlette(routes=routes)

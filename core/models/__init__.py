@@ -7,6 +7,7 @@ from core.models.customers import Customer, ExpiryExtension
 from core.models.mpesa import MpesaCallback, StkRequest
 from core.models.network import IpPool, Router, RouterSyncRun
 from core.models.plans import Plan
+from core.models.selfservice import InboundSms, PhonePreference, Ticket
 from core.models.sms import SmsMessage
 from core.models.staff import StaffMember
 
@@ -15,10 +16,12 @@ __all__ = [
     "Base",
     "Customer",
     "ExpiryExtension",
+    "InboundSms",
     "IpPool",
     "LedgerEntry",
     "MpesaCallback",
     "Payment",
+    "PhonePreference",
     "Plan",
     "Router",
     "RouterSyncRun",
@@ -26,5 +29,6 @@ __all__ = [
     "StaffMember",
     "StkRequest",
     "Subscription",
+    "Ticket",
     "UtcDateTime",
 ]

@@ -10,6 +10,7 @@ from core import ledger, lifecycle, messages
 from core.display import kes, local_time
 from core.models import Customer, MpesaCallback, Payment, StkRequest
 from core.unit_of_work import UnitOfWork
+from core.usecases.preferences import language_of
 from core.usecases.renewal import amount_to_renew, renewal_plan
 from core.usecases.sms import queue_sms
 from core.vocabulary import Status
@@ -61,7 +62,7 @@ def payment_notices(uow: UnitOfWork, payment_id: int) -> str | None:
             f"({customer.account_number}); {kes(amount_to_renew(uow, customer))} more renews."
         )
     if customer.phone:
-        body = messages.render(key, "en", **values)
+        body = messages.render(key, language_of(uow, customer.phone), **values)
         queue_sms(uow, customer.phone, body, f"receipt:{payment.id}", customer.id)
     return staff_line
 
@@ -74,12 +75,13 @@ def stk_failure_notices(uow: UnitOfWork, stk_request_id: int) -> str | None:
     customer = uow.session.get(Customer, request.customer_id)
     assert customer is not None
     code = request.result_code
-    reason = messages.stk_result_text(code if code is not None else -1, "en")
+    language = language_of(uow, request.phone)
+    reason = messages.stk_result_text(code if code is not None else -1, language)
     if code is None and request.result_description:
         reason = "We could not send the M-Pesa prompt. Please try again later."
     body = messages.render(
         "stk_failed",
-        "en",
+        language,
         reason=reason,
         account=customer.account_number,
         paybill=uow.config.paybill_number or "-",

@@ -1,0 +1,145 @@
+"""Which staff command needs which permission, its usage line, and the help each role sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.actors import Actor, Permission, can
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    permission: Permission
+
+
+_SPECS = [
+    CommandSpec(
+        "find", "/find TEXT", "find customers by account, phone, name, login or IP", Permission.VIEW
+    ),
+    CommandSpec("c", "/c REF", "the customer card with its action buttons", Permission.VIEW),
+    CommandSpec(
+        "history",
+        "/history REF [all|payments|service|sms|audit]",
+        "what happened to a customer, newest first",
+        Permission.VIEW,
+    ),
+    CommandSpec("plans", "/plans", "the plans on sale", Permission.VIEW),
+    CommandSpec(
+        "attention",
+        "/attention",
+        "what needs staff: expired, unmatched money, router refusals",
+        Permission.VIEW,
+    ),
+    CommandSpec(
+        "expiring",
+        "/expiring [DAYS]",
+        "customers whose time ends soon (default 3 days)",
+        Permission.VIEW,
+    ),
+    CommandSpec("unmatched", "/unmatched", "payments that matched no account", Permission.VIEW),
+    CommandSpec("routers", "/routers", "routers, their state and customers", Permission.VIEW),
+    CommandSpec("stats", "/stats", "customers and revenue today and this month", Permission.VIEW),
+    CommandSpec(
+        "pay",
+        "/pay REF AMOUNT cash|mpesa|bank|cheque [reference]",
+        "record a payment (renews if it covers the plan)",
+        Permission.RECORD_PAYMENT,
+    ),
+    CommandSpec(
+        "assign",
+        "/assign RECEIPT REF",
+        "credit an unmatched payment to a customer",
+        Permission.RECORD_PAYMENT,
+    ),
+    CommandSpec(
+        "stk",
+        "/stk REF [AMOUNT]",
+        "send an M-Pesa PIN prompt to the customer's phone",
+        Permission.SEND_STK,
+    ),
+    CommandSpec(
+        "details",
+        "/details REF",
+        "SMS the paybill and account number to the customer",
+        Permission.SEND_SMS,
+    ),
+    CommandSpec("sms", "/sms REF TEXT", "send the customer an SMS", Permission.SEND_SMS),
+    CommandSpec(
+        "disconnect", "/disconnect REF", "drop the customer's live session", Permission.DISCONNECT
+    ),
+    CommandSpec(
+        "suspend",
+        "/suspend REF [reason]",
+        "cut service until unsuspended (asks first)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec("unsuspend", "/unsuspend REF", "lift a suspension", Permission.MANAGE_CUSTOMERS),
+    CommandSpec(
+        "extend",
+        "/extend REF DAYS|YYYY-MM-DD [reason]",
+        "move expiry out",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec(
+        "plan",
+        "/plan REF PLAN [now|renewal]",
+        "change plan at the next renewal, or now (asks first)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec(
+        "debt", "/debt REF AMOUNT [note]", "serve now, pay later", Permission.MANAGE_CUSTOMERS
+    ),
+    CommandSpec(
+        "passwd",
+        "/passwd REF [NEW]",
+        "set or generate the login password (asks first)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec(
+        "delete", "/delete REF", "delete a customer (asks first)", Permission.MANAGE_CUSTOMERS
+    ),
+    CommandSpec("add", "/add", "add a customer, step by step", Permission.MANAGE_CUSTOMERS),
+    CommandSpec("import", "/import", "add customers from a CSV file", Permission.MANAGE_CUSTOMERS),
+    CommandSpec(
+        "staff",
+        "/staff [add ID NAME ROLE | role ID ROLE | remove ID]",
+        "who may use the bot, and their roles",
+        Permission.MANAGE_STAFF,
+    ),
+    CommandSpec("help", "/help", "the commands your role allows", Permission.VIEW),
+    CommandSpec(
+        "cancel", "/cancel", "stop adding a customer, or stop waiting for a file", Permission.VIEW
+    ),
+]
+
+COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
+# Telegram sends /start when someone opens the bot; "/card" reads better than "/c" to some.
+ALIASES = {"start": "help", "card": "c", "customer": "c"}
+
+
+def spec_for(name: str) -> CommandSpec | None:
+    """The command called ``name`` (or one of its aliases)."""
+    return COMMANDS.get(ALIASES.get(name, name))
+
+
+def allowed(actor: Actor, spec: CommandSpec) -> bool:
+    return can(actor, spec.permission)
+
+
+def refusal(actor: Actor, spec: CommandSpec) -> str:
+    role = actor.role.value if actor.role else "no role"
+    return f"Your role ({role}) may not use /{spec.name}."
+
+
+def help_text(actor: Actor) -> str:
+    """The usage lines of every command ``actor`` may use."""
+    role = actor.role.value if actor.role else "staff"
+    lines = [f"You are {actor.name} ({role}). Your commands:", ""]
+    for spec in _SPECS:
+        if allowed(actor, spec):
+            lines.append(f"{spec.usage}\n    {spec.summary}")
+    lines += ["", "REF is an account number, phone, login or IP address."]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""The staff commands, by subject; ``bot.staffbot`` routes to them."""

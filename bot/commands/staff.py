@@ -1,0 +1,61 @@
+"""``/staff``: the owner adds and removes staff and changes their roles."""
+
+from __future__ import annotations
+
+from bot.answers import Answer
+from bot.context import Context
+from bot.parsing import BadArguments, CommandLine, user_id
+from core.display import local_time
+from core.usecases.staff import add_staff, change_role, list_staff, remove_staff
+
+
+def cmd_staff(ctx: Context, line: CommandLine) -> Answer:
+    """List staff, or ``add ID NAME ROLE``, ``role ID ROLE``, ``remove ID``."""
+    action = (line.optional_word(0) or "list").lower()
+    if action == "list":
+        return _listing(ctx)
+    if action == "add":
+        telegram_id = user_id(line.word(1))
+        name, _, role = line.rest(2).rpartition(" ")
+        if not name.strip():
+            raise BadArguments()
+        with ctx.uow() as uow:
+            member = add_staff(uow, ctx.actor, telegram_id, name, role)
+            text = f"{member.name} ({telegram_id}) may now use the bot as {member.role}."
+            uow.commit()
+        return Answer(text)
+    if action == "role":
+        telegram_id = user_id(line.word(1))
+        with ctx.uow() as uow:
+            member = change_role(uow, ctx.actor, telegram_id, line.word(2))
+            text = f"{member.name} is now {member.role}."
+            uow.commit()
+        return Answer(text)
+    if action == "remove":
+        telegram_id = user_id(line.word(1))
+        return _ask_remove(ctx, telegram_id)
+    raise BadArguments()
+
+
+def _listing(ctx: Context) -> Answer:
+    with ctx.uow() as uow:
+        lines = [
+            f"{member.telegram_user_id} {member.name} · {member.role} · since "
+            f"{local_time(member.created_at, ctx.zone)}"
+            for member in list_staff(uow)
+        ]
+    return Answer(
+        "Staff:\n" + "\n".join(lines) + "\n\n/staff add ID NAME ROLE · /staff role ID ROLE · "
+        "/staff remove ID (roles: owner, admin, agent, viewer; ID is the Telegram user id)"
+    )
+
+
+def _ask_remove(ctx: Context, telegram_id: int) -> Answer:
+    def run(c: Context) -> Answer:
+        with c.uow() as uow:
+            member = remove_staff(uow, c.actor, telegram_id)
+            text = f"{member.name} may no longer use the bot."
+            uow.commit()
+        return Answer(text, edit=True)
+
+    return ctx.confirm(f"Remove Telegram user {telegram_id} from staff?", "Yes, remove", run)

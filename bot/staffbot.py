@@ -1,0 +1,368 @@
+"""The command layer: a staff member's text, button press or file in, an Answer out.
+
+Nothing here knows Telegram. The python-telegram-bot adapter and the console both call
+``StaffBot.text``, ``StaffBot.press`` and ``StaffBot.document`` and show the answers. Roles are
+checked before anything is done (core checks them again); core's refusals (DomainError) are
+turned into a message here, once; bad arguments get the command's usage line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot import add_flow
+from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
+from bot.add_flow import AddForm
+from bot.answers import Answer
+from bot.commands import card, lists, money, service
+from bot.commands.staff import cmd_staff
+from bot.context import Context, PresenceLookup, Sessions
+from bot.importer import HOW_TO, start_import
+from bot.parsing import BadArguments, CommandLine, parse_command
+from bot.views import ACTION_PERMISSIONS
+from core.actors import Actor, Permission, can
+from core.errors import DomainError
+from core.history import HistoryTab
+from core.unit_of_work import CoreServices, UnitOfWork
+from core.usecases.staff import staff_actor
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, CommandLine], Answer]
+Identify = Callable[[UnitOfWork, int], Actor | None]
+
+NOT_AUTHORISED = (
+    "You are not authorised to use this bot. Your Telegram user id is {user_id}: ask the owner "
+    "to add you (/staff add {user_id} NAME ROLE)."
+)
+STALE_BUTTON = "This button no longer works; open the card again."
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the update: the Telegram user id, and a name for the log."""
+
+    user_id: int
+    name: str = ""
+
+
+def _cmd_help(ctx: Context, line: CommandLine) -> Answer:
+    return Answer(help_text(ctx.actor))
+
+
+def _cmd_cancel(ctx: Context, line: CommandLine) -> Answer:
+    if ctx.session.awaiting_import:
+        ctx.session.awaiting_import = False
+        return Answer("Import cancelled.")
+    return Answer("Nothing to cancel.")
+
+
+def _cmd_add(ctx: Context, line: CommandLine) -> Answer:
+    return add_flow.start(ctx)
+
+
+def _cmd_import(ctx: Context, line: CommandLine) -> Answer:
+    ctx.session.awaiting_import = True
+    return Answer(HOW_TO)
+
+
+HANDLERS: dict[str, Handler] = {
+    "find": card.cmd_find,
+    "c": card.cmd_card,
+    "suspend": service.cmd_suspend,
+    "unsuspend": service.cmd_unsuspend,
+    "disconnect": service.cmd_disconnect,
+    "extend": service.cmd_extend,
+    "plan": service.cmd_plan,
+    "plans": service.cmd_plans,
+    "pay": money.cmd_pay,
+    "debt": money.cmd_debt,
+    "stk": money.cmd_stk,
+    "details": money.cmd_details,
+    "sms": money.cmd_sms,
+    "passwd": service.cmd_passwd,
+    "delete": service.cmd_delete,
+    "history": lists.cmd_history,
+    "attention": lists.cmd_attention,
+    "expiring": lists.cmd_expiring,
+    "unmatched": lists.cmd_unmatched,
+    "assign": lists.cmd_assign,
+    "routers": lists.cmd_routers,
+    "stats": lists.cmd_stats,
+    "staff": cmd_staff,
+    "add": _cmd_add,
+    "import": _cmd_import,
+    "help": _cmd_help,
+    "cancel": _cmd_cancel,
+}
+
+
+def _suspend_from_card(ctx: Context, customer_id: int) -> Answer:
+    _, who = card.customer_label(ctx, customer_id)
+    return service.ask_suspend(ctx, customer_id, who, service.DEFAULT_SUSPEND_REASON)
+
+
+# The buttons under a customer card (bot.views.card_buttons), by verb.
+CARD_ACTIONS: dict[str, Callable[[Context, int], Answer]] = {
+    "sus": _suspend_from_card,
+    "uns": service.do_unsuspend,
+    "ext": lambda ctx, customer_id: service.extend_choices(customer_id),
+    "pay": money.pay_hint,
+    "debt": money.debt_hint,
+    "stk": lambda ctx, customer_id: money.do_stk(ctx, customer_id, None),
+    "plan": service.plan_choices,
+    "pw": lambda ctx, customer_id: service.ask_password(ctx, customer_id, None),
+    "dis": service.do_disconnect,
+    "det": money.do_details,
+    "hist": lambda ctx, customer_id: lists.history_answer(ctx, customer_id, HistoryTab.ALL, 0),
+    "del": service.ask_delete,
+    "fdel": lambda ctx, customer_id: service.ask_delete(ctx, customer_id, force=True),
+}
+
+
+# What each kind of button needs (card buttons: bot.views.ACTION_PERMISSIONS).
+_PRESS_PERMISSIONS = {
+    "c": Permission.VIEW,
+    "r": Permission.VIEW,
+    "h": Permission.VIEW,
+    "chart": Permission.VIEW,
+    "x": Permission.MANAGE_CUSTOMERS,
+    "pl": Permission.MANAGE_CUSTOMERS,
+    "pn": Permission.MANAGE_CUSTOMERS,
+    "pr": Permission.MANAGE_CUSTOMERS,
+    "qp": Permission.RECORD_PAYMENT,
+    "qd": Permission.MANAGE_CUSTOMERS,
+    "add": Permission.MANAGE_CUSTOMERS,
+}
+
+
+def _card_verb(text: str) -> str:
+    if text not in CARD_ACTIONS:
+        raise ValueError(text)
+    return text
+
+
+# The fields of each kind of button's data ("verb:field:field"), and how to read them.
+_SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
+    "y": (str,),
+    "n": (str,),
+    "c": (int,),
+    "r": (str,),
+    "a": (_card_verb, int),
+    "x": (int, str),
+    "pl": (int, int),
+    "pn": (int, int),
+    "pr": (int, int),
+    "h": (int, HistoryTab, int),
+    "qp": (int, int),
+    "qd": (int, int),
+    "chart": (),
+    "add": (str, str),
+}
+
+
+def _fields(verb: str, parts: list[str]) -> list[Any] | None:
+    """The typed fields of a button's data, or None for data this bot never made."""
+    shape = _SHAPES.get(verb)
+    if shape is None or len(parts) != len(shape):
+        return None
+    try:
+        return [read(part) for read, part in zip(shape, parts, strict=True)]
+    except ValueError:
+        return None
+
+
+class StaffBot:
+    """Staff commands over core, for any chat front end."""
+
+    def __init__(
+        self,
+        services: CoreServices,
+        *,
+        presence: PresenceLookup | None = None,
+        identify: Identify = staff_actor,
+        sessions: Sessions | None = None,
+    ) -> None:
+        self.services = services
+        self.presence = presence
+        self.identify = identify
+        self.sessions = sessions or Sessions()
+
+    # -- entry points ----------------------------------------------------------------------------
+
+    def text(self, caller: Caller, text: str) -> Answer:
+        """A message: a command, or an answer to the question of a conversation."""
+        ctx = self._context(caller, text)
+        if ctx is None:
+            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id))
+        with ctx.session.lock:
+            return self._text(ctx, text)
+
+    def press(self, caller: Caller, data: str) -> Answer:
+        """A button pressed under one of the bot's messages."""
+        ctx = self._context(caller, f"[button {data}]")
+        if ctx is None:
+            message = NOT_AUTHORISED.format(user_id=caller.user_id)
+            return Answer(message, toast="You are not authorised.")
+        with ctx.session.lock:
+            return self._press(ctx, data)
+
+    def refuse_document(self, caller: Caller, caption: str = "") -> Answer | None:
+        """Why a file from ``caller`` would not be imported, or None if it is awaited (so an
+        adapter downloads only files that will be read)."""
+        ctx = self._context(caller, f"[file, caption {caption!r}]")
+        if ctx is None:
+            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id))
+        with ctx.session.lock:
+            return _file_refusal(ctx, caption)
+
+    def document(self, caller: Caller, filename: str, content: bytes, caption: str = "") -> Answer:
+        """A file: the CSV of an ``/import``."""
+        ctx = self._context(caller, f"[file {filename}]")
+        if ctx is None:
+            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id))
+        with ctx.session.lock:
+            refusal = _file_refusal(ctx, caption)
+            if refusal is not None:
+                return refusal
+            log.info("%s: import of %s (%d bytes)", ctx.actor.label, filename, len(content))
+            return start_import(ctx, filename, content)
+
+    # -- inside ----------------------------------------------------------------------------------
+
+    def _context(self, caller: Caller, what: str) -> Context | None:
+        with self.services.unit_of_work() as uow:
+            actor = self.identify(uow, caller.user_id)
+        if actor is None:
+            log.warning(
+                "refused: Telegram user %s (%s) is not staff; sent %r",
+                caller.user_id,
+                caller.name or "no name",
+                what[:100],
+            )
+            return None
+        return Context(
+            self.services,
+            actor,
+            caller.user_id,
+            self.sessions.of(caller.user_id),
+            self.sessions,
+            self.presence,
+        )
+
+    def _text(self, ctx: Context, text: str) -> Answer:
+        line = parse_command(text)
+        form = ctx.session.conversation
+        if isinstance(form, AddForm):
+            return self._in_form(ctx, form, line, text)
+        if line is None:
+            return Answer("Send a command; /help lists the ones your role allows.")
+        spec = spec_for(line.name)
+        if spec is None:
+            return Answer(f"There is no /{line.name}. /help lists your commands.")
+        if not allowed(ctx.actor, spec):
+            return Answer(refusal(ctx.actor, spec))
+        log.info("%s: /%s %s", ctx.actor.label, spec.name, line.text[:100])
+        return _guarded(spec, lambda: HANDLERS[spec.name](ctx, line))
+
+    def _in_form(self, ctx: Context, form: AddForm, line: CommandLine | None, text: str) -> Answer:
+        if line is None:
+            return add_flow.on_text(ctx, form, text)
+        if line.name == "cancel":
+            return add_flow.cancel(ctx)
+        if line.name == "back":
+            return add_flow.back(ctx, form)
+        return add_flow.prompt(
+            ctx, form, "You are adding a customer: answer the question, or /back, or /cancel."
+        )
+
+    def _press(self, ctx: Context, data: str) -> Answer:
+        verb, _, rest = data.partition(":")
+        fields = _fields(verb, rest.split(":") if rest else [])
+        if fields is None:
+            return Answer("", toast=STALE_BUTTON)
+        if verb in ("y", "n"):
+            return self._confirmation(ctx, verb, fields[0])
+        if verb == "a":
+            permission = (
+                Permission.FORCE_DELETE if fields[0] == "fdel" else ACTION_PERMISSIONS[fields[0]]
+            )
+        else:
+            permission = _PRESS_PERMISSIONS[verb]
+        if not can(ctx.actor, permission):
+            role = ctx.actor.role.value if ctx.actor.role else "no role"
+            message = f"Your role ({role}) may not do that."
+            return Answer(message, toast=message)
+        log.info("%s: button %s", ctx.actor.label, data)
+        return _guarded(None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add"))
+
+    def _route(self, ctx: Context, verb: str, fields: list[Any]) -> Answer:
+        if verb == "c":
+            return card.press_card(ctx, fields[0])
+        if verb == "r":
+            return card.press_reference(ctx, fields[0])
+        if verb == "a":
+            return CARD_ACTIONS[fields[0]](ctx, fields[1])
+        if verb == "x":
+            return service.do_extend(ctx, fields[0], fields[1], "extended from the card")
+        if verb == "pl":
+            return service.plan_timing(ctx, fields[0], fields[1])
+        if verb == "pn":
+            return service.press_plan_now(ctx, fields[0], fields[1])
+        if verb == "pr":
+            return service.press_plan_renewal(ctx, fields[0], fields[1])
+        if verb == "h":
+            return lists.history_answer(ctx, fields[0], fields[1], fields[2], edit=True)
+        if verb == "qp":
+            return money.ask_quick_cash(ctx, fields[0], fields[1])
+        if verb == "qd":
+            return money.ask_quick_debt(ctx, fields[0], fields[1])
+        if verb == "chart":
+            return lists.press_chart(ctx)
+        return self._form_button(ctx, fields)
+
+    def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:
+        form = ctx.session.conversation
+        if not isinstance(form, AddForm):
+            return Answer(
+                "This form is closed; start again with /add.",
+                edit=True,
+                toast="This form is closed.",
+            )
+        return add_flow.on_button(ctx, form, parts[0], parts[1])
+
+    def _confirmation(self, ctx: Context, verb: str, token: str) -> Answer:
+        action = ctx.take_pending(token)
+        if verb == "n":
+            return Answer("Cancelled; nothing changed.", edit=True, toast="Cancelled.")
+        if action is None:
+            return Answer(
+                "This confirmation has expired or was already used; send the command again.",
+                edit=True,
+                toast="Expired.",
+            )
+        return _guarded(None, lambda: action(ctx), edit=True)
+
+
+def _file_refusal(ctx: Context, caption: str) -> Answer | None:
+    spec = COMMANDS["import"]
+    if not allowed(ctx.actor, spec):
+        return Answer(refusal(ctx.actor, spec))
+    line = parse_command(caption)
+    if not ctx.session.awaiting_import and not (line and line.name == "import"):
+        return Answer("To add customers from a file, send /import first.")
+    return None
+
+
+def _guarded(spec: CommandSpec | None, work: Callable[[], Answer], edit: bool = False) -> Answer:
+    """Run a handler; core's refusals and bad arguments become a message for the staff member."""
+    try:
+        return work()
+    except BadArguments as problem:
+        usage = f"Usage: {spec.usage}" if spec else "That did not work."
+        return Answer(usage + (f"\n{problem.hint}" if problem.hint else ""))
+    except DomainError as refused:
+        return Answer(f"⚠️ {refused.message}", edit=edit)

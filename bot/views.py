@@ -1,0 +1,167 @@
+"""Texts and buttons for customers: the card, search results, payments, plans."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.answers import Button, rows
+from core.actors import Actor, Permission, can
+from core.display import balance_text, kes, local_time, relative
+from core.models import Customer, Plan
+from core.phones import display_phone
+from core.queries import CustomerCard
+from core.vocabulary import Status
+from routers.sync import Presence
+
+BADGES = {
+    Status.ACTIVE.value: "🟢 ACTIVE",
+    Status.EXPIRED.value: "🔴 EXPIRED",
+    Status.SUSPENDED.value: "⛔ SUSPENDED",
+    Status.INACTIVE.value: "⚪ INACTIVE",
+}
+CHECKING = "checking…"
+
+
+def badge(status: str) -> str:
+    return BADGES.get(status, status.upper())
+
+
+def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str = CHECKING) -> str:
+    """The customer card: status first, then plan, expiry, money, connection and payments."""
+    status = badge(card.status)
+    if card.suspended_reason:
+        status += f" ({card.suspended_reason})"
+    if card.status == Status.ACTIVE and not card.allowed_in:
+        status += " · no access"
+    expiry = local_time(card.expires_at, zone)
+    if card.expires_at is not None:
+        expiry += f" ({relative(card.expires_at, now)})"
+    balance = balance_text(card.balance_kes)
+    if card.amount_to_renew_kes:
+        balance += f" · {kes(card.amount_to_renew_kes)} renews"
+    lines = [
+        f"{status}",
+        f"{card.full_name} · {card.account_number}",
+        f"Phone: {display_phone(card.phone) if card.phone else '-'}",
+        f"Plan: {card.plan} · {card.plan_rate_limit} · {kes(card.plan_price_kes)} / "
+        f"{card.plan_validity}",
+    ]
+    if card.pending_plan:
+        lines.append(f"Next plan: {card.pending_plan} (from the next renewal)")
+    lines += [
+        f"Expires: {expiry}",
+        f"Balance: {balance}",
+        f"Router: {card.router or '-'} · IP {card.ip_address or '-'} · "
+        f"{card.connection_type} login {card.username}",
+        f"Online: {presence}",
+        f"Auto-renew: {'yes' if card.auto_renew else 'no'}",
+    ]
+    if card.sync_error:
+        lines.append(f"Router sync FAILED: {card.sync_error}")
+    elif card.sync_pending:
+        lines.append("Router sync pending")
+    if card.parent_account_number:
+        lines.append(f"Sub-account of {card.parent_account_number}")
+    if card.children:
+        lines.append("Sub-accounts: " + ", ".join(c.account_number for c in card.children))
+    if card.notes:
+        lines.append(f"Notes: {card.notes}")
+    if card.last_payments:
+        lines.append("Last payments:")
+        for payment in card.last_payments:
+            reference = f" {payment.reference}" if payment.reference else ""
+            lines.append(
+                f"  {local_time(payment.received_at, zone)} {kes(payment.amount_kes)} "
+                f"{payment.method}{reference}"
+            )
+    else:
+        lines.append("No payments yet")
+    return "\n".join(lines)
+
+
+def presence_text(presence: Presence) -> str:
+    """``online · 10.20.0.5 · up 1h2m · 12.3 MB down, 1.2 MB up``, ``offline`` or ``unknown``."""
+    if presence.state != "online" or presence.session is None:
+        return presence.state + (f" ({presence.reason})" if presence.reason else "")
+    session = presence.session
+    parts = ["online"]
+    if session.address:
+        parts.append(session.address)
+    if session.uptime:
+        parts.append(f"up {session.uptime}")
+    if session.bytes_out is not None and session.bytes_in is not None:
+        # The router counts from its side: bytes out of the router are the customer's download.
+        parts.append(
+            f"{session.bytes_out / 1_000_000:.1f} MB down, {session.bytes_in / 1_000_000:.1f} MB up"
+        )
+    return " · ".join(parts)
+
+
+# (label, verb, permission, statuses it fits; None = every status)
+_ACTIONS: list[tuple[str, str, Permission, frozenset[str] | None]] = [
+    ("Suspend", "sus", Permission.MANAGE_CUSTOMERS, frozenset({Status.ACTIVE.value})),
+    ("Unsuspend", "uns", Permission.MANAGE_CUSTOMERS, frozenset({Status.SUSPENDED.value})),
+    (
+        "Extend",
+        "ext",
+        Permission.MANAGE_CUSTOMERS,
+        frozenset({Status.ACTIVE.value, Status.EXPIRED.value}),
+    ),
+    ("Pay", "pay", Permission.RECORD_PAYMENT, None),
+    (
+        "Debt",
+        "debt",
+        Permission.MANAGE_CUSTOMERS,
+        frozenset({Status.ACTIVE.value, Status.EXPIRED.value, Status.INACTIVE.value}),
+    ),
+    ("STK push", "stk", Permission.SEND_STK, None),
+    ("Change plan", "plan", Permission.MANAGE_CUSTOMERS, None),
+    ("Password", "pw", Permission.MANAGE_CUSTOMERS, None),
+    (
+        "Disconnect",
+        "dis",
+        Permission.DISCONNECT,
+        frozenset({Status.ACTIVE.value, Status.EXPIRED.value, Status.SUSPENDED.value}),
+    ),
+    ("Send payment details", "det", Permission.SEND_SMS, None),
+    ("History", "hist", Permission.VIEW, None),
+    ("Delete", "del", Permission.MANAGE_CUSTOMERS, None),
+]
+
+# What each card button needs, for checking a press (a viewer may press an old message's button).
+ACTION_PERMISSIONS: dict[str, Permission] = {verb: perm for _, verb, perm, _ in _ACTIONS}
+
+
+def card_buttons(customer_id: int, status: str, actor: Actor) -> tuple[tuple[Button, ...], ...]:
+    """The action buttons that fit the customer's status and the staff member's role."""
+    buttons = [
+        Button(label, f"a:{verb}:{customer_id}")
+        for label, verb, permission, statuses in _ACTIONS
+        if (statuses is None or status in statuses) and can(actor, permission)
+    ]
+    buttons.append(Button("↻ Refresh", f"c:{customer_id}"))
+    return rows(buttons)
+
+
+def customer_line(customer: Customer, zone: ZoneInfo) -> str:
+    """One line per customer in a list."""
+    phone = display_phone(customer.phone) if customer.phone else "-"
+    return (
+        f"{customer.account_number} {customer.full_name} · {phone} · {customer.plan.name} · "
+        f"{customer.status} · expires {local_time(customer.expires_at, zone)}"
+    )
+
+
+def customer_button(customer: Customer) -> Button:
+    return Button(f"{customer.account_number} {customer.full_name}"[:60], f"c:{customer.id}")
+
+
+def plan_line(plan: Plan) -> str:
+    line = (
+        f"{plan.name} · {plan.connection_type} · {plan.rate_limit} · "
+        f"{kes(plan.price_kes)} / {plan.validity_text}"
+    )
+    if plan.data_cap_mb:
+        line += f" · cap {plan.data_cap_mb} MB"
+    return line
