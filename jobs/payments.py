@@ -153,7 +153,9 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
         def record(uow: UnitOfWork) -> None:
             stored = uow.session.get(SmsMessage, message_id)
             assert stored is not None
-            stored.status = result.status
+            # A delivery report can beat this write; never turn "delivered" back into "sent".
+            if stored.status == "queued":
+                stored.status = result.status
             stored.provider_message_id = result.provider_message_id
             stored.cost = result.cost
             stored.error = result.error

@@ -176,6 +176,8 @@ def test_automatic_delivery_reports_arrive_by_themselves(
     stack = serve(sms=at_sms)
     fake_at.fake.delivery_url = f"{stack.base_url}/sms/delivery"
     fake_at.fake.auto_deliver = True
+    # As in life, the report comes a moment after the send (the id must be stored first).
+    fake_at.fake.delivery_delay_seconds = 0.5
     in_transaction(db_services, lambda uow: queue_sms(uow, "+254712345678", "one", "test"))
     in_transaction(db_services, lambda uow: queue_sms(uow, "+254712345679", "two", "test"))
     reports = fake_at.fake.wait_for_reports(2)
