@@ -36,10 +36,11 @@ def send_customer_sms(uow: UnitOfWork, customer_id: int, actor: Actor, text: str
     return message
 
 
-def payment_details_body(uow: UnitOfWork, customer: Customer) -> str:
-    """How to pay for ``customer`` by paybill, in the language the phone chose."""
+def payment_details_body(uow: UnitOfWork, customer: Customer, language: str | None = None) -> str:
+    """How to pay for ``customer`` by paybill, in ``language`` (default: the phone's choice)."""
     config = uow.config
-    language = language_of(uow, customer.phone) if customer.phone else "en"
+    if language is None:
+        language = language_of(uow, customer.phone) if customer.phone else "en"
     plan = renewal_plan(customer)
     return messages.render(
         "payment_details",

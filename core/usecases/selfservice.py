@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
-from core import messages
 from core.actors import Actor
 from core.errors import CustomerNotFound, PlanNotFound
 from core.messages import Language, as_language
 from core.models import Customer, LedgerEntry, PhonePreference, Plan, SmsMessage
 from core.unit_of_work import UnitOfWork
 from core.usecases.mpesa import StkPushQueued, request_stk_push
+from core.usecases.outreach import payment_details_body
 from core.usecases.preferences import language_of
-from core.usecases.renewal import amount_to_renew, renewal_plan
+from core.usecases.renewal import renewal_plan
 from core.usecases.service import PlanChangeTiming, change_plan
 from core.usecases.sms import queue_sms
 
@@ -235,17 +235,7 @@ def reply_by_sms(
 
 def payment_details_text(uow: UnitOfWork, phone: str, customer_id: int, language: str) -> str:
     """How to pay for the account by paybill, in ``language``."""
-    customer = owned_customer(uow, phone, customer_id)
-    config = uow.config
-    return messages.render(
-        "payment_details",
-        language,
-        isp=config.isp_name,
-        paybill=config.paybill_number or "-",
-        account=customer.account_number,
-        amount=f"{amount_to_renew(uow, customer) or renewal_plan(customer).price_kes:,}",
-        plan=renewal_plan(customer).name,
-    )
+    return payment_details_body(uow, owned_customer(uow, phone, customer_id), language)
 
 
 def send_payment_details(
