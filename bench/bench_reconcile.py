@@ -28,6 +28,7 @@ from bench._common import (
     PhaseTimer,
     add_common_arguments,
     database_label,
+    emit_result,
     insert_customers,
     load_average,
     maybe_profiled,
@@ -37,7 +38,7 @@ from bench._common import (
     start_simulator,
     wrap_router_sync,
 )
-from routers.gateway import RouterGateway
+from routers.gateway import RouterGateway, RouterRejected, Write
 from routers.simulator import SimulatedRouter
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
 
@@ -77,6 +78,21 @@ class CountingGateway:
         self._count("remove")
         self._count("items removed", len(item_ids))
         self.inner.remove(menu, item_ids)
+
+    def print_many(
+        self, menu: str, proplist: Sequence[str] | None, wheres: Sequence[Mapping[str, str]]
+    ) -> list[list[dict[str, str]]]:
+        results = self.inner.print_many(menu, proplist, wheres)
+        self._count("print", len(wheres))
+        self._count("rows printed", sum(map(len, results)))
+        return results
+
+    def write_many(self, writes: Sequence[Write]) -> list[RouterRejected | None]:
+        for write in writes:
+            self._count(write.verb)
+            if write.verb == "remove":
+                self._count("items removed", len(write.item_ids))
+        return self.inner.write_many(writes)
 
     def identity(self) -> str:
         return self.inner.identity()
@@ -153,6 +169,16 @@ def run(args: argparse.Namespace, url: str, sim: SimulatedRouter) -> None:
         f"writes {report.writes} (adds {counts.get('add', 0)}, sets {counts.get('set', 0)}, "
         f"{counts.get('remove', 0)} remove command(s) for {counts.get('items removed', 0)} "
         f"strays); entries written {entries_written} == drift: {entries_written == expected}"
+    )
+    emit_result(
+        f"full reconcile of {count:,} secrets with {args.drift_percent:g}% drift",
+        elapsed,
+        "s",
+        target="< 5 s",
+        met=elapsed < 5,
+        database=database_label(url),
+        note=f"drift introduced {expected}, found {report.drift}; entries written "
+        f"{entries_written}",
     )
     print(
         f"  reads: {counts.get('print', 0)} print commands returning "

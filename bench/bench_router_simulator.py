@@ -1,6 +1,7 @@
 """Benchmark: the RouterOS API simulator driven through RouterOsGateway.
 
-Prints figures, asserts nothing: ``python bench/bench_router_simulator.py [--secrets N]``.
+Prints figures, asserts nothing: ``python -m bench.bench_router_simulator [--secrets N]
+[--writes N]``.
 Measures seeding, a full ``print`` with ``.proplist`` of every secret, a print by name, and
 a run of writes (add, then set) each a round trip over TCP.
 """
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from bench.results import emit_result
 from routers.gateway import RouterCredentials
 from routers.librouteros_gateway import RouterOsGateway
 from routers.simulator import SimulatedRouter
@@ -27,6 +29,7 @@ def timed(label: str, action: Callable[[], _T], count: int = 1) -> _T:
     elapsed = time.perf_counter() - started
     rate = f"  ({count / elapsed:,.0f}/s)" if count > 1 else ""
     print(f"{label:<48} {elapsed * 1000:9.1f} ms{rate}")
+    emit_result(f"simulator: {label}", elapsed * 1000, "ms", note=rate.strip(" ()"))
     return result
 
 

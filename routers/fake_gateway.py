@@ -8,23 +8,12 @@ tests check both against the same expectations. It records every write for tests
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-from routers.gateway import RouterAuthFailed, RouterRejected, RouterUnreachable
+from routers.gateway import RouterAuthFailed, RouterRejected, RouterUnreachable, Write
 from routers.simulator.state import CommandResult, RouterState
 from routers.simulator.traps import CommandTrap
 
 __all__ = ["InMemoryRouterGateway", "Write"]
-
-
-@dataclass(frozen=True)
-class Write:
-    """One write the gateway was asked to make: ``add``, ``set`` or ``remove``."""
-
-    verb: str
-    menu: str
-    item_ids: tuple[str, ...] = ()
-    attrs: Mapping[str, str] = field(default_factory=dict)
 
 
 class InMemoryRouterGateway:
@@ -55,6 +44,34 @@ class InMemoryRouterGateway:
         attrs = {".proplist": ",".join(proplist)} if proplist else {}
         queries = [f"?={prop}={value}" for prop, value in (where or {}).items()]
         return self._execute(menu, "print", attrs, queries).rows
+
+    def print_many(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None,
+        wheres: Sequence[Mapping[str, str]],
+    ) -> list[list[dict[str, str]]]:
+        """See RouterGateway.print_many: one ``print`` per where (each counted in ``reads``)."""
+        return [self.print(menu, proplist, where) for where in wheres]
+
+    def write_many(self, writes: Sequence[Write]) -> list[RouterRejected | None]:
+        """See RouterGateway.write_many: each write through ``add``/``set``/``remove``, in order,
+        so a subclass that changes one of those changes these too."""
+        outcomes: list[RouterRejected | None] = []
+        for write in writes:
+            try:
+                if write.verb == "add":
+                    self.add(write.menu, write.attrs)
+                elif write.verb == "set":
+                    [item_id] = write.item_ids
+                    self.set(write.menu, item_id, write.attrs)
+                else:
+                    self.remove(write.menu, write.item_ids)
+            except RouterRejected as refusal:
+                outcomes.append(refusal)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def add(self, menu: str, attrs: Mapping[str, str]) -> str:
         """See RouterGateway.add."""

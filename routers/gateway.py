@@ -7,8 +7,8 @@ Implementations: ``RouterOsGateway`` (librouteros, a real router or the simulato
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
 
 __all__ = [
     "API_PORT",
@@ -19,6 +19,7 @@ __all__ = [
     "RouterGateway",
     "RouterRejected",
     "RouterUnreachable",
+    "Write",
 ]
 
 API_PORT = 8728
@@ -89,6 +90,17 @@ class RouterCredentials:
         )
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write: ``add`` (``attrs``), ``set`` (one id in ``item_ids``, ``attrs``) or ``remove``
+    (``item_ids``), as ``RouterGateway.add``/``set``/``remove`` take them."""
+
+    verb: Literal["add", "set", "remove"]
+    menu: str
+    item_ids: tuple[str, ...] = ()
+    attrs: Mapping[str, str] = field(default_factory=dict)
+
+
 @runtime_checkable
 class RouterGateway(Protocol):
     """Reads and writes one router's menus (``/ppp/secret``, ``/ip/hotspot/user``, …).
@@ -132,6 +144,25 @@ class RouterGateway(Protocol):
 
         Removing from ``/ppp/active`` or ``/ip/hotspot/active`` disconnects those sessions.
         """
+        ...
+
+    def print_many(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None,
+        wheres: Sequence[Mapping[str, str]],
+    ) -> list[list[dict[str, str]]]:
+        """``print(menu, proplist, where)`` for each of ``wheres``, sent together rather than one
+        round trip each: the items of each, in the order of ``wheres``. Meant for lookups by key,
+        whose answers are small. RouterRejected if the router refuses one."""
+        ...
+
+    def write_many(self, writes: Sequence[Write]) -> list[RouterRejected | None]:
+        """Make ``writes`` sent together rather than one round trip each, and wait for every
+        answer: for each write, in order, None if the router accepted it or the RouterRejected
+        it answered (a refusal does not stop the others). The router may apply them in any
+        order, so they must not depend on one another. RouterUnreachable when the connection
+        is lost before every answer came: any of them may or may not have been applied."""
         ...
 
     def identity(self) -> str:

@@ -1,11 +1,11 @@
 """``RouterOsGateway``: the RouterGateway of a real MikroTik (or the simulator), over librouteros.
 
-librouteros provides the socket, TLS wrapping, login and sentence framing. Replies are read
-with its protocol object rather than its ``Api`` helpers, whose typecasting is lossy (a comment
-``yes`` would come back as ``True``, then as ``"true"``; a name ``123`` as the int 123): reading
-the words ourselves keeps every value exactly as RouterOS sent it, which is the shape
-``RouterGateway`` promises, so there is no typecasting to undo. The socket is read through a
-buffer because librouteros's own transport makes one system call per word.
+librouteros provides the socket, TLS wrapping and login. Commands and replies then go through
+``ApiSocket``: tagged commands, several in flight at once (``print_many``, ``write_many``), and
+reply words read as RouterOS sent them. librouteros's ``Api`` helpers are not used, as their
+typecasting is lossy (a comment ``yes`` would come back as ``True``, then as ``"true"``; a name
+``123`` as the int 123): every value stays exactly as RouterOS sent it, which is the shape
+``RouterGateway`` promises, so there is no typecasting to undo.
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ import functools
 import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import librouteros
-from librouteros.exceptions import ConnectionClosed, LibRouterosError, MultiTrapError, TrapError
+from librouteros.exceptions import LibRouterosError, MultiTrapError, TrapError
 from librouteros.login import plain
 
+from routers.api_socket import ApiSocket, ConnectionLost, Reply
 from routers.gateway import (
     RouterAuthFailed,
     RouterCredentials,
     RouterRejected,
     RouterUnreachable,
+    Write,
 )
 
 __all__ = ["RouterOsGateway"]
@@ -36,54 +37,6 @@ Row = dict[str, str]
 # the only suite a RouterOS api-ssl service offers when no certificate is assigned to it.
 # Anonymous suites add no weakness here: an unverified peer is unauthenticated anyway.
 _UNVERIFIED_CIPHERS = "HIGH:!eNULL:!MD5:!PSK:!SRP:@SECLEVEL=0"
-
-
-class _BufferedTransport:
-    """A drop-in for librouteros's SocketTransport that reads the socket in large chunks.
-
-    SocketTransport issues one ``recv`` per length prefix and per word, so a print of 50,000
-    items costs hundreds of thousands of system calls; this makes it a few hundred.
-    """
-
-    _CHUNK = 65536
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self._buffer = b""
-        self._position = 0
-
-    def write(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def read(self, length: int) -> bytes:
-        end = self._position + length
-        if end <= len(self._buffer):
-            data = self._buffer[self._position : end]
-            self._position = end
-            return data
-        parts = [self._buffer[self._position :]]
-        have = len(parts[0])
-        while have < length:
-            chunk = self.sock.recv(max(self._CHUNK, length - have))
-            if not chunk:
-                raise ConnectionClosed("Connection unexpectedly closed.")
-            parts.append(chunk)
-            have += len(chunk)
-        joined = b"".join(parts)
-        self._buffer, self._position = joined, length
-        return joined[:length]
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def _attributes(words: Sequence[str]) -> Row:
-    attrs: Row = {}
-    for word in words:
-        if word.startswith("="):
-            key, _, value = word[1:].partition("=")
-            attrs[key] = value
-    return attrs
 
 
 def _rejection(traps: Sequence[Row]) -> RouterRejected:
@@ -107,7 +60,7 @@ class RouterOsGateway:
 
     def __init__(self, credentials: RouterCredentials) -> None:
         self._credentials = credentials
-        self._api: Any | None = None  # librouteros.api.Api; librouteros ships no type hints
+        self._socket: ApiSocket | None = None
 
     def __repr__(self) -> str:
         return f"RouterOsGateway({self._credentials!r})"
@@ -121,31 +74,55 @@ class RouterOsGateway:
         where: Mapping[str, str] | None = None,
     ) -> list[dict[str, str]]:
         """See RouterGateway.print. ``where`` becomes ``?=prop=value`` query words (all ANDed)."""
-        words: list[str] = []
+        return self.print_many(menu, proplist, [where or {}])[0]
+
+    def print_many(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None,
+        wheres: Sequence[Mapping[str, str]],
+    ) -> list[list[dict[str, str]]]:
+        """See RouterGateway.print_many. Reads are retried once on a lost connection."""
+        head = [f"{menu}/print"]
         if proplist:
-            words.append(f"=.proplist={','.join(proplist)}")
-        words.extend(f"?={prop}={value}" for prop, value in (where or {}).items())
-        rows, _ = self._run(f"{menu}/print", words, retry_if_lost=True)
-        return rows
+            head.append(f"=.proplist={','.join(proplist)}")
+        commands = [
+            [*head, *(f"?={prop}={value}" for prop, value in where.items())] for where in wheres
+        ]
+        replies = self._run(commands, retry_if_lost=True)
+        for reply in replies:
+            if reply.traps:
+                raise _rejection(reply.traps)
+        return [reply.rows for reply in replies]
 
     def add(self, menu: str, attrs: Mapping[str, str]) -> str:
         """See RouterGateway.add."""
-        _, done = self._run(f"{menu}/add", _attribute_words(attrs), retry_if_lost=False)
-        item_id = done.get("ret")
-        if not item_id:
-            raise RouterRejected(f"{menu}/add returned no id")
-        return item_id
+        [reply] = self._run([_write_command(Write("add", menu, attrs=attrs))], retry_if_lost=False)
+        if reply.traps:
+            raise _rejection(reply.traps)
+        return _new_id(menu, reply)
 
     def set(self, menu: str, item_id: str, attrs: Mapping[str, str]) -> None:
         """See RouterGateway.set."""
-        words = [f"=.id={item_id}", *_attribute_words(attrs)]
-        self._run(f"{menu}/set", words, retry_if_lost=False)
+        self._write(Write("set", menu, (item_id,), attrs))
 
     def remove(self, menu: str, item_ids: Sequence[str]) -> None:
         """See RouterGateway.remove."""
-        if not item_ids:
-            return
-        self._run(f"{menu}/remove", [f"=.id={','.join(item_ids)}"], retry_if_lost=False)
+        if item_ids:
+            self._write(Write("remove", menu, tuple(item_ids)))
+
+    def write_many(self, writes: Sequence[Write]) -> list[RouterRejected | None]:
+        """See RouterGateway.write_many. Never retried, as single writes are not."""
+        replies = self._run([_write_command(write) for write in writes], retry_if_lost=False)
+        outcomes: list[RouterRejected | None] = []
+        for write, reply in zip(writes, replies, strict=True):
+            if reply.traps:
+                outcomes.append(_rejection(reply.traps))
+            elif write.verb == "add" and not (reply.done or {}).get("ret"):
+                outcomes.append(RouterRejected(f"{write.menu}/add returned no id"))
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def identity(self) -> str:
         """See RouterGateway.identity."""
@@ -159,61 +136,48 @@ class RouterOsGateway:
 
     def close(self) -> None:
         """See RouterGateway.close."""
-        api, self._api = self._api, None
-        if api is not None:
+        connection, self._socket = self._socket, None
+        if connection is not None:
             # The socket is going away either way.
             with contextlib.suppress(OSError):
-                api.close()
+                connection.close()
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _run(
-        self, command: str, words: Sequence[str], *, retry_if_lost: bool
-    ) -> tuple[list[Row], Row]:
+    def _write(self, write: Write) -> None:
+        [reply] = self._run([_write_command(write)], retry_if_lost=False)
+        if reply.traps:
+            raise _rejection(reply.traps)
+
+    def _run(self, commands: Sequence[Sequence[str]], *, retry_if_lost: bool) -> list[Reply]:
+        if not commands:
+            return []
+        what = commands[0][0] if len(commands) == 1 else f"{len(commands)} commands"
         attempts = 2 if retry_if_lost else 1
         for attempt in range(1, attempts + 1):
-            api = self._connection()
+            connection = self._connection()
             try:
-                return self._exchange(api, command, words)
+                return connection.run(commands)
             except TimeoutError as error:
                 self.close()
                 raise RouterUnreachable(
-                    f"{self._where()}: no reply to {command} within "
+                    f"{self._where()}: no reply to {what} within "
                     f"{self._credentials.command_timeout}s"
                 ) from error
-            except (OSError, LibRouterosError) as error:
+            except (OSError, ConnectionLost) as error:
                 self.close()
                 if attempt == attempts:
                     raise RouterUnreachable(
-                        f"{self._where()}: connection lost during {command}: {error}"
+                        f"{self._where()}: connection lost during {what}: {error}"
                     ) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _exchange(api: Any, command: str, words: Sequence[str]) -> tuple[list[Row], Row]:
-        """Send one command and read its whole reply: the ``!re`` rows and the ``!done`` words."""
-        api.protocol.writeSentence(command, *words)
-        rows: list[Row] = []
-        traps: list[Row] = []
-        while True:
-            # readSentence raises FatalError (and closes) on !fatal.
-            reply, reply_words = api.protocol.readSentence()
-            if reply == "!re":
-                rows.append(_attributes(reply_words))
-            elif reply == "!trap":
-                traps.append(_attributes(reply_words))
-            elif reply == "!done":
-                if traps:
-                    raise _rejection(traps)
-                return rows, _attributes(reply_words)
-            # Anything else (RouterOS 7.18+ sends "!empty" for an empty print) carries no data.
+    def _connection(self) -> ApiSocket:
+        if self._socket is None:
+            self._socket = self._connect()
+        return self._socket
 
-    def _connection(self) -> Any:
-        if self._api is None:
-            self._api = self._connect()
-        return self._api
-
-    def _connect(self) -> Any:
+    def _connect(self) -> ApiSocket:
         credentials = self._credentials
         try:
             api = librouteros.connect(
@@ -230,11 +194,10 @@ class RouterOsGateway:
             raise RouterAuthFailed(f"{self._where()}: login refused: {error}") from error
         except (OSError, LibRouterosError) as error:
             raise RouterUnreachable(f"{self._where()}: cannot connect: {error}") from error
-        sock = api.protocol.transport.sock
+        sock: socket.socket = api.protocol.transport.sock
         # The connect timeout stays on the socket; replies get the (longer) command timeout.
         sock.settimeout(credentials.command_timeout)
-        api.protocol.transport = _BufferedTransport(sock)
-        return api
+        return ApiSocket(sock, credentials.encoding)
 
     def _ssl_wrapper(self) -> Callable[[socket.socket], socket.socket] | None:
         credentials = self._credentials
@@ -251,5 +214,16 @@ class RouterOsGateway:
         return f"{self._credentials.host}:{self._credentials.effective_port}"
 
 
-def _attribute_words(attrs: Mapping[str, str]) -> list[str]:
-    return [f"={prop}={value}" for prop, value in attrs.items()]
+def _write_command(write: Write) -> list[str]:
+    words = [f"{write.menu}/{write.verb}"]
+    if write.item_ids:
+        words.append(f"=.id={','.join(write.item_ids)}")
+    words.extend(f"={prop}={value}" for prop, value in write.attrs.items())
+    return words
+
+
+def _new_id(menu: str, reply: Reply) -> str:
+    item_id = (reply.done or {}).get("ret")
+    if not item_id:
+        raise RouterRejected(f"{menu}/add returned no id")
+    return item_id

@@ -34,7 +34,7 @@ from routers.desired import (
     is_managed,
     login_menu,
 )
-from routers.gateway import RouterGateway, RouterRejected
+from routers.gateway import RouterGateway, RouterRejected, Write
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +133,17 @@ def _key_of(menu: str, item: Item) -> Key:
 
 def _changes(entry: Entry, actual: Item) -> Item:
     """Properties to set so ``actual`` becomes ``entry`` ("" unsets)."""
+    attrs = entry.attrs
+    if len(actual) == len(attrs) + 1 and ".id" in actual and attrs.items() <= actual.items():
+        # Printed with exactly the wanted properties, spelled the same: nothing to set (the
+        # common case, checked in one comparison: a reconcile compares every entry).
+        return {}
     changes: Item = {}
     for prop in MANAGED_PROPERTIES[entry.menu]:
         wanted = entry.attrs.get(prop, "")
-        if not same(prop, wanted, actual.get(prop, "")):
+        value = actual.get(prop, "")
+        # Equal text is the same value; only differing text needs RouterOS's reading of it.
+        if wanted != value and not same(prop, wanted, value):
             changes[prop] = wanted
     return changes
 
@@ -185,33 +192,51 @@ class Converger:
         self, scope: _Scope, restrict: dict[str, set[Key]] | None
     ) -> dict[str, dict[Key, Item]]:
         """Actual items by menu and key: whole menus when many are concerned, else by key and by
-        the synced customers' comment tags (which finds renamed logins and stale blocks)."""
+        the synced customers' comment tags (which finds renamed logins and stale blocks). Key
+        and comment lookups are sent together (``print_many``), not one round trip each."""
         actual: dict[str, dict[Key, Item]] = {menu: {} for menu in MENUS}
         for menu in MENUS:
             keys = set(scope.wanted[menu]) if restrict is None else restrict.get(menu, set())
             comments = scope.comments_by_menu.get(menu, set()) if restrict is None else set()
-            # A read-back of a few keys in a big menu is cheaper key by key than re-reading it.
-            bulk_above = max(BULK_THRESHOLD, self._menu_sizes.get(menu, 0) // 20)
-            whole_menu = (scope.full and restrict is None) or (
-                len(keys) + len(comments) > bulk_above
-            )
-            if whole_menu:
+            if self._whole_menu(menu, scope, restrict, len(keys), len(comments)):
                 where = {"list": BLOCKED_LIST} if menu == ADDRESS_LIST else None
                 items = self.gateway.print(menu, _proplist(menu), where)
                 self._menu_sizes[menu] = len(items)
                 for item in items:
                     actual[menu][_key_of(menu, item)] = item
                 continue
-            for comment in comments:
-                for item in self.gateway.print(menu, _proplist(menu), {"comment": comment}):
-                    actual[menu][_key_of(menu, item)] = item
+            found = actual[menu]
+            if comments:
+                wheres = [{"comment": comment} for comment in sorted(comments)]
+                for items in self.gateway.print_many(menu, _proplist(menu), wheres):
+                    found.update((_key_of(menu, item), item) for item in items)
             # By key for what the comment lookup did not find: a missing entry, or one of the
             # operator's with the same name (a conflict, reported, never touched).
-            for key in keys - actual[menu].keys() if restrict is None else keys:
-                where = dict(zip(KEY_PROPERTIES[menu], key, strict=True))
-                for item in self.gateway.print(menu, _proplist(menu), where):
-                    actual[menu][_key_of(menu, item)] = item
+            lookups = sorted(keys - found.keys() if restrict is None else keys)
+            if lookups:
+                key_names = KEY_PROPERTIES[menu]
+                wheres = [dict(zip(key_names, key, strict=True)) for key in lookups]
+                for items in self.gateway.print_many(menu, _proplist(menu), wheres):
+                    found.update((_key_of(menu, item), item) for item in items)
         return actual
+
+    def _whole_menu(
+        self,
+        menu: str,
+        scope: _Scope,
+        restrict: dict[str, set[Key]] | None,
+        keys: int,
+        comments: int,
+    ) -> bool:
+        """Whether reading all of ``menu`` is cheaper than looking up what concerns us."""
+        if restrict is None:
+            if scope.full:
+                return True
+            # A comment lookup makes the router scan the menu: a few are all one should ask.
+            return keys + comments > max(BULK_THRESHOLD, self._menu_sizes.get(menu, 0) // 20)
+        # A read-back of written keys: pipelined lookups by the (indexed) key cost a few times
+        # what one printed row does, so a quarter of a big menu is where a whole read wins.
+        return keys > max(BULK_THRESHOLD, self._menu_sizes.get(menu, 0) // 4)
 
     def _plan(
         self,
@@ -263,41 +288,55 @@ class Converger:
         return plan
 
     def _apply(self, plan: _Plan, scope: _Scope, report: ConvergeReport) -> dict[str, set[Key]]:
-        """Write the plan; returns the keys written per menu, to read back."""
+        """Write the plan; returns the keys written per menu, to read back.
+
+        Each step's writes are sent together (``write_many``) and all answered before the next
+        step: profiles first (a secret may not name a profile the router does not have yet),
+        then the other adds, the sets, and the removals, as one write at a time did them.
+        """
         touched: dict[str, set[Key]] = {}
 
-        def fail(entry: Entry, error: RouterRejected) -> None:
+        def refused(entry: Entry, error: RouterRejected) -> None:
             state = scope.owner.get((entry.menu, entry.key))
             if state is not None:
                 report.refusals[state.customer_id] = f"router refused {entry.menu}: {error.message}"
             else:
                 log.warning("router refused %s %s: %s", entry.menu, entry.key, error.message)
 
-        # Profiles first: a secret may not name a profile the router does not have yet.
-        for entry in sorted(plan.adds, key=lambda e: e.menu not in (PPP_PROFILE, HOTSPOT_PROFILE)):
-            attrs = {prop: value for prop, value in entry.attrs.items() if value != ""}
-            try:
-                self.gateway.add(entry.menu, attrs)
-            except RouterRejected as error:
-                fail(entry, error)
-            report.writes += 1
+        profiles = [entry for entry in plan.adds if entry.menu in (PPP_PROFILE, HOTSPOT_PROFILE)]
+        others = [entry for entry in plan.adds if entry.menu not in (PPP_PROFILE, HOTSPOT_PROFILE)]
+        for adds in (profiles, others):
+            writes = [
+                Write(
+                    "add",
+                    entry.menu,
+                    attrs={prop: value for prop, value in entry.attrs.items() if value != ""},
+                )
+                for entry in adds
+            ]
+            for entry, outcome in zip(adds, self.gateway.write_many(writes), strict=True):
+                if outcome is not None:
+                    refused(entry, outcome)
+                touched.setdefault(entry.menu, set()).add(entry.key)
+            report.writes += len(writes)
+        sets = [
+            Write("set", entry.menu, (item_id,), changes) for entry, item_id, changes in plan.sets
+        ]
+        for (entry, _, _), outcome in zip(plan.sets, self.gateway.write_many(sets), strict=True):
+            if outcome is not None:
+                refused(entry, outcome)
             touched.setdefault(entry.menu, set()).add(entry.key)
-        for entry, item_id, changes in plan.sets:
-            try:
-                self.gateway.set(entry.menu, item_id, changes)
-            except RouterRejected as error:
-                fail(entry, error)
-            report.writes += 1
-            touched.setdefault(entry.menu, set()).add(entry.key)
-        for menu, removals in plan.removes.items():
-            touched.setdefault(menu, set()).update(key for key, _ in removals)
-            for chunk in _chunks([item_id for _, item_id in removals], REMOVE_CHUNK):
-                try:
-                    self.gateway.remove(menu, chunk)
-                except RouterRejected as error:
-                    # Someone removed one of them meanwhile; the read-back settles it.
-                    log.info("remove on %s: %s", menu, error.message)
-                report.writes += 1
+        report.writes += len(sets)
+        removals = []
+        for menu, items in plan.removes.items():
+            touched.setdefault(menu, set()).update(key for key, _ in items)
+            for chunk in _chunks([item_id for _, item_id in items], REMOVE_CHUNK):
+                removals.append(Write("remove", menu, tuple(chunk)))
+        for removal, outcome in zip(removals, self.gateway.write_many(removals), strict=True):
+            if outcome is not None:
+                # Someone removed one of them meanwhile; the read-back settles it.
+                log.info("remove on %s: %s", removal.menu, outcome.message)
+        report.writes += len(removals)
         return touched
 
     def _fail_unapplied(
@@ -350,12 +389,9 @@ class Converger:
             sessions = self.gateway.print(menu, [".id", name_prop])
             ids = [item[".id"] for item in sessions if item.get(name_prop) in usernames]
         else:
-            ids = []
-            for username in usernames:
-                ids += [
-                    item[".id"]
-                    for item in self.gateway.print(menu, [".id", name_prop], {name_prop: username})
-                ]
+            wheres = [{name_prop: username} for username in sorted(usernames)]
+            found = self.gateway.print_many(menu, [".id", name_prop], wheres)
+            ids = [item[".id"] for items in found for item in items]
         for chunk in _chunks(ids, REMOVE_CHUNK):
             try:
                 self.gateway.remove(menu, chunk)

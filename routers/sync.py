@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Table, bindparam, select
 
 from core.models import Customer, Plan, Router, RouterSyncRun
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.network import RouterLogin, router_login
+from routers.customer_rows import CustomerRow, load_customers
 from routers.desired import (
     SESSION_MENUS,
     CustomerState,
@@ -26,9 +26,10 @@ from routers.desired import (
     RouterDesired,
     SyncOptions,
     customer_state,
-    profile_entry,
+    plan_profile_entries,
 )
 from routers.gateway import RouterCredentials, RouterError, RouterGateway
+from routers.gc_pause import cyclic_gc_paused
 from routers.reconciler import Converger, ConvergeReport
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,16 @@ def librouteros_factory(
 
 @dataclass(frozen=True)
 class LiveSession:
-    """A customer's session as the router reports it."""
+    """A customer's session as the router reports it (bytes counted from the router's side).
+
+    ``session_id`` is the router's ``.id`` of the session, which tells one session from the next.
+    """
 
     address: str | None
     uptime: str | None
     bytes_in: int | None
     bytes_out: int | None
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ class RouterSync:
 
     # --- what the router should hold -----------------------------------------------------------
 
-    def _states(self, uow: UnitOfWork, customers: Sequence[Customer]) -> list[CustomerState]:
+    def _states(self, uow: UnitOfWork, customers: Sequence[CustomerRow]) -> list[CustomerState]:
         now = uow.clock.now()
         states = []
         for customer in customers:
@@ -112,17 +117,10 @@ class RouterSync:
 
     @staticmethod
     def _profiles(plans: Sequence[Plan]) -> list[Entry]:
-        entries = [profile_entry(plan) for plan in plans]
-        unique = {(entry.menu, *entry.key): entry for entry in entries if entry is not None}
+        # A plan object is shared by all its customers: derive its entries once.
+        entries = [entry for plan in dict.fromkeys(plans) for entry in plan_profile_entries(plan)]
+        unique = {(entry.menu, *entry.key): entry for entry in entries}
         return list(unique.values())
-
-    def _customers_query(self, router_id: int) -> Select[Any]:
-        return (
-            select(Customer)
-            .options(selectinload(Customer.plan))
-            .where(Customer.router_id == router_id, Customer.deleted_at.is_(None))
-            .order_by(Customer.id)
-        )
 
     # --- fast path ------------------------------------------------------------------------------
 
@@ -130,17 +128,12 @@ class RouterSync:
         with self.services.unit_of_work() as uow:
             return uow.session.scalar(select(Customer.router_id).where(Customer.id == customer_id))
 
+    @cyclic_gc_paused
     def sync_pending(self, router_id: int, limit: int = PENDING_BATCH) -> ConvergeReport:
         """Converge every customer of ``router_id`` marked pending (one connection, one batch),
         and take deleted customers' entries off it."""
         with self.services.unit_of_work() as uow:
-            customers: list[Customer] = list(
-                uow.session.scalars(
-                    self._customers_query(router_id)
-                    .where(Customer.sync_pending.is_(True))
-                    .limit(limit)
-                )
-            )
+            customers = load_customers(uow, router_id, pending_only=True, limit=limit)
             deleted = self._deleted_pending_customers(uow, router_id)
             if not customers and not deleted:
                 return ConvergeReport()
@@ -217,11 +210,12 @@ class RouterSync:
 
     # --- repair ---------------------------------------------------------------------------------
 
+    @cyclic_gc_paused
     def reconcile(self, router_id: int) -> ConvergeReport:
         """Full reconcile: read each managed menu once, fix every difference, remove strays."""
         started = self.services.clock.now()
         with self.services.unit_of_work() as uow:
-            customers: list[Customer] = list(uow.session.scalars(self._customers_query(router_id)))
+            customers = load_customers(uow, router_id)
             # Every active plan has its profile on every router (staff see them in WinBox), and
             # a retired plan keeps its profile while someone is still on it.
             active_plans = list(uow.session.scalars(select(Plan).where(Plan.active.is_(True))))
@@ -381,6 +375,7 @@ class RouterSync:
             uptime=row.get("uptime"),
             bytes_in=_int(row.get("bytes-in")),
             bytes_out=_int(row.get("bytes-out")),
+            session_id=row.get(".id"),
         )
 
     def presence(self, customer_id: int) -> Presence:

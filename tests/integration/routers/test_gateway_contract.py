@@ -176,7 +176,7 @@ class TestRefusals:
             router_gateway.print("/interface/wireless")
 
         assert caught.value.message == (
-            "no such command or directory (interface), no such command prefix"
+            "no such command or directory (wireless), no such command prefix"
         )
 
     def test_a_rejection_leaves_the_gateway_usable(self, router_gateway: RouterGateway) -> None:

@@ -139,7 +139,7 @@ def test_unknown_menu_gives_two_traps(api: Any) -> None:
         tuple(api.path("/interface/wireless"))
 
     assert [trap.message for trap in caught.value.traps] == [
-        "no such command or directory (interface)",
+        "no such command or directory (wireless)",
         "no such command prefix",
     ]
 

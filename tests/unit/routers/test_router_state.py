@@ -161,7 +161,10 @@ def test_a_profile_must_exist_before_a_secret_uses_it(state: RouterState) -> Non
 
 def test_unknown_menus_and_commands(state: RouterState) -> None:
     assert trap_of(lambda: state.execute("/interface/wireless", "print", {})) == (
-        "no such command or directory (interface), no such command prefix"
+        "no such command or directory (wireless), no such command prefix"
+    )
+    assert trap_of(lambda: state.execute("/caps-man/interface", "print", {})) == (
+        "no such command or directory (caps-man), no such command prefix"
     )
     assert trap_of(lambda: state.execute("/ppp/secret", "frobnicate", {})) == "no such command"
     assert trap_of(lambda: state.execute("/ppp/active", "add", {"name": "x"})) == (
