@@ -26,6 +26,18 @@ _SPECS = [
         "what happened to a customer, newest first",
         Permission.VIEW,
     ),
+    CommandSpec(
+        "invoices",
+        "/invoices REF",
+        "a customer's invoices and receipts, each as a PDF",
+        Permission.VIEW,
+    ),
+    CommandSpec(
+        "usage",
+        "/usage REF [YYYY-MM-DD YYYY-MM-DD]",
+        "live session, data this period, and a chart of daily usage (default: 30 days)",
+        Permission.VIEW,
+    ),
     CommandSpec("plans", "/plans", "the plans on sale", Permission.VIEW),
     CommandSpec(
         "attention",

@@ -4,6 +4,9 @@ connection type → plan → router → address → name → phone → username 
 → reference → installation fee → amount → activate now? → summary to confirm. Every question has
 Back and Cancel; typed answers are checked at once where that is cheap, and core checks them all
 again when the customer is created, in one transaction (nothing is half made).
+
+Started from a card's "Add sub-account" button, the same form adds a sub-account of that customer,
+and the phone question offers the parent's phone.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from core.credentials import is_valid_username
 from core.display import kes
 from core.errors import DomainError, InvalidInput
 from core.ledger import parse_amount
+from core.lookup import get_customer
 from core.models import Plan, Router
 from core.phones import display_phone, normalize_phone
 from core.reports import plan_by_id, router_by_id
@@ -53,6 +57,7 @@ class Step(StrEnum):
 
 BACK = "back"
 CANCEL = "cancel"
+PARENT_PHONE = "parent"
 CANCELLED = "Adding a customer cancelled; nothing was saved."
 _TYPE_LABELS = {
     ConnectionType.PPPOE: "PPPoE",
@@ -67,13 +72,27 @@ _METHOD_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class ParentAccount:
+    """The customer a sub-account is being added to."""
+
+    account_number: str
+    full_name: str
+    phone: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.full_name} ({self.account_number})"
+
+
 @dataclass
 class AddForm:
-    """The answers so far; ``visited`` is the way back."""
+    """The answers so far; ``visited`` is the way back; ``parent`` when adding a sub-account."""
 
     step: Step = Step.TYPE
     visited: list[Step] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
+    parent: ParentAccount | None = None
 
     def go(self, step: Step) -> None:
         self.visited.append(self.step)
@@ -89,6 +108,19 @@ class AddForm:
 def start(ctx: Context) -> Answer:
     """Open a new form."""
     form = AddForm()
+    ctx.session.conversation = form
+    return prompt(ctx, form)
+
+
+def start_sub_account(ctx: Context, parent_id: int) -> Answer:
+    """Open a new form for a sub-account of customer ``parent_id``."""
+    with ctx.uow() as uow:
+        parent = get_customer(uow, parent_id, for_update=False)
+        if parent.parent_id is not None:
+            # Core refuses it at the end anyway; an old card's button should not get that far.
+            raise InvalidInput("a sub-account cannot have sub-accounts of its own")
+        preset = ParentAccount(parent.account_number, parent.full_name, parent.phone)
+    form = AddForm(parent=preset)
     ctx.session.conversation = form
     return prompt(ctx, form)
 
@@ -140,7 +172,8 @@ def _question(ctx: Context, form: AddForm) -> Answer:
     step, values = form.step, form.values
     if step is Step.TYPE:
         choices = [_choice(form, label, kind.value) for kind, label in _TYPE_LABELS.items()]
-        return _ask(form, "New customer (1/12). Connection type?", choices, 3)
+        title = f"New sub-account of {form.parent.label}" if form.parent else "New customer"
+        return _ask(form, f"{title} (1/12). Connection type?", choices, 3)
     if step is Step.PLAN:
         with ctx.uow() as uow:
             plans = list_plans(uow, values["connection_type"])
@@ -166,6 +199,9 @@ def _question(ctx: Context, form: AddForm) -> Answer:
     if step is Step.NAME:
         return _ask(form, "Full name? (5/12)", [])
     if step is Step.PHONE:
+        if form.parent and form.parent.phone:
+            same = _choice(form, f"Parent's: {display_phone(form.parent.phone)}", PARENT_PHONE)
+            return _ask(form, "Phone number? Type it, or use the parent's. (6/12)", [same])
         return _ask(form, "Phone number? (6/12)", [])
     if step is Step.USERNAME:
         return _ask(
@@ -205,7 +241,8 @@ def _question(ctx: Context, form: AddForm) -> Answer:
 def summary(form: AddForm) -> str:
     values = form.values
     method = values.get("payment_method")
-    lines = [
+    lines = [f"Sub-account of: {form.parent.label}"] if form.parent else []
+    lines += [
         f"Type: {values['connection_type']}",
         f"Plan: {values['plan']}",
         f"Router: {values['router']}",
@@ -332,6 +369,10 @@ def on_button(ctx: Context, form: AddForm, step: str, value: str) -> Answer:
             _take_router(form, router_by_id(uow, int(value)))
     elif current is Step.ADDRESS:
         values["ip_address"] = None
+    elif current is Step.PHONE:
+        if form.parent is None or form.parent.phone is None:
+            return Answer("", toast="Type the phone number.")
+        values["phone"] = form.parent.phone
     elif current in (Step.USERNAME, Step.PASSWORD):
         values[current.value] = None
     elif current is Step.PAYMENT:
@@ -368,6 +409,7 @@ def _create(ctx: Context, form: AddForm) -> Answer:
         payment_reference=values.get("payment_reference"),
         installation_fee_kes=values.get("installation_fee_kes", 0),
         activate=values.get("activate", True),
+        parent=form.parent.account_number if form.parent else None,
     )
     try:
         with ctx.uow() as uow:
@@ -377,8 +419,9 @@ def _create(ctx: Context, form: AddForm) -> Answer:
         return _with_edit(prompt(ctx, form, f"Not added: {problem.message}"), True)
     ctx.session.conversation = None
     customer = created.customer
+    what = f"Sub-account of {form.parent.account_number}" if form.parent else "Customer"
     note = (
-        f"Customer added: {customer.account_number}\n"
+        f"{what} added: {customer.account_number}\n"
         f"Login {customer.username} / {created.password} (shown once: give it to the customer)"
     )
     return card_answer(ctx, customer.id, note, edit=True)

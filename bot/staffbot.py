@@ -17,7 +17,7 @@ from bot import add_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import card, lists, money, service
+from bot.commands import card, invoices, lists, money, service, usage
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
 from bot.importer import HOW_TO, start_import
@@ -86,6 +86,8 @@ HANDLERS: dict[str, Handler] = {
     "passwd": service.cmd_passwd,
     "delete": service.cmd_delete,
     "history": lists.cmd_history,
+    "usage": usage.cmd_usage,
+    "invoices": invoices.cmd_invoices,
     "attention": lists.cmd_attention,
     "expiring": lists.cmd_expiring,
     "unmatched": lists.cmd_unmatched,
@@ -120,6 +122,7 @@ CARD_ACTIONS: dict[str, Callable[[Context, int], Answer]] = {
     "hist": lambda ctx, customer_id: lists.history_answer(ctx, customer_id, HistoryTab.ALL, 0),
     "del": service.ask_delete,
     "fdel": lambda ctx, customer_id: service.ask_delete(ctx, customer_id, force=True),
+    "sub": add_flow.start_sub_account,
 }
 
 
@@ -129,6 +132,8 @@ _PRESS_PERMISSIONS = {
     "r": Permission.VIEW,
     "h": Permission.VIEW,
     "chart": Permission.VIEW,
+    "inv": Permission.VIEW,
+    "rct": Permission.VIEW,
     "x": Permission.MANAGE_CUSTOMERS,
     "pl": Permission.MANAGE_CUSTOMERS,
     "pn": Permission.MANAGE_CUSTOMERS,
@@ -160,6 +165,8 @@ _SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
     "qp": (int, int),
     "qd": (int, int),
     "chart": (),
+    "inv": (int,),
+    "rct": (int,),
     "add": (str, str),
 }
 
@@ -322,6 +329,10 @@ class StaffBot:
             return money.ask_quick_debt(ctx, fields[0], fields[1])
         if verb == "chart":
             return lists.press_chart(ctx)
+        if verb == "inv":
+            return invoices.press_invoice(ctx, fields[0])
+        if verb == "rct":
+            return invoices.press_receipt(ctx, fields[0])
         return self._form_button(ctx, fields)
 
     def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:

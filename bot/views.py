@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 from bot.answers import Button, rows
 from core.actors import Actor, Permission, can
-from core.display import balance_text, kes, local_time, relative
+from core.display import balance_text, customer_since, kes, local_time, relative
 from core.models import Customer, Plan
 from core.phones import display_phone
-from core.queries import CustomerCard
+from core.queries import ChildLine, CustomerCard
+from core.usage import period_summary
 from core.vocabulary import Status
 from routers.sync import Presence
 
@@ -56,7 +57,11 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
         f"{card.connection_type} login {card.username}",
         f"Online: {presence}",
         f"Auto-renew: {'yes' if card.auto_renew else 'no'}",
+        customer_since(card.created_at, card.total_subscriptions, card.total_paid_kes, zone),
     ]
+    data = data_line(card)
+    if data:
+        lines.append(f"Data this period: {data}")
     if card.sync_error:
         lines.append(f"Router sync FAILED: {card.sync_error}")
     elif card.sync_pending:
@@ -64,7 +69,8 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
     if card.parent_account_number:
         lines.append(f"Sub-account of {card.parent_account_number}")
     if card.children:
-        lines.append("Sub-accounts: " + ", ".join(c.account_number for c in card.children))
+        lines.append(f"Sub-accounts ({len(card.children)}):")
+        lines += [f"  {child_line(child, zone)}" for child in card.children]
     if card.notes:
         lines.append(f"Notes: {card.notes}")
     if card.last_payments:
@@ -78,6 +84,23 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
     else:
         lines.append("No payments yet")
     return "\n".join(lines)
+
+
+def child_line(child: ChildLine, zone: ZoneInfo) -> str:
+    """``🟢 ACTIVE MTJ-… Acme Desk · Daily 5M · expires 2026-12-22 12:00``."""
+    expiry = f"expires {local_time(child.expires_at, zone)}" if child.expires_at else "no paid time"
+    return (
+        f"{badge(child.status)} {child.account_number} {child.full_name} · {child.plan} · {expiry}"
+    )
+
+
+def data_line(card: CustomerCard) -> str | None:
+    """This period's data against the cap (throttled or blocked once reached), or None when the
+    plan has no cap and nothing was metered."""
+    usage = card.data_usage
+    if usage is None or (usage.cap_bytes is None and usage.started_at is None):
+        return None
+    return period_summary(usage)
 
 
 def presence_text(presence: Presence) -> str:
@@ -129,8 +152,14 @@ _ACTIONS: list[tuple[str, str, Permission, frozenset[str] | None]] = [
     ("Delete", "del", Permission.MANAGE_CUSTOMERS, None),
 ]
 
+# "Add sub-account": on the cards of customers that are not sub-accounts themselves.
+ADD_SUB_ACCOUNT = ("Add sub-account", "sub", Permission.MANAGE_CUSTOMERS)
+# A card lists every sub-account; this many get a button that opens their card.
+MAX_SUB_ACCOUNT_BUTTONS = 12
+
 # What each card button needs, for checking a press (a viewer may press an old message's button).
 ACTION_PERMISSIONS: dict[str, Permission] = {verb: perm for _, verb, perm, _ in _ACTIONS}
+ACTION_PERMISSIONS[ADD_SUB_ACCOUNT[1]] = ADD_SUB_ACCOUNT[2]
 
 
 def card_buttons(customer_id: int, status: str, actor: Actor) -> tuple[tuple[Button, ...], ...]:
@@ -142,6 +171,21 @@ def card_buttons(customer_id: int, status: str, actor: Actor) -> tuple[tuple[But
     ]
     buttons.append(Button("↻ Refresh", f"c:{customer_id}"))
     return rows(buttons)
+
+
+def family_buttons(card: CustomerCard, actor: Actor) -> tuple[tuple[Button, ...], ...]:
+    """Below a card's actions: the parent's card (on a sub-account), or Add sub-account (staff
+    who manage customers) and a button to each sub-account's card, where its own actions are."""
+    if card.parent_account_number:
+        parent = card.parent_account_number
+        return ((Button(f"↑ Parent {parent}", f"r:{parent}"),),)
+    label, verb, permission = ADD_SUB_ACCOUNT
+    adding = [Button(f"➕ {label}", f"a:{verb}:{card.id}")] if can(actor, permission) else []
+    children = [
+        Button(f"↳ {child.account_number} {child.full_name}"[:60], f"r:{child.account_number}")
+        for child in card.children[:MAX_SUB_ACCOUNT_BUTTONS]
+    ]
+    return rows(adding, 1) + rows(children, 2)
 
 
 def customer_line(customer: Customer, zone: ZoneInfo) -> str:

@@ -13,6 +13,18 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def local_date(value: datetime, zone: ZoneInfo) -> str:
+    """``12 Mar 2025``: the day ``value`` falls on in ``zone``."""
+    day = value.astimezone(zone)
+    return f"{day.day} {day:%b %Y}"
+
+
+def customer_since(created_at: datetime, subscriptions: int, paid_kes: int, zone: ZoneInfo) -> str:
+    """A card's quick stats: ``Since 12 Mar 2025 · 14 subscriptions · KES 35,000 paid``."""
+    periods = f"{subscriptions} subscription{'' if subscriptions == 1 else 's'}"
+    return f"Since {local_date(created_at, zone)} · {periods} · {kes(paid_kes)} paid"
+
+
 def relative(value: datetime | None, now: datetime) -> str:
     """``in 3 days``, ``2 hours ago``, ``in 5 minutes``: how far ``value`` is from ``now``."""
     if value is None:
@@ -42,3 +54,29 @@ def balance_text(balance_kes: int) -> str:
     if balance_kes < 0:
         return f"debt {kes(-balance_kes)}"
     return kes(0)
+
+
+def data_amount(byte_count: int) -> str:
+    """``850 MB``, ``12.3 GB``, ``1.25 TB``: decimal units, as ISPs sell data (1 GB = 10⁹ bytes)."""
+    if byte_count >= 10**12:
+        return f"{_trimmed(byte_count / 10**12, 2)} TB"
+    if byte_count >= 10**9:
+        return f"{_trimmed(byte_count / 10**9, 1)} GB"
+    if byte_count >= 10**7:
+        return f"{byte_count / 10**6:.0f} MB"
+    return f"{_trimmed(byte_count / 10**6, 1)} MB"
+
+
+def bit_rate(bytes_per_second: float) -> str:
+    """``512 kbit/s``, ``2.4 Mbit/s``: a transfer rate as speeds are sold (bits, decimal)."""
+    bits = bytes_per_second * 8
+    if bits >= 10**9:
+        return f"{_trimmed(bits / 10**9, 2)} Gbit/s"
+    if bits >= 10**6:
+        return f"{_trimmed(bits / 10**6, 1)} Mbit/s"
+    return f"{bits / 10**3:.0f} kbit/s"
+
+
+def _trimmed(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -38,6 +38,14 @@ class StaffNotFound(NotFound):
     pass
 
 
+class InvoiceNotFound(NotFound):
+    pass
+
+
+class ReceiptNotFound(NotFound):
+    pass
+
+
 class InvalidInput(DomainError):
     """A value is malformed (a phone number, an amount, a CIDR, a date)."""
 
@@ -68,6 +76,10 @@ class InvalidTransition(DomainError):
 
 class DeletionRefused(DomainError):
     """The customer still has money or paid time on the account."""
+
+
+class SubAccountsRemain(DeletionRefused):
+    """The customer has live sub-accounts: they go first, and no force deletes them with it."""
 
 
 class PermissionDenied(DomainError):

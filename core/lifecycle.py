@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from core.errors import InvalidTransition
 from core.models import Customer
@@ -27,7 +28,20 @@ TRANSITIONS: dict[str, dict[Status, frozenset[Status]]] = {
 }
 
 
-def allowed_in(customer: Customer, now: datetime) -> bool:
+class ServiceFacts(Protocol):
+    """What ``allowed_in`` reads: a Customer, or a row of the same columns (router sync)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+def allowed_in(customer: ServiceFacts, now: datetime) -> bool:
     """Whether the router should let this customer connect: the one place this is decided."""
     return (
         customer.deleted_at is None

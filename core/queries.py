@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from core import ledger, lifecycle
 from core.models import Customer, ExpiryExtension, Payment, Router, Subscription
 from core.unit_of_work import UnitOfWork
+from core.usage import PeriodUsage, period_usage
 from core.usecases.renewal import amount_to_renew
 from core.vocabulary import Status
 
@@ -70,6 +71,7 @@ class CustomerCard:
     created_at: datetime
     total_subscriptions: int
     total_paid_kes: int
+    data_usage: PeriodUsage | None = None  # this period against the plan's cap
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values; times as ISO 8601 UTC."""
@@ -155,6 +157,7 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         created_at=customer.created_at,
         total_subscriptions=int(total_subscriptions or 0),
         total_paid_kes=int(total_paid or 0),
+        data_usage=period_usage(uow, customer),
     )
 
 

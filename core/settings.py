@@ -39,11 +39,17 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///mteja.db"
     redis_url: str = ""
     huey_path: str = "mteja-queue.db"
+    # The job queue's name, which also prefixes the router locks' Redis keys: installations
+    # sharing one Redis server need different names.
+    queue_name: str = "mteja"
     secret_key: str = ""
     timezone: str = "Africa/Nairobi"
     account_prefix: str = "MTJ"
     isp_name: str = "mteja ISP"
     support_phone: str = ""
+    # Printed on invoices and receipts, under the ISP's name.
+    isp_address: str = ""
+    isp_email: str = ""
     default_region: str = "KE"
     # Routers: move expired customers to this profile instead of disabling them ("" = disable).
     expired_profile: str = ""
@@ -94,6 +100,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("queue_name")
+    @classmethod
+    def _queue_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+            raise ValueError("use 1 to 64 letters, digits, '_', '.' and '-'")
         return value
 
     @field_validator("account_prefix")

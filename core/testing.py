@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from core.clock import Clock, FrozenClock
 from core.crypto import SecretBox, new_secret_key
-from core.db import make_engine, make_session_factory, upgrade_to_head
+from core.db import make_engine, make_read_session_factory, make_session_factory, upgrade_to_head
 from core.models import Base
 from core.ports import EventDispatcher, RecordingDispatcher
 from core.unit_of_work import CoreConfig, CoreServices
@@ -31,6 +31,7 @@ def services_for(
         cipher=SecretBox(secret_key or new_secret_key()),
         config=config or CoreConfig(),
         dispatcher=dispatcher or RecordingDispatcher(),
+        read_session_factory=make_read_session_factory(engine),
     )
 
 

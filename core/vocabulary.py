@@ -36,6 +36,20 @@ class LedgerKind(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
+class InvoiceKind(StrEnum):
+    """What an invoice bills: a renewal's periods, a debt, or an installation fee."""
+
+    RENEWAL = "renewal"
+    DEBT = "debt"
+    INSTALLATION = "installation"
+
+
+class InvoiceStatus(StrEnum):
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
 class Role(StrEnum):
     OWNER = "owner"
     ADMIN = "admin"

@@ -6,6 +6,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 from core.settings import Settings
 
+# The in-process queue's name; a real one is named by MTEJA_QUEUE_NAME (default "mteja").
 QUEUE_NAME = "mteja"
 
 
@@ -14,5 +15,5 @@ def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if immediate:
         return MemoryHuey(QUEUE_NAME, immediate=True, utc=True)
     if settings.redis_url:
-        return RedisHuey(QUEUE_NAME, url=settings.redis_url, utc=True)
-    return SqliteHuey(QUEUE_NAME, filename=settings.huey_path, utc=True)
+        return RedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
+    return SqliteHuey(settings.queue_name, filename=settings.huey_path, utc=True)

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -28,6 +29,7 @@ from core.usecases.network import RouterSpec, add_pool, add_router, list_routers
 from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
+from mteja.documents import invoice_commands, receipt_commands
 from mteja.envfile import ensure_callback_token, ensure_secret_key
 from mteja.render import card_text, presence_text
 from routers.sync import Presence, RouterSync, librouteros_factory
@@ -68,12 +70,20 @@ def load_settings() -> Settings:
 
 
 @contextmanager
-def opened_system() -> Iterator[System]:
-    """The system for this command; domain errors become one-line messages."""
+def opened_system(*, queue: bool = False) -> Iterator[System]:
+    """The system for this command; domain errors become one-line messages.
+
+    ``queue``: hand what the command changes to the workers at once (router sync, SMS) instead
+    of leaving it to the periodic sweeps.
+    """
     try:
         system = build_system(load_settings())
     except (NotInitialized, SecretKeyError) as exc:
         fail(str(exc))
+    if queue:
+        from mteja.queueing import build_queue
+
+        build_queue(system)
     try:
         yield system
     except DomainError as exc:
@@ -158,16 +168,32 @@ def plan_add(
     days: Annotated[int | None, typer.Option(help="Validity in days")] = None,
     hours: Annotated[int | None, typer.Option(help="Validity in hours (hotspot)")] = None,
     cap_mb: Annotated[int | None, typer.Option(help="Data cap in MB")] = None,
+    throttle: Annotated[
+        str | None,
+        typer.Option(
+            help="Speed over the data cap until renewal: 1M, or 2M/512k (download/upload); "
+            "without it, a customer over the cap is blocked"
+        ),
+    ] = None,
 ) -> None:
     """Create a plan."""
     with opened_system() as system, system.services.unit_of_work() as uow:
-        spec = PlanSpec(name, connection_type, price, download, upload, days, hours, cap_mb)
+        spec = PlanSpec(
+            name, connection_type, price, download, upload, days, hours, cap_mb, throttle
+        )
         plan = add_plan(uow, ACTOR, spec)
         uow.commit()
         out.print(
             f"plan {plan.name} added: {plan.rate_limit}, "
             f"{kes(plan.price_kes)} / {plan.validity_text}"
         )
+        if plan.data_cap_mb is not None:
+            over = (
+                f"throttled to {plan.throttle_download}/{plan.throttle_upload}"
+                if plan.throttle_rate_limit
+                else "blocked"
+            )
+            out.print(f"data cap {plan.data_cap_mb} MB per period; over it: {over}")
 
 
 @plan_app.command("list")
@@ -177,6 +203,12 @@ def plan_list() -> None:
         table = Table("name", "type", "price", "download", "upload", "validity", "cap")
         for plan in list_plans(uow):
             cap = f"{plan.data_cap_mb} MB" if plan.data_cap_mb else "-"
+            if plan.data_cap_mb:
+                cap += (
+                    f", then {plan.throttle_download}/{plan.throttle_upload}"
+                    if plan.throttle_rate_limit
+                    else ", then blocked"
+                )
             table.add_row(
                 plan.name,
                 plan.connection_type,
@@ -217,7 +249,7 @@ def customer_add(
     auto_renew: Annotated[bool, typer.Option("--auto-renew/--no-auto-renew")] = True,
 ) -> None:
     """Add a customer; prints the new account number first."""
-    with opened_system() as system, system.services.unit_of_work() as uow:
+    with opened_system(queue=True) as system, system.services.unit_of_work() as uow:
         chosen_type = connection_type or get_plan_by_name(uow, plan).connection_type
         form = NewCustomer(
             full_name=name,
@@ -271,6 +303,50 @@ def customer_show(
         out.print(card_text(card, system.settings.zone, now), markup=False)
         if presence is not None:
             out.print(f"  router says {presence_text(presence)}", markup=False)
+
+
+@customer_app.command("usage")
+def customer_usage(
+    reference: Annotated[str, typer.Argument(help="Account number, phone, username or IP")],
+    first: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: 30 days ago)")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: today)")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option(help="Write the daily chart (PNG) to this file")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live/--no-live", help="Ask the router for the live session")
+    ] = True,
+) -> None:
+    """Show a customer's data usage: the session, this period against the cap, daily totals."""
+    from bot.chart import usage_chart
+    from bot.usage_view import usage_text, usage_title
+    from core.usage import check_range, default_range, usage_report
+
+    with opened_system() as system:
+        with system.services.unit_of_work() as uow:
+            customer = resolve(uow, reference)
+            start, end = default_range(uow)
+            start = _day(first, "--from") if first else start
+            end = _day(last, "--to") if last else end
+            check_range(start, end)
+            report = usage_report(uow, customer, start, end)
+        presence = _presence(system, report.customer_id) if live else None
+        now = system.services.clock.now()
+        out.print(usage_text(report, presence, system.settings.zone, now), markup=False)
+        if chart is not None:
+            chart.write_bytes(usage_chart(report.days, usage_title(report)))
+            out.print(f"chart of {len(report.days)} day(s) written to {chart}", markup=False)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} takes a day as YYYY-MM-DD, not {text!r}")
 
 
 def _presence(system: System, customer_id: int) -> Presence:
@@ -332,23 +408,19 @@ def staff_list() -> None:
 def web(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Processes sharing the port (each one event loop): up to one a core")
+    ] = 1,
 ) -> None:
     """Serve the web app (health, and the USSD/SMS/M-Pesa callbacks as they land)."""
-    import uvicorn
+    from mteja.web import serve, serving_problem
 
-    from mteja.queueing import build_queue
-    from mteja.web import build_app, trusted_proxies
-
-    with opened_system() as system:
-        build_queue(system)  # so what the web app records is queued for the workers
-        uvicorn.run(
-            build_app(system.settings, system.services),
-            host=host,
-            port=port,
-            log_level="info",
-            proxy_headers=True,
-            forwarded_allow_ips=trusted_proxies(system.settings),
-        )
+    with opened_system() as system:  # the database is ready before any process starts
+        settings = system.settings
+    problem = serving_problem(settings, workers)
+    if problem is not None:
+        fail(problem)
+    serve(settings, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -480,12 +552,26 @@ def simulate_router(
     username: Annotated[str, typer.Option(help="API user")] = "admin",
     password: Annotated[str, typer.Option(help="API password")] = "",
     identity: Annotated[str, typer.Option(help="/system/identity name")] = "MikroTik",
+    download_rate: Annotated[
+        float, typer.Option(min=0, help="Bytes per second each subscriber session downloads")
+    ] = 0.0,
+    upload_rate: Annotated[
+        float, typer.Option(min=0, help="Bytes per second each subscriber session uploads")
+    ] = 0.0,
 ) -> None:
     """Run the RouterOS API simulator (for the demo, tests and trying mteja without a MikroTik)."""
     from routers.simulator import run_simulator
 
     out.print(f"RouterOS API simulator on {host}:{port} (user {username})")
-    run_simulator(host, port, username, password, identity=identity)
+    run_simulator(
+        host,
+        port,
+        username,
+        password,
+        identity=identity,
+        download_rate=download_rate,
+        upload_rate=upload_rate,
+    )
 
 
 @app.command()
@@ -500,6 +586,7 @@ def demo(
 
     if ensure_secret_key(Path(".env")):
         out.print("created MTEJA_SECRET_KEY in .env")
+    ensure_callback_token(Path(".env"))  # the fake M-Pesa posts to the real callback URLs
     settings = load_settings()
     upgrade_to_head(settings.database_url)
     try:
@@ -555,6 +642,10 @@ def bot_command(
             run_bot(system)
         except TelegramNotConfigured as exc:
             fail(str(exc))
+
+
+app.add_typer(invoice_commands(opened_system, fail, out), name="invoice")
+app.add_typer(receipt_commands(opened_system, fail, out), name="receipt")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,9 +21,11 @@ from jobs.reminders import ReminderRuntime, register_reminder_tasks
 from jobs.reports import ReportRuntime, register_report_tasks
 from jobs.tasks import Runtime, Tasks, register_tasks
 from jobs.tickets import TicketRuntime, register_ticket_tasks
+from jobs.usage import UsageRuntime, UsageTasks, register_usage_tasks
 from mteja.bootstrap import System
 from routers.desired import SyncOptions
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
+from routers.usage import UsageSampler
 
 if TYPE_CHECKING:
     from ussd.mpesa.daraja import DarajaClient
@@ -38,12 +40,13 @@ class Queue:
     ticket_alert: TaskWrapper
     expiry_reminders: TaskWrapper
     daily_summary: TaskWrapper | None = None
+    usage: UsageTasks | None = None
 
 
 def router_locks(settings: Settings) -> RouterLock:
     """Redis leases when the queue is on Redis (several machines), file locks otherwise."""
     if settings.redis_url:
-        return RedisRouterLock(redis.Redis.from_url(settings.redis_url))
+        return RedisRouterLock(redis.Redis.from_url(settings.redis_url), prefix=settings.queue_name)
     return FileRouterLock(Path(settings.lock_dir))
 
 
@@ -155,7 +158,7 @@ def build_queue(
 
     def payments() -> PaymentRuntime:
         if not payment_runtime:
-            from ussd.mpesa.handling import replay_unprocessed
+            from ussd.mpesa.handling import replay_early_stk_callbacks, replay_unprocessed
 
             payment_runtime.append(
                 PaymentRuntime(
@@ -166,6 +169,9 @@ def build_queue(
                     stk_callback_url=stk_callback_url(settings),
                     replay_callbacks=lambda: replay_unprocessed(
                         system.services, settings.mpesa_shortcode
+                    ),
+                    replay_early_stk_callbacks=lambda checkout: replay_early_stk_callbacks(
+                        system.services, checkout
                     ),
                 )
             )
@@ -181,6 +187,16 @@ def build_queue(
     )
     system.services.dispatcher = HueyDispatcher(huey, tasks, payment_tasks, ticket_alert)
     daily_summary = register_report_tasks(huey, lambda: report_runtime(system, staff_notifier))
+    usage_tasks = register_usage_tasks(
+        huey, lambda: UsageRuntime(UsageSampler(system.services, runtime().router_sync.gateways))
+    )
     return Queue(
-        huey, tasks, payment_tasks, staff_notifier, ticket_alert, expiry_reminders, daily_summary
+        huey,
+        tasks,
+        payment_tasks,
+        staff_notifier,
+        ticket_alert,
+        expiry_reminders,
+        daily_summary,
+        usage=usage_tasks,
     )

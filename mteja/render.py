@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.display import balance_text, kes, local_time, relative
+from core.display import balance_text, customer_since, kes, local_time, relative
 from core.phones import display_phone
 from core.queries import CustomerCard
+from core.usage import period_summary
 from routers.sync import Presence
 
 
@@ -43,17 +44,18 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
     if card.physical_address:
         lines.append(f"  address     {card.physical_address}")
     if card.parent_account_number:
-        lines.append(f"  parent      {card.parent_account_number}")
+        lines.append(f"  parent      sub-account of {card.parent_account_number}")
+    usage = card.data_usage
+    if usage is not None and (usage.cap_bytes is not None or usage.started_at is not None):
+        lines.append(f"  data        {period_summary(usage)} this period")
     if card.sync_error:
         lines.append(f"  router sync FAILED: {card.sync_error}")
     elif card.sync_pending:
         lines.append("  router sync pending")
     if card.notes:
         lines.append(f"  notes       {card.notes}")
-    lines.append(
-        f"  since       {local_time(card.created_at, zone)} · {card.total_subscriptions} "
-        f"subscription(s) · {kes(card.total_paid_kes)} paid in all"
-    )
+    since = customer_since(card.created_at, card.total_subscriptions, card.total_paid_kes, zone)
+    lines.append(f"  {since}")
     if card.last_payments:
         lines.append("  payments")
         for payment in card.last_payments:
@@ -63,11 +65,12 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
                 f"{payment.method}{reference}"
             )
     if card.children:
-        lines.append("  sub-accounts")
+        lines.append(f"  sub-accounts ({len(card.children)})")
         for child in card.children:
+            expiry = f"expires {local_time(child.expires_at, zone)}" if child.expires_at else ""
             lines.append(
-                f"    {child.account_number}  {child.full_name}  {child.status}  {child.plan}  "
-                f"{local_time(child.expires_at, zone)}"
+                f"    {child.account_number}  {child.status.upper():<9}  {child.full_name}  "
+                f"{child.plan}  {expiry}".rstrip()
             )
     return "\n".join(lines)
 

@@ -7,12 +7,14 @@ changed or removed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from core.lifecycle import allowed_in
-from core.models import Customer, Plan
+from core.lifecycle import ServiceFacts, allowed_in
+from core.models import Plan
 from core.vocabulary import ConnectionType, Status
 
 COMMENT_PREFIX = "mteja:"
@@ -50,6 +52,35 @@ SESSION_MENUS: dict[str, tuple[str, str]] = {
     ConnectionType.PPPOE.value: (PPP_ACTIVE, "name"),
     ConnectionType.HOTSPOT.value: (HOTSPOT_ACTIVE, "user"),
 }
+
+
+class CustomerFacts(ServiceFacts, Protocol):
+    """What the desired state reads of a customer: a Customer with its plan loaded, or a
+    ``routers.customer_rows.CustomerRow`` (a reconcile reads every customer as plain rows)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def account_number(self) -> str: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def connection_type(self) -> str: ...
+
+    @property
+    def ip_address(self) -> str | None: ...
+
+    @property
+    def sync_version(self) -> int: ...
+
+    @property
+    def data_capped_at(self) -> datetime | None: ...
+
+    @property
+    def plan(self) -> Plan: ...
 
 
 @dataclass(frozen=True)
@@ -107,6 +138,7 @@ class RouterDesired:
     removed: list[RemovedLogin] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=1024)  # a plan's name, once per customer on a reconcile
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plan"
 
@@ -114,6 +146,11 @@ def slug(text: str) -> str:
 def profile_name(plan: Plan) -> str:
     """The router profile of a plan: unique (the id) and readable (the slug)."""
     return f"{PROFILE_PREFIX}{plan.id}-{slug(plan.name)}"
+
+
+def throttled_profile_name(plan: Plan) -> str:
+    """The profile of a plan's customers over its data cap (the plan's throttle speed)."""
+    return f"{profile_name(plan)}-capped"
 
 
 def queue_name(username: str) -> str:
@@ -131,18 +168,45 @@ def profile_entry(plan: Plan) -> Entry | None:
     return Entry(menu, {"name": profile_name(plan), "rate-limit": plan.rate_limit})
 
 
+def plan_profile_entries(plan: Plan) -> list[Entry]:
+    """The plan's profile and, when the plan throttles over its data cap, the throttled one."""
+    entry = profile_entry(plan)
+    if entry is None:
+        return []
+    entries = [entry]
+    throttle = plan.throttle_rate_limit
+    if plan.data_cap_mb is not None and throttle is not None:
+        entries.append(
+            Entry(entry.menu, {"name": throttled_profile_name(plan), "rate-limit": throttle})
+        )
+    return entries
+
+
+def over_data_cap(customer: CustomerFacts) -> bool:
+    """Whether the customer reached the plan's data cap this period (and the plan still has one)."""
+    return customer.data_capped_at is not None and customer.plan.data_cap_mb is not None
+
+
 def customer_state(
-    customer: Customer, password: str, now: datetime, options: SyncOptions
+    customer: CustomerFacts, password: str, now: datetime, options: SyncOptions
 ) -> CustomerState:
     """Derive the entries for ``customer`` (with its plan loaded) at ``now``."""
-    allowed = allowed_in(customer, now)
-    comment = COMMENT_PREFIX + customer.account_number
     plan = customer.plan
+    # Over the data cap: the throttled profile, or no access when the plan has no throttle.
+    throttled = over_data_cap(customer) and plan.throttle_rate_limit is not None
+    blocked_by_cap = over_data_cap(customer) and not throttled
+    allowed = allowed_in(customer, now) and not blocked_by_cap
+    comment = COMMENT_PREFIX + customer.account_number
     use_expired_profile = (
         not allowed and options.expired_profile is not None and customer.status == Status.EXPIRED
     )
-    profile = options.expired_profile if use_expired_profile else profile_name(plan)
+    if use_expired_profile:
+        profile = options.expired_profile
+    else:
+        profile = throttled_profile_name(plan) if throttled else profile_name(plan)
     assert profile is not None
+    speed = plan.throttle_rate_limit if throttled else plan.rate_limit
+    assert speed is not None
     disabled = "false" if allowed or use_expired_profile else "true"
     entries: list[Entry] = []
     if customer.connection_type == ConnectionType.PPPOE:
@@ -177,7 +241,7 @@ def customer_state(
                 {
                     "name": queue_name(customer.username),
                     "target": f"{customer.ip_address}/32",
-                    "max-limit": plan.rate_limit,
+                    "max-limit": speed,
                     "disabled": "false",
                     "comment": comment,
                 },

@@ -5,10 +5,16 @@ from __future__ import annotations
 from bot.answers import Answer
 from bot.context import Context
 from bot.parsing import BadArguments, CommandLine
-from bot.views import card_buttons, card_text, customer_button, customer_line, presence_text
-from core.lookup import get_customer
+from bot.views import (
+    card_buttons,
+    card_text,
+    customer_button,
+    customer_line,
+    family_buttons,
+    presence_text,
+)
+from core.lookup import find, get_customer, resolve
 from core.queries import CustomerCard, customer_card
-from core.search import find_customers, resolve_customer
 
 # -- the card ------------------------------------------------------------------------------------
 
@@ -23,7 +29,7 @@ def card_answer(
 
 
 def _card(ctx: Context, card: CustomerCard, note: str | None, edit: bool) -> Answer:
-    buttons = card_buttons(card.id, card.status, ctx.actor)
+    buttons = card_buttons(card.id, card.status, ctx.actor) + family_buttons(card, ctx.actor)
     head = f"{note}\n\n" if note else ""
     now = ctx.now()
     lookup = ctx.presence
@@ -41,7 +47,7 @@ def _card(ctx: Context, card: CustomerCard, note: str | None, edit: bool) -> Ans
 def resolved_customer(ctx: Context, reference: str) -> tuple[int, str]:
     """The id of the customer ``reference`` names, and "Name (ACCOUNT)" to show."""
     with ctx.uow() as uow:
-        customer = resolve_customer(uow, reference)
+        customer = resolve(uow, reference)
         return customer.id, f"{customer.full_name} ({customer.account_number})"
 
 
@@ -51,7 +57,7 @@ def cmd_find(ctx: Context, line: CommandLine) -> Answer:
     if not text:
         raise BadArguments()
     with ctx.uow() as uow:
-        matches = find_customers(uow, text)
+        matches = find(uow, text)
         if not matches:
             return Answer(f"No customer matches {text!r}.")
         lines = [customer_line(customer, ctx.zone) for customer in matches]
@@ -65,7 +71,7 @@ def cmd_card(ctx: Context, line: CommandLine) -> Answer:
     if not line.text.strip():
         raise BadArguments()
     with ctx.uow() as uow:
-        card = customer_card(uow, resolve_customer(uow, line.text))
+        card = customer_card(uow, resolve(uow, line.text))
     return _card(ctx, card, None, False)
 
 

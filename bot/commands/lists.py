@@ -10,11 +10,10 @@ from bot.context import Context
 from bot.parsing import BadArguments, CommandLine
 from core.display import kes, local_time, relative
 from core.history import HistoryTab, customer_history
-from core.lookup import get_customer
+from core.lookup import get_customer, resolve
 from core.models import Payment
 from core.queries import needs_attention, stats
 from core.reports import daily_figures, expiring_within, router_overview, unmatched_payment
-from core.search import resolve_customer
 from core.usecases.billing import assign_payment, unmatched_payments
 
 MAX_LIST_BUTTONS = 10
@@ -157,7 +156,7 @@ def cmd_assign(ctx: Context, line: CommandLine) -> Answer:
     receipt = line.word(0)
     reference = line.word(1)
     with ctx.uow() as uow:
-        customer_id = resolve_customer(uow, reference).id
+        customer_id = resolve(uow, reference).id
         waiting = unmatched_payment(uow, receipt)
         # Not waiting: core says why (already credited, or no such payment).
         method = waiting.method if waiting is not None else "mpesa"

@@ -10,7 +10,7 @@ from bot.parsing import BadArguments, CommandLine, days_or_date
 from bot.views import plan_line
 from core.actors import Permission, can
 from core.display import kes, local_time
-from core.errors import DeletionRefused
+from core.errors import DeletionRefused, SubAccountsRemain
 from core.lookup import get_customer
 from core.reports import plan_by_id
 from core.usecases.customers import change_password, delete_customer
@@ -239,13 +239,16 @@ def ask_delete(ctx: Context, customer_id: int, force: bool = False) -> Answer:
     def run(c: Context) -> Answer:
         with c.uow() as uow:
             try:
-                delete_customer(uow, customer_id, c.actor, force=force)
+                parent_id = delete_customer(uow, customer_id, c.actor, force=force).parent_id
             except DeletionRefused as refusal:
                 return _refused_deletion(c, customer_id, who, refusal)
             uow.commit()
+        # A deleted sub-account leads back to its parent's card.
+        buttons = ((Button("Parent's card", f"c:{parent_id}"),),) if parent_id else ()
         return Answer(
             f"Deleted {who}. Payments and the audit trail are kept; the account number is "
             "never reused.",
+            buttons,
             edit=True,
         )
 
@@ -261,7 +264,8 @@ def ask_delete(ctx: Context, customer_id: int, force: bool = False) -> Answer:
 def _refused_deletion(ctx: Context, customer_id: int, who: str, refusal: DeletionRefused) -> Answer:
     text = f"Not deleted: {refusal.message}."
     buttons: tuple[tuple[Button, ...], ...] = ((Button("Card", f"c:{customer_id}"),),)
-    if can(ctx.actor, Permission.FORCE_DELETE):
+    # Forcing overrides money and paid time, never live sub-accounts: those are deleted first.
+    if can(ctx.actor, Permission.FORCE_DELETE) and not isinstance(refusal, SubAccountsRemain):
         buttons = ((Button("Delete anyway", f"a:fdel:{customer_id}"),) + buttons[0],)
     return Answer(text, buttons, edit=True)
 

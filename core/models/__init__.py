@@ -4,25 +4,40 @@ from core.models.audit import AuditEvent
 from core.models.base import Base, UtcDateTime
 from core.models.billing import LedgerEntry, Payment, Subscription
 from core.models.customers import Customer, ExpiryExtension
+from core.models.invoices import (
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    PaymentAllocation,
+    Receipt,
+)
 from core.models.mpesa import MpesaCallback, StkRequest
 from core.models.network import IpPool, Router, RouterSyncRun
 from core.models.plans import Plan
 from core.models.selfservice import InboundSms, PhonePreference, Ticket
-from core.models.sms import SmsMessage
+from core.models.sms import PendingDeliveryReport, SmsMessage
 from core.models.staff import StaffMember
+from core.models.usage import DailyUsage, UsagePeriod, UsageReading
 
 __all__ = [
     "AuditEvent",
     "Base",
     "Customer",
+    "DailyUsage",
+    "DocumentCounter",
     "ExpiryExtension",
     "InboundSms",
+    "Invoice",
+    "InvoiceLine",
     "IpPool",
     "LedgerEntry",
     "MpesaCallback",
     "Payment",
+    "PaymentAllocation",
+    "PendingDeliveryReport",
     "PhonePreference",
     "Plan",
+    "Receipt",
     "Router",
     "RouterSyncRun",
     "SmsMessage",
@@ -30,5 +45,7 @@ __all__ = [
     "StkRequest",
     "Subscription",
     "Ticket",
+    "UsagePeriod",
+    "UsageReading",
     "UtcDateTime",
 ]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, UtcDateTime
@@ -53,6 +62,9 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the plan's data cap was reached this period: the router then gives the plan's
+    # throttled profile, or blocks the login without one. Renewal clears it.
+    data_capped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
     pending_plan: Mapped[Plan | None] = relationship(foreign_keys=[pending_plan_id])
@@ -62,6 +74,20 @@ class Customer(Base):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# Part-of-the-name search (core.lookup.find) on PostgreSQL: a trigram index serves LIKE '%text%'
+# on both columns the search reads, in the very expressions it compares (lower(full_name); the
+# login is stored lower-case). A multicolumn GIN index answers a condition on either column.
+# Migration 0006 creates it after the pg_trgm extension; SQLite has no trigram index, and its
+# search reads every row.
+Index(
+    "ix_customers_name_trgm",
+    func.lower(Customer.full_name).label("lower_full_name"),
+    Customer.username,
+    postgresql_using="gin",
+    postgresql_ops={"lower_full_name": "gin_trgm_ops", "username": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
 
 
 class ExpiryExtension(Base):

@@ -28,6 +28,8 @@ class Router(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the router's session counters were last read for usage (None: never).
+    usage_sampled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     pools: Mapped[list[IpPool]] = relationship(
         back_populates="router", cascade="all, delete-orphan", order_by="IpPool.id"

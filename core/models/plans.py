@@ -23,6 +23,9 @@ class Plan(Base):
     upload: Mapped[str] = mapped_column(String(16))
     validity_hours: Mapped[int] = mapped_column(Integer)
     data_cap_mb: Mapped[int | None] = mapped_column(BigInteger)
+    # The speed a customer drops to once the cap is reached (until renewal); None = blocked.
+    throttle_download: Mapped[str | None] = mapped_column(String(16))
+    throttle_upload: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -34,6 +37,18 @@ class Plan(Base):
     def rate_limit(self) -> str:
         """RouterOS ``rate-limit``: rx/tx from the router's side, i.e. upload/download."""
         return f"{self.upload}/{self.download}"
+
+    @property
+    def throttle_rate_limit(self) -> str | None:
+        """The ``rate-limit`` (upload/download) of a customer over the data cap, or None."""
+        if self.throttle_download is None or self.throttle_upload is None:
+            return None
+        return f"{self.throttle_upload}/{self.throttle_download}"
+
+    @property
+    def data_cap_bytes(self) -> int | None:
+        """The data cap in bytes (1 MB = 1,000,000 bytes), or None without a cap."""
+        return self.data_cap_mb * 1_000_000 if self.data_cap_mb else None
 
     @property
     def validity_text(self) -> str:

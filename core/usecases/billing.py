@@ -7,16 +7,16 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from core import audit, ledger, lifecycle
+from core import audit, invoicing, ledger, lifecycle
 from core.actors import Actor, Permission, require
 from core.clock import ensure_utc
 from core.errors import InvalidInput, InvalidTransition, PaymentNotFound
 from core.events import PaymentReceived
 from core.lookup import get_customer
-from core.models import Customer, Payment, Subscription
+from core.models import Customer, Payment, Plan, Subscription
 from core.unit_of_work import UnitOfWork
 from core.usecases.renewal import RenewalResult, mark_changed, renew_customer
-from core.vocabulary import LedgerKind, PaymentMethod, Status, parse_choice
+from core.vocabulary import InvoiceKind, LedgerKind, PaymentMethod, Status, parse_choice
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,7 @@ def _credit(
     ledger.post(
         uow, customer, LedgerKind.PAYMENT, payment.amount_kes, description, actor, payment.id
     )
+    invoicing.receive(uow, customer, payment)
     audit.record(
         uow,
         actor,
@@ -249,17 +250,21 @@ def record_debt(
     if customer.status == Status.SUSPENDED and start_service:
         raise InvalidTransition("unsuspend the customer before starting service on debt")
     before = audit.snapshot(customer)
-    ledger.post(
+    note_text = note.strip() if note and note.strip() else None
+    plan = customer.plan
+    starts_service = start_service and not lifecycle.allowed_in(customer, now)
+    invoicing.charge(
         uow,
         customer,
-        LedgerKind.DEBT,
-        -amount_kes,
-        "debt" + (f": {note.strip()}" if note and note.strip() else ""),
         actor,
+        kind=InvoiceKind.DEBT,
+        ledger_kind=LedgerKind.DEBT,
+        description="debt" + (f": {note_text}" if note_text else ""),
+        lines=[_debt_line(plan, amount_kes, now if starts_service else None, note_text)],
+        plan_name=plan.name if starts_service else None,
     )
     started = False
-    if start_service and not lifecycle.allowed_in(customer, now):
-        plan = customer.plan
+    if starts_service:
         customer.expires_at = now + plan.period
         uow.session.add(
             Subscription(
@@ -285,3 +290,14 @@ def record_debt(
         reason=f"KES {amount_kes}" + (f": {note}" if note else ""),
     )
     return DebtResult(ledger.balance_kes(uow, customer.id), customer.expires_at, started)
+
+
+def _debt_line(
+    plan: Plan, amount_kes: int, service_from: datetime | None, note: str | None
+) -> invoicing.Line:
+    """The debt's invoice line: the period served on credit when service starts, else the debt."""
+    suffix = f": {note}" if note else ""
+    if service_from is None:
+        return invoicing.Line("Debt" + suffix, amount_kes)
+    description = f"{plan.name} ({plan.validity_text}) on credit" + suffix
+    return invoicing.Line(description, amount_kes, service_from, service_from + plan.period)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from core import account_numbers, audit, ledger
+from core import account_numbers, audit, invoicing, ledger
 from core.actors import Actor, Permission, require
 from core.addresses import choose_address
 from core.credentials import generate_password, generate_username, is_valid_username
@@ -16,6 +16,7 @@ from core.errors import (
     InvalidInput,
     PlanMismatch,
     PlanNotFound,
+    SubAccountsRemain,
 )
 from core.events import CustomerRemoved
 from core.lookup import get_customer, resolve
@@ -24,9 +25,10 @@ from core.phones import normalize_phone
 from core.unit_of_work import UnitOfWork
 from core.usecases.billing import IncomingPayment, PaymentResult, record_payment
 from core.usecases.network import get_router_by_name
+from core.usecases.notices import queue_welcome
 from core.usecases.plans import get_plan_by_name
 from core.usecases.renewal import mark_changed, renew_customer
-from core.vocabulary import ConnectionType, LedgerKind, Status, parse_choice
+from core.vocabulary import ConnectionType, InvoiceKind, LedgerKind, Status, parse_choice
 
 PASSWORD_MIN_LENGTH = 4
 PASSWORD_MAX_LENGTH = 64
@@ -55,6 +57,8 @@ class NewCustomer:
     payment_reference: str | None = None
     installation_fee_kes: int = 0
     activate: bool = True
+    # Off for customers imported from an old system: they already have their login.
+    send_welcome: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,14 +118,17 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     uow.session.flush()
     audit.record(uow, actor, "customer.create", customer=customer, after=audit.snapshot(customer))
     mark_changed(uow, customer)
+    if form.send_welcome:
+        queue_welcome(uow, customer, password)
     if form.installation_fee_kes:
-        ledger.post(
+        invoicing.charge(
             uow,
             customer,
-            LedgerKind.INSTALLATION_FEE,
-            -form.installation_fee_kes,
-            "installation fee",
             actor,
+            kind=InvoiceKind.INSTALLATION,
+            ledger_kind=LedgerKind.INSTALLATION_FEE,
+            description="installation fee",
+            lines=[invoicing.Line("Installation fee", form.installation_fee_kes)],
         )
     payment = None
     if form.payment_method is not None:
@@ -213,13 +220,35 @@ def _check_password(password: str) -> None:
         raise InvalidInput("a password cannot contain spaces or control characters")
 
 
-def _parent_for(uow: UnitOfWork, reference: str | None) -> Customer | None:
+def _parent_for(
+    uow: UnitOfWork, reference: str | None, customer: Customer | None = None
+) -> Customer | None:
+    """The parent ``reference`` names for ``customer`` (None: a new one), or None for no parent.
+
+    One level only: a parent is never a sub-account, and a customer with sub-accounts never
+    becomes one.
+    """
     if reference is None or not reference.strip():
         return None
     parent = resolve(uow, reference)
+    if customer is not None and parent.id == customer.id:
+        raise InvalidInput("a customer cannot be its own sub-account")
     if parent.parent_id is not None:
         raise InvalidInput("a sub-account cannot have sub-accounts of its own")
+    if customer is not None and _live_sub_accounts(uow, customer.id):
+        raise InvalidInput("this customer has sub-accounts, so it cannot become one")
     return parent
+
+
+def _live_sub_accounts(uow: UnitOfWork, customer_id: int) -> int:
+    return int(
+        uow.session.scalar(
+            select(func.count(Customer.id)).where(
+                Customer.parent_id == customer_id, Customer.deleted_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def _new_account_number(uow: UnitOfWork) -> str:
@@ -246,6 +275,8 @@ class CustomerChanges:
     username: str | None = None
     ip_address: str | None = None
     router: str | None = None
+    # A reference to the parent account: the customer becomes its sub-account ("" detaches).
+    parent: str | None = None
 
 
 def edit_customer(
@@ -268,6 +299,10 @@ def edit_customer(
         customer.notes = _optional(changes.notes)
     if changes.auto_renew is not None:
         customer.auto_renew = changes.auto_renew
+    if changes.parent is not None:
+        parent = _parent_for(uow, changes.parent, customer)
+        customer.parent = parent
+        customer.parent_id = parent.id if parent else None  # now, for the audit snapshot
     if changes.username is not None:
         customer.username = _username_for(
             uow, changes.username, customer.full_name, customer.phone, customer.id
@@ -347,13 +382,9 @@ def delete_customer(
         require(actor, Permission.FORCE_DELETE)
     customer = get_customer(uow, customer_id)
     now = uow.clock.now()
-    live_children = uow.session.scalar(
-        select(func.count(Customer.id)).where(
-            Customer.parent_id == customer.id, Customer.deleted_at.is_(None)
-        )
-    )
+    live_children = _live_sub_accounts(uow, customer.id)
     if live_children:
-        raise DeletionRefused(f"delete its {live_children} sub-account(s) first")
+        raise SubAccountsRemain(f"delete its {live_children} sub-account(s) first")
     if not force:
         balance = ledger.balance_kes(uow, customer.id)
         if balance > 0:

@@ -39,6 +39,14 @@ class PlanSpec:
     validity_days: int | None = None
     validity_hours: int | None = None
     data_cap_mb: int | None = None
+    throttle: str | None = None
+    """Speed over the cap: ``1M`` (both ways) or ``2M/512k`` (download/upload); None blocks."""
+
+
+def parse_throttle(text: str) -> tuple[str, str]:
+    """``1M`` → (1M, 1M); ``2M/512k`` → (download, upload); InvalidInput otherwise."""
+    download, slash, upload = text.strip().partition("/")
+    return parse_speed(download), parse_speed(upload if slash else download)
 
 
 def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
@@ -57,6 +65,11 @@ def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
     hours = _validity_hours(connection_type, spec.validity_days, spec.validity_hours)
     if spec.data_cap_mb is not None and spec.data_cap_mb <= 0:
         raise InvalidInput("a data cap must be above 0 MB")
+    throttle = None
+    if spec.throttle is not None and spec.throttle.strip():
+        if spec.data_cap_mb is None:
+            raise InvalidInput("a throttle speed applies over a data cap: give the cap too")
+        throttle = parse_throttle(spec.throttle)
     if uow.session.scalar(select(Plan.id).where(func.lower(Plan.name) == name.lower())):
         raise Conflict(f"a plan named {name!r} already exists")
     plan = Plan(
@@ -67,6 +80,8 @@ def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
         upload=parse_speed(spec.upload),
         validity_hours=hours,
         data_cap_mb=spec.data_cap_mb,
+        throttle_download=throttle[0] if throttle else None,
+        throttle_upload=throttle[1] if throttle else None,
         active=True,
         created_at=uow.clock.now(),
     )
@@ -78,9 +93,21 @@ def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
         "plan.create",
         entity_type="plan",
         entity_id=plan.id,
-        after={"name": plan.name, "price_kes": plan.price_kes, "rate_limit": plan.rate_limit},
+        after=_audited(plan),
     )
     return plan
+
+
+def _audited(plan: Plan) -> dict[str, object]:
+    values: dict[str, object] = {
+        "name": plan.name,
+        "price_kes": plan.price_kes,
+        "rate_limit": plan.rate_limit,
+    }
+    if plan.data_cap_mb is not None:
+        values["data_cap_mb"] = plan.data_cap_mb
+        values["throttle_rate_limit"] = plan.throttle_rate_limit
+    return values
 
 
 def _validity_hours(connection_type: ConnectionType, days: int | None, hours: int | None) -> int:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import audit, ledger, lifecycle
+from core import audit, invoicing, ledger, lifecycle
 from core.actors import Actor, Permission, require
 from core.events import CustomerNeedsSync, ExpiryScheduled
 from core.lookup import get_customer
 from core.models import Customer, Plan, Subscription
 from core.unit_of_work import UnitOfWork
-from core.vocabulary import LedgerKind, Status
+from core.usecases.usage_period import start_new_period
+from core.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,10 @@ def renew_customer(
             )
         )
         period_start = period_end
-    if charged:
-        description = f"{periods} × {plan.name} ({plan.validity_text})"
-        ledger.post(uow, customer, LedgerKind.PLAN_CHARGE, -charged, description, actor)
+    invoicing.bill_renewal(uow, customer, plan, start, periods, actor)
     customer.expires_at = period_start
     lifecycle.move(customer, "activate", Status.ACTIVE)
+    start_new_period(uow, customer)  # renewal resets the data-cap counter
     mark_changed(uow, customer)
     audit.record(
         uow,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from core.actors import Actor
 from core.errors import CustomerNotFound, PlanNotFound
 from core.messages import Language, as_language
-from core.models import Customer, LedgerEntry, PhonePreference, Plan, SmsMessage
+from core.models import Customer, LedgerEntry, PhonePreference, Plan, SmsMessage, UsagePeriod
 from core.unit_of_work import UnitOfWork
 from core.usecases.mpesa import StkPushQueued, request_stk_push
 from core.usecases.outreach import payment_details_body
@@ -51,6 +51,9 @@ class AccountSummary:
     expires_at: datetime | None
     balance_kes: int
     amount_to_renew_kes: int
+    data_cap_mb: int | None = None  # the plan's cap; None: "My account" shows no data line
+    data_used_bytes: int = 0  # since the last renewal
+    data_capped: bool = False
 
     @property
     def amount_to_pay_kes(self) -> int:
@@ -127,6 +130,9 @@ def phone_overview(uow: UnitOfWork, phone: str) -> PhoneOverview:
             balance_kes=int(row.balance),
             # renewal.amount_to_renew's rule, on the balance already read.
             amount_to_renew_kes=max(0, row.renewal_price - int(row.balance)),
+            data_cap_mb=row.data_cap_mb,
+            data_used_bytes=int(row.data_used),
+            data_capped=row.data_capped_at is not None,
         )
         for row in rows
     ]
@@ -158,8 +164,14 @@ def _overview_statement() -> Select[*tuple[Any, ...]]:
             renewal.validity_hours.label("renewal_hours"),
             balance.label("balance"),
             PhonePreference.language,
+            current.data_cap_mb,
+            func.coalesce(UsagePeriod.download_bytes + UsagePeriod.upload_bytes, 0).label(
+                "data_used"
+            ),
+            Customer.data_capped_at,
         )
         .join(current, current.id == Customer.plan_id)
+        .outerjoin(UsagePeriod, UsagePeriod.customer_id == Customer.id)
         .join(renewal, renewal.id == func.coalesce(Customer.pending_plan_id, Customer.plan_id))
         .outerjoin(PhonePreference, PhonePreference.phone == Customer.phone)
         .where(Customer.phone == bindparam("phone"), Customer.deleted_at.is_(None))

@@ -16,9 +16,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="simulator")
     parser.add_argument("--identity", default="MikroTik")
+    parser.add_argument(
+        "--download-rate",
+        type=float,
+        default=0.0,
+        help="bytes per second each subscriber session downloads (its counters grow by it)",
+    )
+    parser.add_argument(
+        "--upload-rate", type=float, default=0.0, help="bytes per second each session uploads"
+    )
     args = parser.parse_args(argv)
+    if args.download_rate < 0 or args.upload_rate < 0:
+        parser.error("traffic rates are 0 or more bytes per second")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    run_simulator(args.host, args.port, args.username, args.password, args.identity)
+    run_simulator(
+        args.host,
+        args.port,
+        args.username,
+        args.password,
+        args.identity,
+        download_rate=args.download_rate,
+        upload_rate=args.upload_rate,
+    )
 
 
 if __name__ == "__main__":

@@ -176,8 +176,8 @@ PPP_ACTIVE = MenuSpec(
         "limit-bytes-in": "0",
         "limit-bytes-out": "0",
         "radius": "false",
-        # Not in /ppp/active on a real router (it lives on the dynamic interface); kept here so
-        # usage sampling can be tested against one menu.
+        # Not in /ppp/active on a real router: it lives on the session's dynamic interface, which
+        # /interface prints too. Kept here as well so the card's presence line shows traffic.
         "bytes-in": "0",
         "bytes-out": "0",
     },
@@ -296,6 +296,25 @@ HOTSPOT_ACTIVE = MenuSpec(
     unique=("user",),
 )
 
+INTERFACE = MenuSpec(
+    path="/interface",
+    kind=MenuKind.SESSIONS,
+    # Only the dynamic interface of each PPP session (``<pppoe-NAME>``), where RouterOS keeps the
+    # session's byte counters: derived from /ppp/active when printed, never stored.
+    fields={
+        "name": "",
+        "type": "",
+        "mtu": "1480",
+        "rx-byte": "0",
+        "tx-byte": "0",
+        "running": "true",
+        "dynamic": "true",
+        "disabled": "false",
+    },
+    read_only=frozenset({"name", "type", "mtu", "rx-byte", "tx-byte", "running", "dynamic"}),
+    booleans=frozenset({"running", "dynamic", "disabled"}),
+)
+
 QUEUE_SIMPLE = MenuSpec(
     path="/queue/simple",
     kind=MenuKind.TABLE,
@@ -398,6 +417,7 @@ MENUS: Mapping[str, MenuSpec] = {
         HOTSPOT_USER,
         HOTSPOT_USER_PROFILE,
         HOTSPOT_ACTIVE,
+        INTERFACE,
         QUEUE_SIMPLE,
         ADDRESS_LIST,
         SYSTEM_IDENTITY,

@@ -234,6 +234,11 @@ class SimulatedRouter:
         """Bytes every live session counts per second from now on."""
         self.state.set_traffic_rate(bytes_in_per_second, bytes_out_per_second)
 
+    def set_subscriber_traffic(self, download_per_second: float, upload_per_second: float) -> None:
+        """Every session moves this many bytes per second from now on, in the subscriber's terms
+        (their download is the router's bytes out)."""
+        self.state.set_traffic_rate(upload_per_second, download_per_second)
+
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(loop)
@@ -250,8 +255,13 @@ async def _serve_forever(
     credentials: Credentials,
     identity: str,
     ssl_context: ssl.SSLContext | None,
+    traffic: tuple[float, float],
 ) -> None:
-    server = ApiServer(RouterState(identity=identity), FaultInjector(), credentials, ssl_context)
+    state = RouterState(identity=identity)
+    download, upload = traffic
+    # The router's bytes in are what the subscriber sends, its bytes out what they receive.
+    state.set_traffic_rate(upload, download)
+    server = ApiServer(state, FaultInjector(), credentials, ssl_context)
     bound = await server.listen(host, port)
     logger.info("RouterOS API simulator %r listening on %s:%d", identity, host, bound)
     try:
@@ -267,9 +277,23 @@ def run_simulator(
     password: str,
     identity: str = "MikroTik",
     ssl_context: ssl.SSLContext | None = None,
+    *,
+    download_rate: float = 0.0,
+    upload_rate: float = 0.0,
 ) -> None:
-    """Serve a simulated router on ``host:port`` until interrupted (Ctrl-C returns normally)."""
+    """Serve a simulated router on ``host:port`` until interrupted (Ctrl-C returns normally).
+
+    Every subscriber session counts ``download_rate`` and ``upload_rate`` bytes per second (the
+    subscriber's download and upload), so usage sampling has traffic to see.
+    """
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            _serve_forever(host, port, Credentials(username, password), identity, ssl_context)
+            _serve_forever(
+                host,
+                port,
+                Credentials(username, password),
+                identity,
+                ssl_context,
+                (download_rate, upload_rate),
+            )
         )

@@ -35,6 +35,7 @@ BLOCKED_LIST = "mteja-blocked"
 
 _PPP_ACTIVE = "/ppp/active"
 _HOTSPOT_ACTIVE = "/ip/hotspot/active"
+_INTERFACE = "/interface"
 _KNOWN_DIRECTORIES = frozenset(
     "/".join(path.split("/")[: depth + 1])
     for path in MENUS
@@ -181,6 +182,8 @@ class RouterState:
     def _candidates(self, spec: MenuSpec, queries: Sequence[str]) -> list[Item]:
         if spec.kind is MenuKind.SINGLETON:
             return [self._singleton_row(spec)]
+        if spec.path == _INTERFACE:
+            return self._ppp_interfaces()
         table = self._tables[spec.path]
         items: list[Item]
         equalities = plain_equalities(queries) if spec.unique else None
@@ -196,6 +199,25 @@ class RouterState:
         if spec.kind is MenuKind.SESSIONS:
             return [self._session_row(spec.path, item) for item in items]
         return items
+
+    def _ppp_interfaces(self) -> list[Item]:
+        """Each PPP session's dynamic interface, where a real RouterOS keeps its counters: rx is
+        what the router received from the subscriber, tx what it sent them."""
+        rows = []
+        for item in self._tables[_PPP_ACTIVE]:
+            session = self._session_row(_PPP_ACTIVE, item)
+            row = {".id": f"*{0x80000 + int(item['.id'][1:], 16):X}"}
+            row.update(MENUS[_INTERFACE].fields)
+            row.update(
+                {
+                    "name": f"<{session['service']}-{session['name']}>",
+                    "type": f"{session['service']}-in",
+                    "rx-byte": session["bytes-in"],
+                    "tx-byte": session["bytes-out"],
+                }
+            )
+            rows.append(row)
+        return rows
 
     def _singleton_row(self, spec: MenuSpec) -> Item:
         row = dict(self._singletons[spec.path])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core import messages
-from core.display import local_time
+from core.display import data_amount, local_time
 from core.phones import display_phone
 from core.usecases.selfservice import AccountSummary, PlanChoice
 from ussd.menu.walk import (
@@ -174,6 +174,10 @@ def _account(summary: AccountSummary, look: Look) -> list[str]:
     ]
     if summary.next_plan_name:
         lines.append(look.text("next_plan", plan=summary.next_plan_name))
+    if summary.data_cap_mb:
+        key = "data_used_capped" if summary.data_capped else "data_used"
+        used = data_amount(summary.data_used_bytes)
+        lines.append(look.text(key, used=used, cap=data_amount(summary.data_cap_mb * 1_000_000)))
     return lines
 
 

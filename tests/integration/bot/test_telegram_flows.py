@@ -174,6 +174,7 @@ def test_every_card_button_is_answered(telegram, bot_app, add_customer) -> None:
         "History",
         "Delete",
         "↻ Refresh",
+        "➕ Add sub-account",
     ]
     queries = [telegram.presses(OWNER, card, label) for label in labels if label != "Delete"]
     telegram.wait_for(lambda: all(q in telegram.answered for q in queries), what="all answers")
@@ -195,5 +196,6 @@ def test_every_card_button_is_answered(telegram, bot_app, add_customer) -> None:
         "Disconnect queued",
         "Sent by SMS",
         "History of",
+        "New sub-account of Wanjiku",
     ):
         assert fragment in joined, fragment

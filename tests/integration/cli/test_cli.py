@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 from dotenv import dotenv_values
+from huey import SqliteHuey
 from sqlalchemy import create_engine, func, select
 
 from core.models import Customer, Router
+from jobs.queue import QUEUE_NAME
 
 
 def _count_customers(workdir: Path) -> int:
@@ -78,6 +80,28 @@ def test_add_customer_prints_account_number_then_show_by_any_reference(ready):
         shown = ready("customer", "show", reference)
         assert shown.exit_code == 0, (reference, shown.stderr)
         assert "Wanjiru Kamau" in shown.output and "ACTIVE" in shown.output
+
+
+def test_add_customer_queues_the_router_sync_welcome_sms_and_receipt_for_the_workers(
+    ready, workdir
+):
+    # Nothing a new customer needs may wait for the minute sweep or be lost: the router sync,
+    # the expiry at the second, the welcome SMS and the receipt of the first payment.
+    added = ready(
+        "customer", "add", "--name", "Wanjiru Kamau", "--phone", "0712345678",
+        "--plan", "Home 10M", "--router", "core-1", "--paid", "cash",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    queue = SqliteHuey(QUEUE_NAME, filename=str(workdir / "mteja-queue.db"), utc=True)
+    # Read the raw messages: this process has not registered the tasks (a worker would).
+    raw = [*queue.storage.enqueued_items(), *queue.storage.scheduled_items()]
+    names = sorted(queue.serializer.deserialize(item).name.rsplit(".", 1)[-1] for item in raw)
+    assert names == [
+        "expire_due",
+        "payment_notices",
+        "send_sms",
+        "sync_router",
+    ]
 
 
 def test_show_json_has_the_documented_fields(ready):

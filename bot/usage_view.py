@@ -1,0 +1,118 @@
+"""The text of ``/usage`` (also printed by ``mteja customer usage``): the session, the period
+against the cap, and the range's totals. The chart is ``bot.chart.usage_chart``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.display import bit_rate, data_amount, local_time
+from core.usage import LiveCounters, SessionView, UsageReport, period_summary, session_view
+from core.vocabulary import ConnectionType
+from routers.sync import Presence
+from routers.usage import parse_duration
+
+NOT_CHECKED = "not checked here"
+
+
+def live_counters(presence: Presence, read_at: datetime) -> LiveCounters | None:
+    """The router's answer in the customer's terms (its bytes out are their download)."""
+    if presence.state != "online" or presence.session is None:
+        return None
+    session = presence.session
+    return LiveCounters(
+        session_key=session.session_id,
+        address=session.address,
+        uptime_seconds=parse_duration(session.uptime),
+        download_bytes=session.bytes_out,
+        upload_bytes=session.bytes_in,
+        read_at=read_at,
+    )
+
+
+def usage_title(report: UsageReport) -> str:
+    return f"{report.full_name} ({report.account_number}) · {report.first} to {report.last}"
+
+
+def usage_text(
+    report: UsageReport, presence: Presence | None, zone: ZoneInfo, now: datetime
+) -> str:
+    """``presence`` is the router's answer now, or None when it was not asked."""
+    lines = [f"Usage of {report.full_name} ({report.account_number})"]
+    lines += _session_lines(report, presence, zone, now)
+    period = report.period
+    if period.cap_bytes is not None or period.started_at is not None:
+        since = f" (since {local_time(period.started_at, zone)})" if period.started_at else ""
+        lines.append(f"This period{since}: {period_summary(period)}")
+        if period.capped_at is not None:
+            lines.append(f"Cap reached {local_time(period.capped_at, zone)}; lifted at renewal.")
+    lines.append(
+        f"{report.first} to {report.last}: {data_amount(report.download_bytes)} down, "
+        f"{data_amount(report.upload_bytes)} up"
+    )
+    busiest = max(report.days, key=lambda day: day.download_bytes + day.upload_bytes)
+    if busiest.download_bytes + busiest.upload_bytes:
+        total = data_amount(busiest.download_bytes + busiest.upload_bytes)
+        lines.append(f"Busiest day: {busiest.day} ({total})")
+    return "\n".join(lines)
+
+
+def _session_lines(
+    report: UsageReport, presence: Presence | None, zone: ZoneInfo, now: datetime
+) -> list[str]:
+    if report.connection_type == ConnectionType.STATIC:
+        return ["Static customers have no session on the router; their traffic is not metered."]
+    stored = report.stored_session
+    live = live_counters(presence, now) if presence is not None else None
+    if presence is not None and presence.state == "offline":
+        ended = ""
+        if stored is not None and stored.ended_at is not None:
+            ended = f" (last session seen until {local_time(stored.ended_at, zone)})"
+        return [f"Not online: no live session right now{ended}."]
+    view = session_view(stored, live)
+    if presence is None:
+        heading = f"Live session: {NOT_CHECKED}."
+    elif presence.state == "unknown":
+        heading = f"Router not answering ({presence.reason or 'no reason given'})."
+    else:
+        heading = ""
+    if view is None:
+        return [heading, "No session recorded by the last usage sample."] if heading else []
+    lines = [heading] if heading else []
+    lines += _view_lines(view, zone, now)
+    return lines
+
+
+def _view_lines(view: SessionView, zone: ZoneInfo, now: datetime) -> list[str]:
+    where = view.address or "no address"
+    if view.live:
+        head = f"Online now: {where}"
+    else:
+        head = f"Online at the last sample ({local_time(view.as_of, zone)}): {where}"
+    if view.started_at is not None:
+        head += (
+            f" · since {local_time(view.started_at, zone)} "
+            f"({duration_text(view.as_of - view.started_at)})"
+        )
+    lines = [head]
+    if view.rate is not None:
+        lines.append(f"  rate {bit_rate(view.rate.download)} down, {bit_rate(view.rate.upload)} up")
+    else:
+        lines.append("  rate: not enough samples yet")
+    if view.download_bytes is not None and view.upload_bytes is not None:
+        lines.append(
+            f"  this session {data_amount(view.download_bytes)} down, "
+            f"{data_amount(view.upload_bytes)} up"
+        )
+    return lines
+
+
+def duration_text(length: timedelta) -> str:
+    """``3d 4h``, ``1h 2m``, ``5m``, ``40s``: the two largest units."""
+    seconds = max(0, int(length.total_seconds()))
+    parts = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2]) or "0s"

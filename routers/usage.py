@@ -1,0 +1,196 @@
+"""Usage sampling: read every live session of a router at once and hand the counters to core.
+
+One sample reads ``/ppp/active`` and ``/ip/hotspot/active`` with ``.proplist`` over one
+connection, whatever the number of customers: never one read per customer. The router counts
+from its side, so its bytes out are the customer's download and its bytes in their upload.
+
+RouterOS keeps a PPP session's byte counters on its dynamic interface (``<pppoe-NAME>``), not in
+``/ppp/active``: when the PPP sessions come without ``bytes-in``/``bytes-out``, one more print of
+``/interface`` (``type=pppoe-in``) gives them (``rx-byte`` from the subscriber, ``tx-byte`` to
+them). Hotspot sessions carry their counters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core.errors import CustomerNotFound
+from core.models import Router
+from core.retry import in_transaction
+from core.unit_of_work import CoreServices, UnitOfWork
+from core.usecases.network import router_login
+from core.usecases.usage import (
+    CapOutcome,
+    SessionReading,
+    UsageSample,
+    enforce_data_cap,
+    record_usage,
+)
+from core.vocabulary import ConnectionType
+from routers.desired import HOTSPOT_ACTIVE, PPP_ACTIVE
+from routers.gateway import RouterGateway
+from routers.sync import GatewayFactory
+
+log = logging.getLogger(__name__)
+
+# (menu, property naming the login, connection type)
+_SESSION_MENUS = (
+    (PPP_ACTIVE, "name", ConnectionType.PPPOE.value),
+    (HOTSPOT_ACTIVE, "user", ConnectionType.HOTSPOT.value),
+)
+_PROPS = ("address", "uptime", "bytes-in", "bytes-out")
+INTERFACE = "/interface"
+PPPOE_INTERFACE_TYPE = "pppoe-in"
+_DURATION = re.compile(r"(\d+)([wdhms])")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str | None) -> int | None:
+    """Seconds in a RouterOS duration: ``1w2d3h4m5s``, ``3h4m``, ``0s``, or ``1d02:03:04`` and
+    ``02:03:04`` as older versions print it; None when it is none of these."""
+    if not text:
+        return None
+    text = text.strip()
+    if ":" not in text:
+        return _unit_seconds(text)
+    split = max(text.rfind("w"), text.rfind("d")) + 1
+    prefix, clock = text[:split], text[split:]
+    before = _unit_seconds(prefix) if prefix else 0
+    parts = clock.split(":")
+    if before is None or len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return None
+    hours, minutes, seconds = (int(part) for part in parts)
+    return before + hours * 3600 + minutes * 60 + seconds
+
+
+def _unit_seconds(text: str) -> int | None:
+    matches = _DURATION.findall(text)
+    if not matches or "".join(number + unit for number, unit in matches) != text:
+        return None
+    return sum(int(number) * _UNIT_SECONDS[unit] for number, unit in matches)
+
+
+def _counter(value: str | None) -> int:
+    return int(value) if value is not None and value.isdigit() else 0
+
+
+def read_sessions(gateway: RouterGateway) -> list[SessionReading]:
+    """Every PPP and hotspot session on the router, with its counters (two or three prints)."""
+    readings: list[SessionReading] = []
+    for menu, login_prop, connection_type in _SESSION_MENUS:
+        rows = gateway.print(menu, [".id", login_prop, *_PROPS])
+        if menu == PPP_ACTIVE and any("bytes-out" not in row for row in rows):
+            rows = _with_interface_counters(gateway, rows)
+        for row in rows:
+            login = row.get(login_prop)
+            session_key = row.get(".id")
+            if not login or not session_key or "bytes-out" not in row or "bytes-in" not in row:
+                # No counters (its interface vanished between the prints): the next sample
+                # compares with the last reading, so nothing is lost or counted twice.
+                continue
+            readings.append(
+                SessionReading(
+                    login=login,
+                    connection_type=connection_type,
+                    session_key=session_key,
+                    address=row.get("address") or None,
+                    uptime_seconds=parse_duration(row.get("uptime")) or 0,
+                    # The router's bytes out reached the customer: their download.
+                    download_bytes=_counter(row.get("bytes-out")),
+                    upload_bytes=_counter(row.get("bytes-in")),
+                )
+            )
+    return readings
+
+
+def _with_interface_counters(
+    gateway: RouterGateway, sessions: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """PPP sessions with the counters of their dynamic interfaces (``<pppoe-NAME>``)."""
+    counters = {
+        row.get("name", ""): row
+        for row in gateway.print(
+            INTERFACE, ["name", "rx-byte", "tx-byte"], {"type": PPPOE_INTERFACE_TYPE}
+        )
+    }
+    merged = []
+    for session in sessions:
+        interface = counters.get(f"<pppoe-{session.get('name', '')}>")
+        if interface is not None and "rx-byte" in interface and "tx-byte" in interface:
+            session = {
+                **session,
+                "bytes-in": interface["rx-byte"],
+                "bytes-out": interface["tx-byte"],
+            }
+        merged.append(session)
+    return merged
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """One router's sample and what the data cap did after it."""
+
+    sample: UsageSample
+    cap_outcomes: dict[int, CapOutcome]
+    read_seconds: float
+    write_seconds: float
+
+
+class UsageSampler:
+    """Samples routers' session counters into the database and applies data caps."""
+
+    def __init__(self, services: CoreServices, gateways: GatewayFactory) -> None:
+        self.services = services
+        self.gateways = gateways
+
+    def sample(self, router_id: int) -> SampleResult:
+        """Read ``router_id``'s sessions once, record them in one transaction, then settle each
+        customer whose cap state changed in a transaction of their own. RouterError propagates
+        (nothing is recorded; the next sample counts what this one missed)."""
+        with self.services.unit_of_work() as uow:
+            login = router_login(uow, router_id)
+        gateway = self.gateways(login)
+        started = time.perf_counter()
+        try:
+            readings = read_sessions(gateway)
+        finally:
+            gateway.close()
+        read_at = self.services.clock.now()
+        read_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        sample = in_transaction(
+            self.services, lambda uow: record_usage(uow, router_id, read_at, readings)
+        )
+        write_seconds = time.perf_counter() - started
+        outcomes: dict[int, CapOutcome] = {
+            customer_id: outcome
+            for customer_id in sample.cap_checks
+            if (outcome := self._settle_cap(customer_id)) is not CapOutcome.UNCHANGED
+        }
+        if sample.stale:
+            log.info("router %s: usage sample older than the last recorded one; dropped", router_id)
+        return SampleResult(sample, outcomes, read_seconds, write_seconds)
+
+    def router_ids(self) -> list[int]:
+        """Every registered router."""
+        with self.services.unit_of_work() as uow:
+            return list(uow.session.scalars(select(Router.id).order_by(Router.id)))
+
+    def _settle_cap(self, customer_id: int) -> CapOutcome:
+        def settle(uow: UnitOfWork) -> CapOutcome:
+            try:
+                return enforce_data_cap(uow, customer_id)
+            except CustomerNotFound:
+                return CapOutcome.UNCHANGED  # deleted meanwhile
+
+        try:
+            return in_transaction(self.services, settle)
+        except Exception:
+            # One customer's failure must not stop the others' caps; the next sample retries.
+            log.exception("could not apply the data cap of customer %s", customer_id)
+            return CapOutcome.UNCHANGED
