@@ -120,6 +120,14 @@ class CountedGateway:
         self._writing()
         return self.inner.remove(menu, item_ids)
 
+    def print_many(self, menu, proplist, wheres):
+        return self.inner.print_many(menu, proplist, wheres)
+
+    def write_many(self, writes):
+        if writes:
+            self._writing()
+        return self.inner.write_many(writes)
+
     def identity(self):
         return self.inner.identity()
 
