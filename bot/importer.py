@@ -47,7 +47,7 @@ ALIASES = {
 COLUMNS = (
     "name, phone, plan, router (required); type, username, password, ip, email, address, notes, "
     "parent, paid (cash|mpesa|bank|cheque), amount, reference, fee, activate (yes|no), "
-    "auto_renew (yes|no)"
+    "auto_renew (yes|no), welcome (yes|no)"
 )
 HOW_TO = (
     "Send the CSV file now (as a document). The first line names the columns:\n"
@@ -117,6 +117,7 @@ def new_customer(row: dict[str, str], connection_type: str) -> NewCustomer:
     fee = _optional(row, "fee")
     activate = _optional(row, "activate")
     auto_renew = _optional(row, "auto_renew")
+    welcome = _optional(row, "welcome")
     return NewCustomer(
         full_name=row["name"],
         phone=row["phone"],
@@ -136,6 +137,8 @@ def new_customer(row: dict[str, str], connection_type: str) -> NewCustomer:
         installation_fee_kes=parse_amount(fee, "the fee") if fee and fee != "0" else 0,
         activate=_yes_no(activate, "activate") if activate else True,
         auto_renew=_yes_no(auto_renew, "auto_renew") if auto_renew else True,
+        # Imported subscribers usually have their login already: no welcome SMS unless asked.
+        send_welcome=_yes_no(welcome, "welcome") if welcome else False,
     )
 
 

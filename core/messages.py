@@ -82,6 +82,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sw": "Karibu {isp}! Akaunti {account}, jina {username}, nenosiri {password}. "
         "Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.",
     },
+    "welcome_static": {
+        "en": "Welcome to {isp}! Account {account}, your address is {ip}. "
+        "Pay by M-Pesa paybill {paybill}, account {account}.",
+        "sw": "Karibu {isp}! Akaunti {account}, anwani yako ni {ip}. "
+        "Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.",
+    },
     "renewed_from_credit": {
         "en": "{isp}: {plan} renewed from your credit until {expires}. Balance KES {balance}. "
         "Acc {account}.",
@@ -103,6 +109,25 @@ _TEXTS: dict[str, dict[str, str]] = {
     "suspended_notice": {
         "en": "{isp}: account {account} is suspended. Please call {support}.",
         "sw": "{isp}: akaunti {account} imesimamishwa. Tafadhali piga {support}.",
+    },
+    # -- data caps (sent whatever STOP says: they explain the service, they do not remind) -------
+    "data_cap_warning": {
+        "en": "{isp}: {account} has used {used} of the {cap} in {plan} (80%). Renew for a new "
+        "allowance: paybill {paybill}, acc {account}.",
+        "sw": "{isp}: {account} imetumia {used} kati ya {cap} za {plan} (80%). Lipia upya kupata "
+        "kiasi kipya: paybill {paybill}, akaunti {account}.",
+    },
+    "data_cap_throttled": {
+        "en": "{isp}: {account} has used all {cap} of {plan}. Speed is {speed} until you renew: "
+        "paybill {paybill}, acc {account}.",
+        "sw": "{isp}: {account} imetumia {cap} zote za {plan}. Kasi ni {speed} hadi ulipie upya: "
+        "paybill {paybill}, akaunti {account}.",
+    },
+    "data_cap_blocked": {
+        "en": "{isp}: {account} has used all {cap} of {plan}. Service is paused until you renew: "
+        "paybill {paybill}, acc {account}.",
+        "sw": "{isp}: {account} imetumia {cap} zote za {plan}. Huduma imesimama hadi ulipie upya: "
+        "paybill {paybill}, akaunti {account}.",
     },
     # -- answers to what a subscriber asked (USSD and SMS) --------------------------------------
     "payment_details": {
@@ -146,6 +171,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sw": "Akaunti {account}\nKifurushi: {plan}\nHali: {status}\nInaisha: {expires}\n{balance}",
     },
     "next_plan": {"en": "Next: {plan}", "sw": "Kijacho: {plan}"},
+    "data_used": {"en": "Data: {used} of {cap}", "sw": "Data: {used} kati ya {cap}"},
+    "data_used_capped": {
+        "en": "Data: {used} of {cap} (limit reached)",
+        "sw": "Data: {used} kati ya {cap} (kikomo)",
+    },
     "balance_credit": {"en": "Credit: KES {amount}", "sw": "Salio: KES {amount}"},
     "balance_debt": {"en": "Debt: KES {amount}", "sw": "Deni: KES {amount}"},
     "balance_zero": {"en": "Balance: KES 0", "sw": "Salio: KES 0"},

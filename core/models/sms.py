@@ -27,3 +27,20 @@ class SmsMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PendingDeliveryReport(Base):
+    """A delivery report that arrived before the send job stored the provider's id.
+
+    Africa's Talking can report a delivery within milliseconds of accepting a message, before our
+    job has written the id it got back; the report waits here and is applied when the id is
+    stored (or purged after two days, when it was about someone else's message).
+    """
+
+    __tablename__ = "sms_pending_delivery_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_message_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -101,3 +101,57 @@ def callback_flag_line(uow: UnitOfWork, callback_id: int, reason: str) -> str:
         f"M-Pesa {kind} #{callback_id} could not be handled ({reason}). "
         "It is stored; check it against the M-Pesa statement."
     )
+
+
+def _notice_values(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
+    """The values every subscriber notice may use."""
+    config = uow.config
+    return {
+        "isp": config.isp_name,
+        "account": customer.account_number,
+        "plan": renewal_plan(customer).name,
+        "paybill": config.paybill_number or "-",
+        "support": config.support_phone or config.isp_name,
+        "balance": f"{ledger.balance_kes(uow, customer.id):,}",
+        "expires": local_time(customer.expires_at, config.timezone),
+        "username": customer.username,
+        "ip": customer.ip_address or "-",
+    }
+
+
+def queue_welcome(uow: UnitOfWork, customer: Customer, password: str) -> None:
+    """The new subscriber's login and how to pay. Static customers have no login to send.
+
+    The password travels by SMS because that is how a home subscriber without email gets it;
+    it is never stored in the clear anywhere else (the outbox row holds the text, like any SMS).
+    """
+    if not customer.phone:
+        return
+    key = "welcome_static" if customer.connection_type == "static" else "welcome"
+    values = _notice_values(uow, customer) | {"password": password}
+    body = messages.render(key, language_of(uow, customer.phone), **values)
+    queue_sms(uow, customer.phone, body, f"welcome:{customer.id}", customer.id)
+
+
+def queue_renewed_from_credit(uow: UnitOfWork, customer: Customer) -> None:
+    """Tell an auto-renew subscriber that their credit paid for the next period."""
+    if not customer.phone or customer.expires_at is None:
+        return
+    body = messages.render(
+        "renewed_from_credit",
+        language_of(uow, customer.phone),
+        **_notice_values(uow, customer),
+    )
+    # The new expiry tells one renewal from the next; epoch seconds keep the kind within 32 chars.
+    kind = f"renewed:{customer.id}:{int(customer.expires_at.timestamp())}"
+    queue_sms(uow, customer.phone, body, kind, customer.id)
+
+
+def queue_suspended_notice(uow: UnitOfWork, customer: Customer) -> None:
+    """Tell the subscriber why the line went dead and whom to call (not the staff's reason)."""
+    if not customer.phone:
+        return
+    body = messages.render(
+        "suspended_notice", language_of(uow, customer.phone), **_notice_values(uow, customer)
+    )
+    queue_sms(uow, customer.phone, body, f"suspended:{customer.id}", customer.id)

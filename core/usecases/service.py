@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import selectinload
 
 from core import audit, ledger, lifecycle
 from core.actors import Actor, ActorKind, Permission, require
 from core.errors import InvalidInput, InvalidTransition, PlanMismatch, PlanNotFound
-from core.events import SessionDropRequested
+from core.events import CustomerNeedsSync, SessionDropRequested
 from core.lookup import get_customer
 from core.models import Customer, ExpiryExtension, Plan
 from core.unit_of_work import UnitOfWork
+from core.usecases.notices import queue_renewed_from_credit, queue_suspended_notice
 from core.usecases.plans import get_plan_by_name
 from core.usecases.renewal import RenewalResult, mark_changed, renew_customer, renewal_plan
 from core.vocabulary import Status
@@ -45,6 +48,7 @@ def suspend(uow: UnitOfWork, customer_id: int, actor: Actor, reason: str) -> Cus
         after=audit.snapshot(customer),
         reason=reason,
     )
+    queue_suspended_notice(uow, customer)
     return customer
 
 
@@ -244,6 +248,7 @@ def expire_if_due(uow: UnitOfWork, customer_id: int, actor: Actor | None = None)
         and ledger.balance_kes(uow, customer.id) >= renewal_plan(customer).price_kes
     ):
         renew_customer(uow, customer, actor, max_periods=1)
+        queue_renewed_from_credit(uow, customer)
         return ExpiryOutcome.RENEWED
     before = audit.snapshot(customer)
     lifecycle.move(customer, "expire", Status.EXPIRED)
@@ -275,19 +280,37 @@ def due_for_expiry(uow: UnitOfWork, limit: int = 1000) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class _Due:
+    """What the batch expiry needs of a due customer (no ORM object: most simply lapse)."""
+
+    id: int
+    router_id: int | None
+    auto_renew: bool
+    plan_id: int
+    pending_plan_id: int | None
+
+
 def expire_due_batch(
     uow: UnitOfWork, limit: int = 500, actor: Actor | None = None
 ) -> dict[ExpiryOutcome, int]:
     """``expire_if_due`` for up to ``limit`` due customers in this one transaction: the rule is
-    the same (auto-renew from balance, else expired), the work is shared (one query for the
-    customers with their plans, one for their balances). Locked rows are skipped on PostgreSQL
-    (another worker has them); the next run takes them."""
+    the same (auto-renew from balance, else expired), the work is set-based. Customers whose
+    credit renews them go through ``renew_customer`` one by one (the rare case); the rest are
+    expired by one UPDATE, one audit INSERT and their sync requests. Locked rows are skipped on
+    PostgreSQL (another worker has them); the next run takes them."""
     actor = actor or Actor.system("expiry")
     now = uow.clock.now()
-    customers = list(
-        uow.session.scalars(
-            select(Customer)
-            .options(selectinload(Customer.plan), selectinload(Customer.pending_plan))
+    due = [
+        _Due(*row)
+        for row in uow.session.execute(
+            select(
+                Customer.id,
+                Customer.router_id,
+                Customer.auto_renew,
+                Customer.plan_id,
+                Customer.pending_plan_id,
+            )
             .where(
                 Customer.status == Status.ACTIVE.value,
                 Customer.expires_at <= now,
@@ -297,25 +320,71 @@ def expire_due_batch(
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-    )
-    balances = ledger.balances_kes(uow, [customer.id for customer in customers])
+    ]
+    renewing = _renewable_from_credit(uow, due)
     outcomes = dict.fromkeys(ExpiryOutcome, 0)
-    for customer in customers:
-        price = renewal_plan(customer).price_kes
-        if customer.auto_renew and balances.get(customer.id, 0) >= price:
-            renew_customer(uow, customer, actor, max_periods=1)
-            outcomes[ExpiryOutcome.RENEWED] += 1
-            continue
-        before = audit.snapshot(customer)
-        lifecycle.move(customer, "expire", Status.EXPIRED)
-        mark_changed(uow, customer)
-        audit.record(
-            uow,
-            actor,
-            "customer.expire",
-            customer=customer,
-            before=before,
-            after=audit.snapshot(customer),
+    if renewing:
+        customers = uow.session.scalars(
+            select(Customer)
+            .options(selectinload(Customer.plan), selectinload(Customer.pending_plan))
+            .where(Customer.id.in_(renewing))
+            .order_by(Customer.expires_at)
         )
-        outcomes[ExpiryOutcome.EXPIRED] += 1
+        for customer in customers:
+            renew_customer(uow, customer, actor, max_periods=1)
+            queue_renewed_from_credit(uow, customer)
+            outcomes[ExpiryOutcome.RENEWED] += 1
+    lapsed = [row for row in due if row.id not in renewing]
+    _expire_lapsed(uow, lapsed, actor, now)
+    outcomes[ExpiryOutcome.EXPIRED] = len(lapsed)
     return outcomes
+
+
+def _renewable_from_credit(uow: UnitOfWork, due: Sequence[_Due]) -> set[int]:
+    """Ids of the auto-renew customers whose balance buys one period of their renewal plan
+    (the pending plan if one is set, as ``renewal_plan`` says)."""
+    auto_renew = [row for row in due if row.auto_renew]
+    if not auto_renew:
+        return set()
+    balances = ledger.balances_kes(uow, [row.id for row in auto_renew])
+    plan_ids = {row.pending_plan_id or row.plan_id for row in auto_renew}
+    prices = dict(
+        uow.session.execute(select(Plan.id, Plan.price_kes).where(Plan.id.in_(plan_ids))).all()
+    )
+    return {
+        row.id
+        for row in auto_renew
+        if balances.get(row.id, 0) >= prices[row.pending_plan_id or row.plan_id]
+    }
+
+
+def _expire_lapsed(uow: UnitOfWork, lapsed: Sequence[_Due], actor: Actor, now: datetime) -> None:
+    """``lifecycle.move(…, "expire", EXPIRED)``, ``mark_changed`` and ``audit.record`` for
+    every row, set-based: the rows are locked, active and due (the expire transition's only
+    source), and the audited fields change alike (status only)."""
+    if not lapsed:
+        return
+    ids = [row.id for row in lapsed]
+    table = cast(Table, Customer.__table__)
+    uow.session.execute(
+        update(table)
+        .where(table.c.id.in_(ids), table.c.status == Status.ACTIVE.value)
+        .values(
+            status=Status.EXPIRED.value,
+            sync_pending=True,
+            sync_error=None,
+            sync_version=func.coalesce(table.c.sync_version, 0) + 1,
+            updated_at=now,
+        )
+    )
+    audit.record_alike(
+        uow,
+        actor,
+        "customer.expire",
+        ids,
+        before={"status": Status.ACTIVE.value},
+        after={"status": Status.EXPIRED.value},
+    )
+    # What mark_changed publishes for an expired customer (the commit asks each router once).
+    for row in lapsed:
+        uow.publish(CustomerNeedsSync(row.id, row.router_id))

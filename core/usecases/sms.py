@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
 from core.events import SmsQueued
 from core.models import SmsMessage
 from core.unit_of_work import UnitOfWork
@@ -23,3 +27,64 @@ def queue_sms(
     uow.session.flush()
     uow.publish(SmsQueued(message.id))
     return message
+
+
+# A message is claimed ("sending") before the provider is called, so two workers holding the same
+# job (a re-enqueued one, say) can never both send it.
+SENDING = "sending"
+# Queued this long without a send: its job was lost (queue down, dispatch failed); enqueue again.
+RESEND_AFTER = timedelta(minutes=2)
+# Claimed this long without a result: the worker died mid-send; at-least-once, so send again.
+RECLAIM_AFTER = timedelta(minutes=15)
+# Older than this, a notice is stale ("ends tomorrow" a week later): give up on it instead.
+GIVE_UP_AFTER = timedelta(days=1)
+
+
+def claim_for_sending(uow: UnitOfWork, message_id: int) -> tuple[str, str] | None:
+    """``(phone, body)`` if this caller now owns the sending of a queued message, else None."""
+    claimed = uow.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status == "queued")
+        .values(status=SENDING, sent_at=uow.clock.now())
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    row = uow.session.execute(
+        select(SmsMessage.phone, SmsMessage.body).where(SmsMessage.id == message_id)
+    ).one()
+    return row.phone, row.body
+
+
+def release_claim(uow: UnitOfWork, message_id: int) -> None:
+    """The provider could not be reached: the message waits in the queue again for a retry."""
+    uow.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status == SENDING)
+        .values(status="queued", sent_at=None)
+    )
+
+
+def messages_to_resend(uow: UnitOfWork, limit: int = 500) -> list[int]:
+    """Ids of messages whose send job was lost; stale ones are marked failed instead."""
+    now = uow.clock.now()
+    uow.session.execute(
+        update(SmsMessage)
+        .where(
+            SmsMessage.status.in_(("queued", SENDING)),
+            SmsMessage.created_at < now - GIVE_UP_AFTER,
+        )
+        .values(status="failed", error="not sent within a day; dropped as out of date")
+    )
+    uow.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.status == SENDING, SmsMessage.sent_at < now - RECLAIM_AFTER)
+        .values(status="queued", sent_at=None)
+    )
+    return list(
+        uow.session.scalars(
+            select(SmsMessage.id)
+            .where(SmsMessage.status == "queued", SmsMessage.created_at < now - RESEND_AFTER)
+            .order_by(SmsMessage.id)
+            .limit(limit)
+        )
+    )

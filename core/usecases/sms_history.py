@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 
-from core.models import InboundSms, SmsMessage
+from core.models import InboundSms, PendingDeliveryReport, SmsMessage
 from core.unit_of_work import UnitOfWork
 
 MAX_STORED_TEXT = 2000
+# A report still unmatched after this long was about a message this mteja never sent.
+PENDING_REPORT_LIFETIME = timedelta(days=2)
 
 
 class Delivery(StrEnum):
@@ -26,7 +29,7 @@ class Delivery(StrEnum):
 class DeliveryOutcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
-    UNKNOWN_MESSAGE = "unknown_message"
+    PENDING = "pending"  # no message has that id yet: kept until the send job stores it
 
 
 def record_delivery(
@@ -37,11 +40,69 @@ def record_delivery(
     Delivered is final: a late "sent" or a repeated report changes nothing. A failure may still
     turn into a delivery when the provider retries.
     """
+    _serialize_on(uow, provider_message_id)
     message = uow.session.scalars(
         select(SmsMessage).where(SmsMessage.provider_message_id == provider_message_id).limit(1)
     ).first()
     if message is None:
-        return DeliveryOutcome.UNKNOWN_MESSAGE
+        _keep_for_later(uow, provider_message_id, delivery, reason)
+        return DeliveryOutcome.PENDING
+    return _apply(uow, message, delivery, reason)
+
+
+def apply_pending_reports(uow: UnitOfWork, message: SmsMessage) -> None:
+    """Apply, in arrival order, the reports that came before ``message`` had its provider id."""
+    if message.provider_message_id is None:
+        return
+    _serialize_on(uow, message.provider_message_id)
+    pending = list(
+        uow.session.scalars(
+            select(PendingDeliveryReport)
+            .where(PendingDeliveryReport.provider_message_id == message.provider_message_id)
+            .order_by(PendingDeliveryReport.id)
+        )
+    )
+    for report in pending:
+        _apply(uow, message, Delivery(report.status), report.reason)
+        uow.session.delete(report)
+
+
+def _serialize_on(uow: UnitOfWork, provider_message_id: str) -> None:
+    """Make a report and the send job's write of the same id take turns.
+
+    Without it, on PostgreSQL, a report could miss the message (not yet committed) while the send
+    job misses the report (not yet committed either), and the report would wait forever. SQLite
+    already runs one writer at a time (BEGIN IMMEDIATE).
+    """
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:id))"), {"id": provider_message_id}
+        )
+
+
+def _keep_for_later(
+    uow: UnitOfWork, provider_message_id: str, delivery: Delivery, reason: str | None
+) -> None:
+    now = uow.clock.now()
+    # Purging here keeps the table bounded without another periodic task.
+    uow.session.execute(
+        delete(PendingDeliveryReport).where(
+            PendingDeliveryReport.received_at < now - PENDING_REPORT_LIFETIME
+        )
+    )
+    uow.session.add(
+        PendingDeliveryReport(
+            provider_message_id=provider_message_id,
+            status=delivery.value,
+            reason=(reason or None) and reason[:500],
+            received_at=now,
+        )
+    )
+
+
+def _apply(
+    uow: UnitOfWork, message: SmsMessage, delivery: Delivery, reason: str | None
+) -> DeliveryOutcome:
     if message.status == Delivery.DELIVERED or message.status == delivery:
         return DeliveryOutcome.UNCHANGED
     if delivery is Delivery.SENT and message.status == Delivery.FAILED:

@@ -108,10 +108,12 @@ def test_details_by_ussd_go_out_through_africastalking_and_come_back_delivered(
     def delivered() -> bool:
         with sqlite3.connect(tmp_path / "mteja.db") as database:
             rows = database.execute("select status from sms_messages").fetchall()
-        return rows == [("delivered",)]
+        # The welcome SMS that `customer add` queued, then the details asked for over USSD.
+        return rows == [("delivered",), ("delivered",)]
 
     assert wait_for(delivered), httpx.get(f"http://127.0.0.1:{at_port}/_fake/state").json()
-    (sent,) = httpx.get(f"http://127.0.0.1:{at_port}/_fake/state").json()["sent"]
-    assert sent["to"] == "+254712345678"
+    welcome, sent = httpx.get(f"http://127.0.0.1:{at_port}/_fake/state").json()["sent"]
+    assert welcome["message"].startswith("Welcome to Kasarani Net! Account MTJ-")
+    assert sent["to"] == welcome["to"] == "+254712345678"
     assert sent["message"].startswith("Pay Kasarani Net by M-Pesa: paybill 174379, account MTJ-")
     assert sent["message"].endswith("KES 1,500 renews Home 10M.")

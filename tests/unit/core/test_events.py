@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.events import CustomerNeedsSync, PaymentReceived
+from core.events import CustomerNeedsSync, PaymentReceived, SmsQueued
 from core.models import Customer
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_debt, record_payment
@@ -114,7 +114,8 @@ def test_events_wait_for_the_commit(services, staff, active, dispatcher) -> None
         assert dispatcher.events == []
         uow.commit()
         kinds = [type(event) for event in dispatcher.events]
-    assert kinds == [CustomerNeedsSync, PaymentReceived]
+    # The suspension notice is an SMS queued in the same transaction.
+    assert kinds == [CustomerNeedsSync, SmsQueued, PaymentReceived]
 
 
 def test_a_rolled_back_use_case_dispatches_nothing_and_flags_nothing(
@@ -168,7 +169,7 @@ def test_a_dispatcher_that_raises_does_not_undo_the_commit(
         uow.commit()
     stored = view(active)
     assert (stored.status, stored.sync_pending, stored.balance_kes) == ("suspended", True, 500)
-    assert exploding.attempts == 2  # every event was still tried
+    assert exploding.attempts == 3  # every event (sync, suspension SMS, payment) was tried
     assert "could not dispatch" in caplog.text
 
 

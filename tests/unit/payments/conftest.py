@@ -265,13 +265,17 @@ def add_isp(services: CoreServices, staff: Actor) -> None:
 def add_customer(
     services: CoreServices, staff: Actor, number: int, paid: int | None = None, **fields: Any
 ) -> Subscriber:
-    """A PPPoE customer on Home 10M; ``paid=N`` takes a first cash payment of N."""
+    """A PPPoE customer on Home 10M; ``paid=N`` takes a first cash payment of N.
+
+    No welcome SMS: these tests read the outbox for receipts only.
+    """
     form: dict[str, Any] = {
         "full_name": f"Wanjiku Kamau {number}",
         "phone": f"07123456{number:02d}",
         "connection_type": "pppoe",
         "plan": PLAN,
         "router": "core-1",
+        "send_welcome": False,
     }
     if paid is not None:
         form.update(payment_method="cash", amount_kes=paid)

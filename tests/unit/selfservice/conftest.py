@@ -65,7 +65,10 @@ PPPOE_PLANS = [
 
 @pytest.fixture
 def make_customer(services: CoreServices, staff: Actor) -> Callable[..., int]:
-    """Create a customer through ``create_customer`` (PPPoE, Home 10M, unpaid by default)."""
+    """Create a customer through ``create_customer`` (PPPoE, Home 10M, unpaid by default).
+
+    No welcome SMS unless ``send_welcome=True``: most tests count the replies in the outbox.
+    """
 
     def make(phone: str, paid: int | None = None, **fields: Any) -> int:
         form: dict[str, Any] = {
@@ -74,6 +77,7 @@ def make_customer(services: CoreServices, staff: Actor) -> Callable[..., int]:
             "connection_type": "pppoe",
             "plan": "Home 10M",
             "router": "core-1",
+            "send_welcome": False,
         }
         if paid is not None:
             form.update(payment_method="cash", amount_kes=paid)

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from core.clock import FrozenClock
-from core.models import SmsMessage
+from core.models import PendingDeliveryReport, SmsMessage
 from core.unit_of_work import CoreServices
 from core.usecases.sms import queue_sms
+from core.usecases.sms_history import apply_pending_reports
 
 PHONE = "+254712345678"
 
@@ -94,10 +96,58 @@ def test_a_retried_failure_can_still_be_delivered(services: CoreServices, sent_m
     assert (stored.status, stored.error) == ("delivered", None)
 
 
-def test_a_report_for_an_unknown_message_is_acknowledged_and_ignored(report, row_counts):
-    before = row_counts()
-    assert report(id="ATXid_nobody", status="Success") == (200, "unknown_message")
-    assert row_counts() == before
+def pending_reports(services: CoreServices) -> list[tuple[str, str]]:
+    with services.unit_of_work() as uow:
+        return [
+            (row.provider_message_id, row.status)
+            for row in uow.session.scalars(select(PendingDeliveryReport))
+        ]
+
+
+def test_a_report_that_beats_the_send_job_is_kept_and_applied_when_the_id_is_stored(
+    services: CoreServices, report, clock: FrozenClock
+):
+    with services.unit_of_work() as uow:
+        message_id = queue_sms(uow, PHONE, "Asante!", "receipt:1").id
+        uow.commit()
+    assert report(id="ATXid_early", status="Success") == (200, "pending")
+    assert pending_reports(services) == [("ATXid_early", "delivered")]
+
+    clock.advance(timedelta(seconds=1))
+    with services.unit_of_work() as uow:  # what the send job does once Africa's Talking answers
+        stored = uow.session.get(SmsMessage, message_id)
+        assert stored is not None
+        stored.status, stored.provider_message_id = "sent", "ATXid_early"
+        apply_pending_reports(uow, stored)
+        uow.commit()
+
+    assert message(services, message_id).status == "delivered"
+    assert pending_reports(services) == []
+
+
+def test_early_reports_apply_in_arrival_order(services: CoreServices, report):
+    with services.unit_of_work() as uow:
+        message_id = queue_sms(uow, PHONE, "Asante!", "receipt:1").id
+        uow.commit()
+    report(id="ATXid_order", status="Failed", failureReason="DeliveryFailure")
+    report(id="ATXid_order", status="Success", retryCount="1")
+    with services.unit_of_work() as uow:
+        stored = uow.session.get(SmsMessage, message_id)
+        assert stored is not None
+        stored.status, stored.provider_message_id = "sent", "ATXid_order"
+        apply_pending_reports(uow, stored)
+        uow.commit()
+    stored_message = message(services, message_id)
+    assert (stored_message.status, stored_message.error) == ("delivered", None)
+
+
+def test_reports_nobody_claims_are_purged_after_two_days(
+    services: CoreServices, report, clock: FrozenClock
+):
+    report(id="ATXid_someone_else", status="Success")
+    clock.advance(timedelta(days=2, seconds=1))
+    report(id="ATXid_later", status="Success")
+    assert pending_reports(services) == [("ATXid_later", "delivered")]
 
 
 @pytest.mark.parametrize(
