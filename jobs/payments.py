@@ -23,6 +23,8 @@ from core.usecases.mpesa import (
     settle_stk_by_query,
 )
 from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
+from core.usecases.sms import SENDING, claim_for_sending, messages_to_resend, release_claim
+from core.usecases.sms_history import apply_pending_reports
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class PaymentRuntime:
     notifier: StaffNotifier
     stk_callback_url: str
     replay_callbacks: Callable[[], int]
+    # Handles the STK callbacks that overtook the push's answer (by CheckoutRequestID).
+    replay_early_stk_callbacks: Callable[[str], int]
 
 
 @dataclass
@@ -50,6 +54,7 @@ class PaymentTasks:
     stk_failure_notices: TaskWrapper
     flag_callback: TaskWrapper
     send_sms: TaskWrapper
+    sms_sweep: TaskWrapper
     mpesa_sweep: TaskWrapper
 
 
@@ -84,6 +89,7 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
                 uow, stk_request_id, sent.merchant_request_id, sent.checkout_request_id
             ),
         )
+        env.replay_early_stk_callbacks(sent.checkout_request_id)
         query_stk.schedule(args=(stk_request_id, 1), delay=STK_QUERY_AFTER.total_seconds())
 
     @huey.task(name="query_stk", retries=2, retry_delay=30)
@@ -139,29 +145,40 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
     def send_sms(message_id: int) -> None:
         """Send one queued SMS and record the provider's id, cost and status."""
         env = runtime()
-        with env.services.unit_of_work() as uow:
-            message = uow.session.get(SmsMessage, message_id)
-            if message is None or message.status != "queued":
-                return
-            phone, body = message.phone, message.body
+        claimed = in_transaction(env.services, lambda uow: claim_for_sending(uow, message_id))
+        if claimed is None:
+            return  # already sent, being sent by another worker, or gone
+        phone, body = claimed
         try:
-            result = env.sms.send(phone, body)  # GatewayUnavailable propagates: huey retries
+            result = env.sms.send(phone, body)
         except GatewayRejected as refusal:
             # Retrying a refusal (a bad API key, a barred number) sends nothing more.
             result = SmsSent(None, None, "failed", str(refusal)[:500])
+        except Exception:
+            # Unreachable (or anything else unexpected): give the message back, huey retries.
+            in_transaction(env.services, lambda uow: release_claim(uow, message_id))
+            raise
 
         def record(uow: UnitOfWork) -> None:
             stored = uow.session.get(SmsMessage, message_id)
             assert stored is not None
-            # A delivery report can beat this write; never turn "delivered" back into "sent".
-            if stored.status == "queued":
+            if stored.status in ("queued", SENDING):
                 stored.status = result.status
             stored.provider_message_id = result.provider_message_id
             stored.cost = result.cost
             stored.error = result.error
             stored.sent_at = uow.clock.now()
+            # Reports that arrived before we knew the provider's id wait for it.
+            apply_pending_reports(uow, stored)
 
         in_transaction(env.services, record)
+
+    @huey.periodic_task(crontab(minute="*"), name="sms_sweep")
+    def sms_sweep() -> None:
+        """Enqueue again the messages whose send job was lost (queue down, worker killed)."""
+        env = runtime()
+        for message_id in in_transaction(env.services, messages_to_resend):
+            send_sms(message_id)
 
     @huey.periodic_task(crontab(minute="*"), name="mpesa_sweep")
     def mpesa_sweep() -> None:
@@ -183,6 +200,7 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
         stk_failure_task,
         flag_callback,
         send_sms,
+        sms_sweep,
         mpesa_sweep,
     )
 

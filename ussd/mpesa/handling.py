@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.models import MpesaCallback
+from core.models import MpesaCallback, StkRequest
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.mpesa import (
     C2BConfirmation,
     Settlement,
     StkResult,
+    StkStatus,
     c2b_account_exists,
     confirm_c2b,
     finish_callback,
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 # Long enough that the request which stored a callback has finished handling it.
 _GRACE = timedelta(seconds=30)
+# Safaricom can call back before the worker that sent the push has stored its CheckoutRequestID.
+# Such a callback waits, still "received", while some push is being sent: the worker replays it
+# as soon as it stores the id, the minute sweep otherwise. Past this it is flagged for staff.
+EARLY_STK_CALLBACK_WAIT = timedelta(minutes=10)
 
 STK = "stk"
 C2B_VALIDATION = "c2b_validation"
@@ -86,7 +91,9 @@ def _stk(services: CoreServices, callback_id: int, body: bytes) -> Handled:
 
     def apply(uow: UnitOfWork) -> None:
         settlement, _ = settle_stk(uow, result)
-        if settlement is Settlement.UNKNOWN_CHECKOUT:
+        if settlement is Settlement.UNKNOWN_CHECKOUT and _push_in_flight(uow, callback_id):
+            log.info("STK callback %s came before its push was stored; it waits", callback_id)
+        elif settlement is Settlement.UNKNOWN_CHECKOUT:
             finish_callback(
                 uow,
                 callback_id,
@@ -99,6 +106,15 @@ def _stk(services: CoreServices, callback_id: int, body: bytes) -> Handled:
 
     in_transaction(services, apply)
     return Handled(200, stk_callback_ack())
+
+
+def _push_in_flight(uow: UnitOfWork, callback_id: int) -> bool:
+    """Whether an unknown checkout may still be a push of ours whose answer is not stored yet."""
+    callback = uow.session.get(MpesaCallback, callback_id)
+    if callback is None or callback.received_at < uow.clock.now() - EARLY_STK_CALLBACK_WAIT:
+        return False
+    sending = select(StkRequest.id).where(StkRequest.status == StkStatus.QUEUED).limit(1)
+    return uow.session.scalars(sending).first() is not None
 
 
 def _validation(services: CoreServices, callback_id: int, body: bytes, shortcode: str) -> Handled:
@@ -140,6 +156,26 @@ def _confirmation(services: CoreServices, callback_id: int, body: bytes) -> Hand
 
     in_transaction(services, apply)
     return Handled(200, c2b_confirmation_ack())
+
+
+def replay_early_stk_callbacks(services: CoreServices, checkout_request_id: str) -> int:
+    """Handle the STK callbacks that came for ``checkout_request_id`` before it was stored."""
+    with services.unit_of_work() as uow:
+        early = [
+            (callback.id, callback.body)
+            for callback in uow.session.scalars(
+                select(MpesaCallback)
+                .where(
+                    MpesaCallback.status == "received",
+                    MpesaCallback.kind == STK,
+                    MpesaCallback.body.contains(checkout_request_id, autoescape=True),
+                )
+                .order_by(MpesaCallback.id)
+            )
+        ]
+    for callback_id, text in early:
+        handle(services, callback_id, STK, text.encode("utf-8"))
+    return len(early)
 
 
 def replay_unprocessed(services: CoreServices, shortcode: str = "", limit: int = 100) -> int:

@@ -10,8 +10,8 @@ from typing import Any
 
 from core.events import CallbackFlagged, PaymentReceived
 from core.retry import in_transaction
-from core.usecases.mpesa import store_callback
-from ussd.mpesa.handling import replay_unprocessed
+from core.usecases.mpesa import mark_stk_sent, request_stk_push, store_callback
+from ussd.mpesa.handling import replay_early_stk_callbacks, replay_unprocessed
 
 PRICE = 1500
 MAX_STORED = 64 * 1024
@@ -302,3 +302,52 @@ def test_a_callback_stored_but_never_handled_is_replayed_once(
     assert store.periods(customer.id) == 2
     assert replay_unprocessed(store.services, "174379") == 0
     assert len(store.payments()) == 2
+
+
+# -- a callback that overtakes the push's answer -------------------------------------------------
+
+
+def test_an_stk_callback_before_its_push_is_stored_waits_and_is_paid_once_it_is(
+    web: Any, post: Any, store: Any, dispatcher: Any
+) -> None:
+    customer = store.customer()
+    queued = in_transaction(
+        store.services, lambda uow: request_stk_push(uow, customer.id, store.staff, PRICE)
+    )
+    checkout = "ws_CO_22112026120000999001"
+    # Safaricom answers the callback URL before the worker has stored the CheckoutRequestID.
+    answer = post(web(), "stk", store.stk(checkout, "SKEARLY001", PRICE))
+    assert answer.status_code == 200
+    assert [c.status for c in store.callbacks()] == ["received"]
+    assert dispatcher.of_type(CallbackFlagged) == []
+    assert store.payments() == []
+
+    in_transaction(
+        store.services,
+        lambda uow: mark_stk_sent(uow, queued.stk_request_id, "29115-999", checkout),
+    )
+    assert replay_early_stk_callbacks(store.services, checkout) == 1
+    assert [c.status for c in store.callbacks()] == ["processed"]
+    assert store.payments() == [("SKEARLY001", PRICE, customer.id)]
+    assert store.periods(customer.id) == 1
+    assert replay_early_stk_callbacks(store.services, checkout) == 0
+
+
+def test_an_unknown_stk_callback_is_flagged_when_no_push_is_being_sent_or_after_the_wait(
+    web: Any, post: Any, store: Any, clock: Any, dispatcher: Any
+) -> None:
+    customer = store.customer()
+    client = web()
+    post(client, "stk", store.stk("ws_CO_NOT_OURS_1", "SKSTRAY001", PRICE))
+    assert [c.status for c in store.callbacks()] == ["flagged"]
+
+    in_transaction(
+        store.services, lambda uow: request_stk_push(uow, customer.id, store.staff, PRICE)
+    )  # a push stuck unsent (Daraja down): the stray callback may wait, but not for ever
+    post(client, "stk", store.stk("ws_CO_NOT_OURS_2", "SKSTRAY002", PRICE))
+    assert [c.status for c in store.callbacks()] == ["flagged", "received"]
+    clock.advance(timedelta(minutes=11))
+    assert replay_unprocessed(store.services, "174379") == 1
+    assert [c.status for c in store.callbacks()] == ["flagged", "flagged"]
+    assert len(dispatcher.of_type(CallbackFlagged)) == 2
+    assert store.payments() == []
