@@ -25,11 +25,22 @@ from core.usecases.network import RouterSpec, add_pool, add_router, list_routers
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
 from mteja.bootstrap import System, build_system
+from mteja.demo_serve import (
+    DemoPorts,
+    choose_ports,
+    demo_settings,
+    outside_world,
+    staff_bot,
+    CtrlC,
+    what_to_try,
+)
 from mteja.render import card_text
 from routers.simulator import SimulatedRouter
 from routers.sync import RouterSync, librouteros_factory
 
 DEMO_ROUTER = "demo-nairobi"
+# Bytes per second each demo session downloads and uploads (about 1.7 GB and 170 MB a day).
+DEMO_TRAFFIC = (20_000.0, 2_000.0)
 ACTOR = Actor.cli()
 
 PLANS = [
@@ -73,7 +84,9 @@ CUSTOMERS: list[tuple[str, str, str, int | None, str, str]] = [
 
 
 def run_demo(settings: Settings, out: Console, *, serve: bool, port: int) -> None:
-    """Seed (once), print what there is, and serve the web app unless ``serve`` is False."""
+    """Seed (once), print what there is, and serve everything unless ``serve`` is False."""
+    ports = choose_ports(port)
+    settings = demo_settings(settings, ports)
     system = build_system(settings)
     try:
         if _seeded(system.services):
@@ -82,21 +95,25 @@ def run_demo(settings: Settings, out: Console, *, serve: bool, port: int) -> Non
             _refuse_if_real_data(system.services)
             seed(system.services)
             out.print("seeded a demo ISP: 2 routers, 6 plans, customers in every status")
-        show(system.services, settings, out)
+        show(system.services, settings, out, hints=not serve)
         if serve:
-            serve_demo(system, out, port)
+            serve_demo(system, out, ports)
     finally:
         system.close()
 
 
-def serve_demo(system: System, out: Console, port: int) -> None:
-    """Simulated routers, a worker and the web app in this process until Ctrl-C."""
-    import uvicorn
-
+def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
+    """Fakes, simulated routers, a worker and the web app in this process until Ctrl-C."""
     from mteja.queueing import build_queue
-    from ussd.app import create_app
+    from mteja.web import build_app
+    from ussd.mpesa.serving import BackgroundServer
 
-    with demo_routers(system) as simulators:
+    settings = system.settings
+    with (
+        outside_world(settings, ports),
+        demo_routers(system) as simulators,
+        staff_bot(settings, out),
+    ):
         sync = RouterSync(system.services, librouteros_factory())
         for router_id in simulators:
             sync.reconcile(router_id)
@@ -106,18 +123,44 @@ def serve_demo(system: System, out: Console, port: int) -> None:
         consumer = queue.huey.create_consumer(workers=2, worker_type="thread", periodic=True)
         consumer.start()
         try:
-            out.print(
-                "\nRunning: RouterOS simulators "
-                + ", ".join(f"127.0.0.1:{sim.port}" for sim in simulators.values())
-                + f", a worker, and the web app on http://127.0.0.1:{port} (Ctrl-C stops)."
-                "\nIn another terminal: mteja customer show 0712345678 --live"
-            )
-            config = uvicorn.Config(
-                create_app(system.services), host="127.0.0.1", port=port, log_level="warning"
-            )
-            uvicorn.Server(config).run()
+            # After consumer.start(), which installs huey's own handlers (they would only flag
+            # a consumer loop this demo does not run, and Ctrl-C would be lost).
+            with (
+                CtrlC() as ctrl_c,
+                BackgroundServer(build_app(settings, system.services), port=ports.web),
+            ):
+                # Printed only now that the web app answers, so every hint works when copied.
+                out.print(
+                    "\nRunning: RouterOS simulators "
+                    + ", ".join(f"127.0.0.1:{sim.port}" for sim in simulators.values())
+                    + f", fake M-Pesa {ports.daraja_url}, fake Africa's Talking "
+                    f"{ports.africastalking_url}, a worker, and the web app on {ports.web_url}.",
+                    markup=False,
+                )
+                account, phone, amount = _sample_subscriber(system.services)
+                out.print(what_to_try(ports, account, phone, amount), markup=False, highlight=False)
+                ctrl_c.wait()
         finally:
             consumer.stop(graceful=True)
+        out.print("stopped")
+
+
+def _sample_subscriber(services: CoreServices) -> tuple[str, str, int]:
+    """An expired PPPoE subscriber and what renews them: paying it brings them back online."""
+    from core.usecases.renewal import amount_to_renew
+
+    with services.unit_of_work() as uow:
+        customer = (
+            uow.session.scalars(
+                select(Customer)
+                .where(Customer.status == "expired", Customer.connection_type == "pppoe")
+                .order_by(Customer.id)
+                .limit(1)
+            ).first()
+            or uow.session.scalars(select(Customer).order_by(Customer.id).limit(1)).one()
+        )
+        amount = amount_to_renew(uow, customer) or customer.plan.price_kes
+        return customer.account_number, customer.phone or "+254712345678", amount
 
 
 def dial_in(services: CoreServices, simulators: dict[int, SimulatedRouter]) -> int:
@@ -151,6 +194,8 @@ def demo_routers(system: System) -> Iterator[dict[int, SimulatedRouter]]:
                 port=login.api_port,
             )
             simulators[login.router_id] = simulator.start()
+            # Sessions move data, so the usage sample every 5 minutes has something to count.
+            simulator.set_subscriber_traffic(*DEMO_TRAFFIC)
         yield simulators
     finally:
         for simulator in simulators.values():
@@ -205,6 +250,7 @@ def seed(services: CoreServices) -> None:
                     payment_method=method or None,
                     payment_reference=_receipt(index) if method == "mpesa" else None,
                     activate=days_ago is not None,
+                    send_welcome=False,  # the demo's customers are long-standing ones
                 ),
             )
             uow.commit()
@@ -248,8 +294,8 @@ def _receipt(index: int) -> str:
     return f"SKD{index:03d}DEMO"[:10]
 
 
-def show(services: CoreServices, settings: Settings, out: Console) -> None:
-    """Print the plans, the customers, one card and the attention list."""
+def show(services: CoreServices, settings: Settings, out: Console, *, hints: bool = True) -> None:
+    """Print the plans, the customers, one card and the attention list (and what to try)."""
     zone = settings.zone
     now = services.clock.now()
     with services.unit_of_work() as uow:
@@ -293,6 +339,8 @@ def show(services: CoreServices, settings: Settings, out: Console) -> None:
             f"active {numbers.customers_by_status['active']}, "
             f"expired {numbers.customers_by_status['expired']}"
         )
+        if not hints:
+            return
         out.print(
             "\nTry:\n"
             f"  mteja customer show {first}\n"

@@ -1,0 +1,142 @@
+"""`mteja demo` as a newcomer runs it: in an empty directory, with no settings at all.
+
+It must start everything, print commands that work when copied, and stop cleanly on Ctrl-C.
+The test follows the printed hints: the USSD curl, the paybill curl, `mteja customer show`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+MTEJA = [sys.executable, "-m", "mteja.cli"]
+STARTUP_SECONDS = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def _curl_arguments(line: str) -> tuple[str, dict[str, str], str | None]:
+    """URL, form fields (``-d a=b``) and raw body (``-d '{...}'``) of a printed curl line."""
+    words = shlex.split(line, comments=True)  # a "#" inside quotes is not a comment
+    url = next(word for word in words if word.startswith("http"))
+    fields: dict[str, str] = {}
+    body = None
+    for flag, value in itertools.pairwise(words):
+        if flag != "-d":
+            continue
+        if value.startswith("{"):
+            body = value
+        else:
+            name, _, raw = value.partition("=")
+            fields[name] = raw.replace("%2B", "+")
+    return url, fields, body
+
+
+def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MTEJA_")}
+    port = _free_port()
+    process = subprocess.Popen(
+        [*MTEJA, "demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not any("Ctrl-C stops everything" in line for line in seen):
+            assert time.monotonic() < deadline, "\n".join(seen)
+            assert process.poll() is None, "\n".join(seen)
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                continue
+        output = "\n".join(seen)
+        assert "fake M-Pesa http://127.0.0.1:" in output
+        assert "fake Africa's Talking http://127.0.0.1:" in output
+
+        ussd_line = next(line for line in seen if "/ussd" in line and "curl" in line)
+        url, fields, _ = _curl_arguments(ussd_line)
+        screen = httpx.post(url, data=fields, timeout=10).text
+        account = re.search(r"MTJ-[0-9A-Z]{7}", screen)
+        assert screen.startswith("CON Acc ") and account, screen
+        assert "Status: expired" in screen
+
+        pay_line = next(line for line in seen if "/_fake/paybill" in line)
+        url, _, body = _curl_arguments(pay_line)
+        assert body is not None and account.group(0) in body
+        paid = httpx.post(url, content=body, headers={"content-type": "application/json"})
+        assert paid.json()["accepted"] is True, paid.text
+
+        def active() -> bool:
+            shown = subprocess.run(
+                [*MTEJA, "customer", "show", account.group(0), "--json"],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            return shown.returncode == 0 and json.loads(shown.stdout)["status"] == "active"
+
+        assert _wait_for(active), "the paybill payment did not renew the customer"
+
+        state_line = next(line for line in seen if "/_fake/state" in line)
+        state_url = _curl_arguments(state_line)[0]
+
+        def receipt_delivered() -> bool:
+            sent = httpx.get(state_url, timeout=5).json()["sent"]
+            return any("received" in sms["message"] for sms in sent)
+
+        assert _wait_for(receipt_delivered), httpx.get(state_url).text
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            rest = []
+            while not lines.empty():
+                rest.append(lines.get())
+            raise AssertionError("mteja demo did not stop on Ctrl-C:\n" + "\n".join(rest))
+    rest = []
+    while not lines.empty():
+        rest.append(lines.get())
+    assert process.returncode == 0, rest
