@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_PATH = Path(__file__).parent / "migrations"
+# Set on the engine of read-only sessions; SQLite's "begin" listener reads it.
+READ_ONLY_OPTION = "mteja_read_only"
 
 
 def normalize_database_url(url: str) -> str:
@@ -31,7 +33,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, **kwargs)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
     event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", _begin)
     return engine
 
 
@@ -55,15 +57,29 @@ def _is_memory_database(dbapi_connection: Any) -> bool:
     return any(row[1] == "main" and not row[2] for row in rows)
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin(connection: Any) -> None:
     # SQLite allows one writer; taking the lock up front serializes read-modify-write use cases
     # (a payment and a suspension of one customer) exactly as a row lock does on PostgreSQL.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction takes no lock: in WAL mode it reads a snapshot beside the writer,
+    # instead of queueing behind it (and behind every other reader) for the write lock.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit, so use cases can return them."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-only units of work, on the same connection pool: SQLite begins them
+    without the write lock, PostgreSQL as ``BEGIN READ ONLY`` (a write fails there)."""
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:

@@ -34,10 +34,21 @@ class CoreConfig:
     isp_name: str = "mteja ISP"
     support_phone: str = ""
     paybill_number: str = ""
+    # Printed on invoices and receipts.
+    isp_address: str = ""
+    isp_email: str = ""
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work was asked to commit (a bug in the caller, not bad input)."""
 
 
 class UnitOfWork:
-    """One transaction. Use as ``with services.unit_of_work() as uow: ...; uow.commit()``."""
+    """One transaction. Use as ``with services.unit_of_work() as uow: ...; uow.commit()``.
+
+    ``read_only``: for requests that only look (a USSD screen): the transaction takes no write
+    lock on SQLite and is ``READ ONLY`` on PostgreSQL, and ``commit`` raises ReadOnlyViolation.
+    """
 
     def __init__(
         self,
@@ -46,8 +57,11 @@ class UnitOfWork:
         cipher: SecretBox,
         config: CoreConfig,
         dispatcher: EventDispatcher,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        self.read_only = read_only
         self.clock = clock
         self.cipher = cipher
         self.config = config
@@ -90,6 +104,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit, then dispatch the events the use case published."""
+        if self.read_only:
+            raise ReadOnlyViolation("a read-only unit of work cannot commit")
         self.session.commit()
         events, self._events = _one_sync_per_router(self._events), []
         self._published = set()
@@ -129,8 +145,15 @@ class CoreServices:
     cipher: SecretBox
     config: CoreConfig
     dispatcher: EventDispatcher
+    # Sessions for read-only units of work (core.db.make_read_session_factory); None: the
+    # writing ones, so only the commit is refused.
+    read_session_factory: Callable[[], Session] | None = None
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; ``read_only`` for work that only reads (it cannot commit)."""
+        factory = self.session_factory
+        if read_only and self.read_session_factory is not None:
+            factory = self.read_session_factory
         return UnitOfWork(
-            self.session_factory, self.clock, self.cipher, self.config, self.dispatcher
+            factory, self.clock, self.cipher, self.config, self.dispatcher, read_only=read_only
         )

@@ -8,7 +8,12 @@ from sqlalchemy import Engine
 
 from core.clock import SystemClock
 from core.crypto import SecretBox
-from core.db import current_revision, make_engine, make_session_factory
+from core.db import (
+    current_revision,
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+)
 from core.ports import EventDispatcher, RecordingDispatcher
 from core.settings import Settings
 from core.unit_of_work import CoreConfig, CoreServices
@@ -37,6 +42,8 @@ def core_config(settings: Settings) -> CoreConfig:
         default_region=settings.default_region,
         isp_name=settings.isp_name,
         support_phone=settings.support_phone,
+        isp_address=settings.isp_address,
+        isp_email=settings.isp_email,
         paybill_number=settings.mpesa_shortcode,
     )
 
@@ -59,5 +66,6 @@ def build_system(
         cipher=cipher,
         config=core_config(settings),
         dispatcher=dispatcher or RecordingDispatcher(),
+        read_session_factory=make_read_session_factory(engine),
     )
     return System(settings, engine, services)

@@ -1,18 +1,34 @@
-"""Building the web app from settings."""
+"""Building the web app from settings, and serving it (``mteja web``) in one or more processes.
+
+uvicorn starts each worker process afresh and calls ``create_app`` there (``APP_FACTORY``), so
+every process makes its own engine, connection pools and queue connection; its lifespan checks
+the database before the process takes requests and closes the connections at shutdown.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
+from huey.storage import RedisStorage
 from starlette.applications import Starlette
 
+from core.db import current_revision
 from core.settings import Settings
 from core.unit_of_work import CoreServices
+from mteja.bootstrap import NotInitialized, System, build_system
+from mteja.queueing import Queue, build_queue
 from mteja.staffbot import with_telegram_webhook
-from ussd.app import WebConfig, create_app
+from ussd.app import WebConfig
+from ussd.app import create_app as create_web_app
 from ussd.routes.mpesa import MpesaWebConfig, parse_allowed
 
 log = logging.getLogger(__name__)
+
+# What uvicorn imports in each worker process (with factory=True).
+APP_FACTORY = "mteja.web:create_app"
 
 
 def web_config(settings: Settings) -> WebConfig:
@@ -33,7 +49,7 @@ def web_config(settings: Settings) -> WebConfig:
 
 
 def build_app(settings: Settings, services: CoreServices) -> Starlette:
-    app = create_app(services, web_config(settings))
+    app = create_web_app(services, web_config(settings))
     # The staff bot's webhook (POST /telegram/{secret}), only when Telegram is configured for it.
     return with_telegram_webhook(app, settings, services)
 
@@ -41,3 +57,78 @@ def build_app(settings: Settings, services: CoreServices) -> Starlette:
 def trusted_proxies(settings: Settings) -> str | None:
     """What uvicorn's forwarded_allow_ips should be: only named proxies are believed."""
     return settings.trusted_proxies or None
+
+
+def create_app() -> Starlette:
+    """The app of one ``mteja web`` process, for uvicorn's ``factory=True``: settings are read
+    from the environment (and ``.env``) here, in the process that will serve them."""
+    settings = Settings()
+    system = build_system(settings, require_schema=False)
+    queue = build_queue(system)  # so what the web app records is queued for the workers
+    return with_process_lifespan(build_app(settings, system.services), system, queue)
+
+
+def with_process_lifespan(app: Starlette, system: System, queue: Queue) -> Starlette:
+    """``app``, whose lifespan first checks that the database answers and has its schema (or the
+    process does not start), and at shutdown closes this process's connections."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served: Starlette) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(_check_database, system)
+        try:
+            async with inner(served):
+                yield
+        finally:
+            system.close()
+            if isinstance(queue.huey.storage, RedisStorage):
+                queue.huey.storage.pool.disconnect()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def _check_database(system: System) -> None:
+    if current_revision(system.engine) is None:
+        raise NotInitialized("the database is empty: run 'mteja init' first")
+
+
+def serving_problem(settings: Settings, workers: int) -> str | None:
+    """Why ``workers`` processes cannot serve these settings, or None."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers > 1 and settings.telegram_token and settings.telegram_webhook_secret:
+        # Unconfirmed actions and half-filled forms live in the memory of the process that got
+        # the update; the next update could reach another worker.
+        return (
+            "the Telegram webhook needs a single process: serve it from a separate "
+            "'mteja web --workers 1' (and start this one with MTEJA_TELEGRAM_WEBHOOK_SECRET "
+            "empty), or run 'mteja bot' instead of the webhook"
+        )
+    return None
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
+    """Serve the web app on ``host:port`` with ``workers`` processes sharing the socket, until
+    stopped. Each process reads the settings from the environment, as ``settings`` were read."""
+    import uvicorn
+
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+        proxy_headers=True,
+        forwarded_allow_ips=trusted_proxies(settings),
+    )

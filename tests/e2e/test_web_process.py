@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -49,3 +50,65 @@ def test_web_serves_healthz(tmp_path: Path) -> None:
     # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see why it stopped.
     assert process.returncode in (0, -signal.SIGTERM)
     assert b"Finished server process" in output
+
+
+def test_web_with_two_workers_serves_from_two_processes_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
+    mteja = [sys.executable, "-m", "mteja.cli"]
+    subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [*mteja, "web", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answers: list[int] = []
+        while time.monotonic() < deadline and len(answers) < 20:
+            try:
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answers == [200] * 20, "mteja web --workers 2 did not serve"
+        # An unknown phone's USSD screen: the app of a worker process reads the database.
+        screen = httpx.post(
+            f"http://127.0.0.1:{port}/ussd",
+            data={
+                "sessionId": "w",
+                "serviceCode": "*384#",
+                "phoneNumber": "+254700000001",
+                "text": "",
+            },
+            timeout=5,
+        )
+        assert screen.status_code == 200 and screen.text.startswith("END "), screen.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    text = output.decode()
+    started = re.findall(r"Started server process \[(\d+)\]", text)
+    assert len(set(started)) == 2, text
+    assert text.count("Finished server process") == 2, text
+    assert process.returncode in (0, -signal.SIGTERM), text
+
+
+def test_web_refuses_several_workers_for_the_telegram_webhook(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
+    env |= {"MTEJA_TELEGRAM_TOKEN": "123:abc", "MTEJA_TELEGRAM_WEBHOOK_SECRET": "s3cret-path"}
+    mteja = [sys.executable, "-m", "mteja.cli"]
+    subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    refused = subprocess.run(
+        [*mteja, "web", "--port", str(_free_port()), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0
+    assert "the Telegram webhook needs a single process" in refused.stdout + refused.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from core.errors import DomainError, InvalidInput, NotFound, RateLimited
 from core.phones import try_normalize_phone
@@ -17,7 +17,7 @@ from core.unit_of_work import UnitOfWork
 from core.usecases import preferences, selfservice, tickets
 from core.usecases.selfservice import AccountSummary, PhoneOverview, PlanChoice
 from ussd.menu.screens import Look, UssdReply, finished, fit, render
-from ussd.menu.walk import Action, ActionKind, split_answers, walk
+from ussd.menu.walk import Action, ActionKind, Walk, split_answers, walk
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,45 @@ class PhoneMenuData:
 
 def answer_ussd(uow: UnitOfWork, phone_number: str, text: str) -> UssdReply:
     """The screen for a session of ``phone_number`` whose answers so far are ``text``."""
+    walked = _walk(uow, phone_number, text)
+    if isinstance(walked, UssdReply):
+        return walked
+    if walked.action is not None:
+        return _act(uow, walked.phone, walked.action, walked.look, walked.data)
+    return walked.screen()
+
+
+def read_ussd(uow: UnitOfWork, phone_number: str, text: str) -> UssdReply | None:
+    """``answer_ussd`` for the requests that change nothing, which are most of them (every
+    screen but the last of a session); None when the last answer asks for an action, which
+    ``answer_ussd`` then carries out in a transaction that may write."""
+    walked = _walk(uow, phone_number, text)
+    if isinstance(walked, UssdReply):
+        return walked
+    return walked.screen() if walked.action is None else None
+
+
+@dataclass(frozen=True)
+class _Walked:
+    """Where a registered phone's answers led, with what rendering or acting on it needs."""
+
+    phone: str
+    look: Look
+    data: PhoneMenuData
+    walk: Walk
+
+    @property
+    def action(self) -> Action | None:
+        return self.walk.action
+
+    def screen(self) -> UssdReply:
+        assert self.walk.screen is not None
+        return render(self.walk.screen, self.walk.problem, self.look, self.data)
+
+
+def _walk(uow: UnitOfWork, phone_number: str, text: str) -> UssdReply | _Walked:
+    """Replay the answers; a finished screen when there is nothing to walk (an unknown phone,
+    answers after the end)."""
     config = uow.config
     phone = try_normalize_phone(phone_number, config.default_region)
     overview = selfservice.phone_overview(uow, phone) if phone else None
@@ -62,10 +101,7 @@ def answer_ussd(uow: UnitOfWork, phone_number: str, text: str) -> UssdReply:
     walked = walk(split_answers(text), data)
     if walked.ended:
         return finished(look, "ussd_restart")
-    if walked.action is not None:
-        return _act(uow, phone, walked.action, look, data)
-    assert walked.screen is not None
-    return render(walked.screen, walked.problem, look, data)
+    return _Walked(phone, look, data, walked)
 
 
 def _act(uow: UnitOfWork, phone: str, action: Action, look: Look, data: PhoneMenuData) -> UssdReply:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ussd.menu import answer_ussd
+from ussd.menu import answer_ussd, read_ussd
 from ussd.routes.forms import BadForm, Network, address_allowed, read_form
 from ussd.routes.work import DatabaseWork
 
@@ -42,7 +42,10 @@ def ussd_routes(database: DatabaseWork, allowed: Sequence[Network] | None = None
         text = form.get("text")
         if not form.get("sessionId") or not phone or text is None or len(text) > MAX_TEXT:
             return PlainTextResponse("END Bad request", status_code=400)
-        reply = await database.run(lambda uow: answer_ussd(uow, phone, text))
+        # Most requests only show a screen: read-only, so they never wait for a write lock.
+        reply = await database.read(lambda uow: read_ussd(uow, phone, text))
+        if reply is None:  # the last answer asks for an action: carry it out in a writing one
+            reply = await database.run(lambda uow: answer_ussd(uow, phone, text))
         return PlainTextResponse(reply.body)
 
     return [Route("/ussd", ussd, methods=["POST"])]

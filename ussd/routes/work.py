@@ -33,9 +33,23 @@ class DatabaseWork:
 
     async def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """``work`` in a fresh unit of work, committed (retried on a lost race)."""
+        return await anyio.to_thread.run_sync(
+            partial(in_transaction, self.services, work), limiter=self._threads_limiter()
+        )
+
+    async def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        """``work`` in a fresh read-only unit of work (never committed)."""
+        return await anyio.to_thread.run_sync(
+            partial(_read, self.services, work), limiter=self._threads_limiter()
+        )
+
+    def _threads_limiter(self) -> anyio.CapacityLimiter:
         if self._limiter is None:
             # Made on first use, inside the running loop, not when the app is built.
             self._limiter = anyio.CapacityLimiter(self._threads)
-        return await anyio.to_thread.run_sync(
-            partial(in_transaction, self.services, work), limiter=self._limiter
-        )
+        return self._limiter
+
+
+def _read(services: CoreServices, work: Callable[[UnitOfWork], T]) -> T:
+    with services.unit_of_work(read_only=True) as uow:
+        return work(uow)

@@ -106,3 +106,15 @@ def test_the_migration_goes_down_and_up_again(database_url: str, migrated_engine
     config = alembic_config(database_url)
     command.downgrade(config, "0002")
     command.upgrade(config, "head")
+
+
+def test_screens_are_read_without_waiting_for_a_writer(ussd, db_services, isp):
+    """Every screen but a session's last only reads: it must not queue behind a payment or a
+    sweep holding the database (SQLite's write lock would make it wait, or fail at 30 s)."""
+    from sqlalchemy import text
+
+    with db_services.unit_of_work() as writer:
+        writer.session.execute(text("UPDATE customers SET notes = notes WHERE id < 0"))
+        assert ussd(WANJIKU, "").startswith("CON ")
+        assert "Home 10M" in ussd(WANJIKU, "1")
+        assert ussd(WANJIKU, "2").startswith("CON ")
