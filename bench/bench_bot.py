@@ -1,7 +1,8 @@
 """Benchmark: the staff bot's ``/find`` and ``/c`` with N customers (default 100,000): the core work
 behind each answer, from the command text to the rendered answer, Telegram round trip excluded.
 
-``python -m bench.bench_bot [--customers 100000] [--samples 300] [--db sqlite|postgresql]``.
+``python -m bench.bench_bot [--customers 100000] [--samples 300] [--db sqlite|postgresql]
+[--no-trigram-index]`` (the last, PostgreSQL only, drops migration 0006's name-search index).
 Prints p50/p95/p99/max per kind of query, and the same lookups through core alone (``find``,
 ``resolve`` + ``customer_card``), so what the bot adds shows. Asserts nothing. The target is p99
 under 50 ms.
@@ -29,6 +30,7 @@ from bench._common import (
     BenchCustomer,
     add_common_arguments,
     database_label,
+    emit_result,
     insert_customers,
     load_average,
     open_env,
@@ -52,13 +54,16 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=300, help="timed calls per kind of query")
     parser.add_argument(
-        "--trigram-index",
-        action="store_true",
-        help="PostgreSQL: add pg_trgm GIN indexes on full_name and username first (the index a "
-        "migration would add for part-of-the-name search), to show what it changes",
+        "--no-trigram-index",
+        dest="trigram_index",
+        action="store_false",
+        help="PostgreSQL: drop the pg_trgm index of migration 0006 (part-of-the-name search) "
+        "first, to show what it changes",
     )
     add_common_arguments(parser)
     args = parser.parse_args()
+    if not args.trigram_index and args.db != "postgresql":
+        parser.error("--no-trigram-index is for --db postgresql (SQLite has no trigram index)")
     with (
         tempfile.TemporaryDirectory(prefix="mteja-bench-") as tmp,
         scratch_database(args.db, Path(tmp), args.pg_admin_url) as url,
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
     prepare_database(env.engine, args.trigram_index)
     print(
         f"setup: {count:,} customers inserted in {time.perf_counter() - started:.1f} s; "
-        f"trigram index: {'yes' if args.trigram_index else 'no'}"
+        f"trigram index: {_trigram_index(env.engine, args.trigram_index)}"
     )
 
     staff_bot = StaffBot(env.services)  # no presence lookup: the router is not timed
@@ -120,6 +125,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
         kinds[6][1](picks[0])
     print(f"{'query':<30} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}   (milliseconds)")
     worst = 0.0
+    worst_by_command: dict[str, float] = {}
     for label, call in kinds:
         times = []
         for customer in picks:
@@ -129,31 +135,43 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
         p99 = percentile(times, 0.99)
         if label.startswith("/"):
             worst = max(worst, p99)
+            command = label.split()[0]
+            worst_by_command[command] = max(worst_by_command.get(command, 0.0), p99)
         print(
             f"{label:<30} {percentile(times, 0.5):8.2f} {percentile(times, 0.95):8.2f} "
             f"{p99:8.2f} {max(times):8.2f}"
         )
     verdict = "meets" if worst < TARGET_P99_MS else "MISSES"
     print(f"worst bot p99 {worst:.2f} ms (target < {TARGET_P99_MS:.0f} ms: {verdict})")
+    for command, command_p99 in worst_by_command.items():
+        emit_result(
+            f"bot {command}, worst p99 over its query kinds, {count:,} customers",
+            command_p99,
+            "ms",
+            target=f"p99 < {TARGET_P99_MS:.0f} ms",
+            met=command_p99 < TARGET_P99_MS,
+            database=database_label(url),
+            note=f"{args.samples} samples per kind; trigram index: "
+            f"{_trigram_index(env.engine, args.trigram_index)}",
+        )
     print(f"load average {load_average()}")
 
 
 def prepare_database(engine: Engine, trigram_index: bool) -> None:
-    """Statistics as a live database has them (autovacuum would gather them), and optionally the
-    trigram indexes a migration would add."""
-    with engine.begin() as connection:
-        if trigram_index:
-            if engine.dialect.name != "postgresql":
-                raise SystemExit("--trigram-index is for PostgreSQL")
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-            for column in ("full_name", "username"):
-                connection.execute(
-                    text(
-                        f"CREATE INDEX ix_customers_{column}_trgm ON customers "
-                        f"USING gin ({column} gin_trgm_ops)"
-                    )
-                )
-        connection.execute(text("ANALYZE"))
+    """The database as autovacuum keeps a live one: statistics gathered and, on PostgreSQL, the
+    trigram index's pending list (where GIN puts fresh rows) merged in; optionally without the
+    trigram index migration 0006 adds on PostgreSQL."""
+    postgresql = engine.dialect.name == "postgresql"
+    if not trigram_index:
+        with engine.begin() as connection:
+            connection.execute(text("DROP INDEX ix_customers_name_trgm"))
+    # VACUUM cannot run inside a transaction.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE" if postgresql else "ANALYZE"))
+
+
+def _trigram_index(engine: Engine, wanted: bool) -> str:
+    return "yes" if wanted and engine.dialect.name == "postgresql" else "no"
 
 
 def _number(customer: BenchCustomer) -> int:

@@ -44,6 +44,7 @@ from urllib.parse import urlencode
 from bench._common import (
     add_common_arguments,
     database_label,
+    emit_result,
     insert_customers,
     load_average,
     open_env,
@@ -326,6 +327,27 @@ async def measure(port: int, pid: int, phones: Sequence[str], args: argparse.Nam
         f'p99 of "My account" at {args.rate:.0f} req/s: {p99:.1f} ms (target < 50 ms: '
         f"{'meets' if p99 < 50 else 'MISSES'}); trivial route "
         f"{percentile(trivial_rate.latencies_ms, 0.99):.1f} ms"
+    )
+    subscribers = f"{len(phones):,} subscribers"
+    emit_result(
+        f'USSD "My account" throughput, {subscribers}, {args.concurrency} connections',
+        account.per_second,
+        "req/s",
+        target='ratio "My account" / trivial route >= 0.50',
+        met=ratio >= 0.5 and not account.errors,
+        ratio=ratio,
+        database=args.db,
+        note=f"trivial route {trivial.per_second:.0f} req/s; {account.errors} errors",
+    )
+    emit_result(
+        f'USSD "My account" p99 at {args.rate:.0f} req/s, {subscribers}',
+        p99,
+        "ms",
+        target="p99 < 50 ms at 200 req/s",
+        met=(p99 < 50 and not account_rate.errors) if args.rate >= 200 else None,
+        database=args.db,
+        note=f"trivial route p99 {percentile(trivial_rate.latencies_ms, 0.99):.1f} ms; "
+        f"{account_rate.errors} errors",
     )
 
 
