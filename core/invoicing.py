@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from core import ledger
 from core.actors import Actor
 from core.models import Customer, Invoice, InvoiceLine, Payment, PaymentAllocation, Plan, Receipt
-from core.numbering import Sequence, next_number
+from core.numbering import Sequence, number_on_commit
 from core.unit_of_work import UnitOfWork
 from core.vocabulary import InvoiceKind, InvoiceStatus, LedgerKind
 
@@ -64,7 +64,6 @@ def charge(
     starts = [line.period_start for line in lines if line.period_start is not None]
     ends = [line.period_end for line in lines if line.period_end is not None]
     invoice = Invoice(
-        number=next_number(uow, Sequence.INVOICE),
         customer_id=customer.id,
         kind=kind.value,
         plan_name=plan_name,
@@ -88,6 +87,7 @@ def charge(
     ]
     _settle_from_credit(uow, customer.id, invoice, min(amount, credit))
     uow.session.add(invoice)
+    number_on_commit(uow, Sequence.INVOICE, invoice)
     uow.session.flush()  # the invoice, its lines and its allocations in one go
     return invoice
 
@@ -124,13 +124,13 @@ def receive(uow: UnitOfWork, customer: Customer, payment: Payment) -> Receipt:
     """Number a receipt for a payment just credited to ``customer`` and put its money towards
     their open invoices, oldest first. What is left stays as credit for the next invoice."""
     receipt = Receipt(
-        number=next_number(uow, Sequence.RECEIPT),
         payment_id=payment.id,
         customer_id=customer.id,
         amount_kes=payment.amount_kes,
         issued_at=uow.clock.now(),
     )
     uow.session.add(receipt)
+    number_on_commit(uow, Sequence.RECEIPT, receipt)
     uow.session.flush()
     remaining = payment.amount_kes
     open_invoices = uow.session.scalars(
@@ -139,7 +139,7 @@ def receive(uow: UnitOfWork, customer: Customer, payment: Payment) -> Receipt:
             Invoice.customer_id == customer.id,
             Invoice.status != InvoiceStatus.PAID.value,
         )
-        .order_by(Invoice.number)
+        .order_by(Invoice.id)  # issue order: this transaction's own are not numbered yet
     )
     for invoice in open_invoices:
         if remaining == 0:
@@ -181,7 +181,7 @@ def _unspent_receipts(uow: UnitOfWork, customer_id: int) -> list[tuple[int, int]
     rows = uow.session.execute(
         select(Receipt.payment_id, unspent)
         .where(Receipt.customer_id == customer_id, unspent > 0)
-        .order_by(Receipt.number)
+        .order_by(Receipt.id)
     )
     return [(payment_id, int(amount)) for payment_id, amount in rows]
 

@@ -5,6 +5,12 @@ stays locked until that transaction ends (``SELECT … FOR UPDATE`` on PostgreSQ
 writing transaction already holds the database's write lock from ``BEGIN IMMEDIATE``), so two
 transactions never get the same number, and a rolled-back one gives its number back.
 
+That lock makes every payment in the system wait for the one before it to commit. So documents
+are numbered as their transaction commits (``number_on_commit``: a ``before_commit`` hook takes
+the counters, numbers the documents in the order they were made, and flushes): payments run side
+by side through their renewals, invoices, ledger and audit rows, and queue only for the commit.
+Numbers then follow commit order, which is the order the documents became real.
+
 Every counter row is locked together, in name order, the first time a transaction needs any
 number. A transaction that takes an invoice number and then a receipt number (a new customer
 with an installation fee and a first payment) and one that takes them the other way round (a
@@ -14,9 +20,11 @@ payment that renews) would otherwise each hold the row the other waits for.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
 from core.models import DocumentCounter
@@ -32,16 +40,46 @@ PREFIXES = {Sequence.INVOICE: "INV", Sequence.RECEIPT: "RCT"}
 DIGITS = 6
 
 
+# session.info key: the (sequence, document) pairs waiting for a number at commit.
+_UNNUMBERED = "mteja_unnumbered_documents"
+
+
 def next_number(uow: UnitOfWork, sequence: Sequence) -> int:
-    """The next number of ``sequence``, reserved until this transaction ends."""
-    counters = _locked_counters(uow)
+    """The next number of ``sequence`` now, reserved until this transaction ends (the counters
+    stay locked until then: documents use ``number_on_commit``)."""
+    counters = _locked_counters(uow.session)
     counter = counters[sequence.value]
     counter.last_number += 1
     uow.session.flush()
     return counter.last_number
 
 
-def _locked_counters(uow: UnitOfWork) -> dict[str, DocumentCounter]:
+def number_on_commit(uow: UnitOfWork, sequence: Sequence, document: Any) -> None:
+    """Give ``document`` (an Invoice or Receipt) the next number of ``sequence`` as this
+    transaction commits; until then its ``number`` is None."""
+    uow.session.info.setdefault(_UNNUMBERED, []).append((sequence, document))
+
+
+@event.listens_for(Session, "before_commit")
+def _number_documents(session: Session) -> None:
+    unnumbered = session.info.pop(_UNNUMBERED, None)
+    if not unnumbered:
+        return
+    counters = _locked_counters(session)
+    for sequence, document in unnumbered:
+        counter = counters[sequence.value]
+        counter.last_number += 1
+        document.number = counter.last_number
+    session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unnumbered(session: Session) -> None:
+    # The documents went with the transaction; a retry makes and registers its own.
+    session.info.pop(_UNNUMBERED, None)
+
+
+def _locked_counters(session: Session) -> dict[str, DocumentCounter]:
     query = (
         select(DocumentCounter)
         .where(DocumentCounter.name.in_([member.value for member in Sequence]))
@@ -49,20 +87,20 @@ def _locked_counters(uow: UnitOfWork) -> dict[str, DocumentCounter]:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    counters = {counter.name: counter for counter in uow.session.scalars(query)}
+    counters = {counter.name: counter for counter in session.scalars(query)}
     if len(counters) < len(Sequence):
-        _create_missing_counters(uow)
-        counters = {counter.name: counter for counter in uow.session.scalars(query)}
+        _create_missing_counters(session)
+        counters = {counter.name: counter for counter in session.scalars(query)}
     return counters
 
 
-def _create_missing_counters(uow: UnitOfWork) -> None:
+def _create_missing_counters(session: Session) -> None:
     """Make the counter rows on first use. Two first uses at once both insert; ON CONFLICT DO
     NOTHING makes the second wait for the first and then insert nothing, instead of failing."""
-    dialect = uow.session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for sequence in sorted(Sequence, key=lambda member: member.value):
-        uow.session.execute(
+        session.execute(
             insert(DocumentCounter)
             .values(name=sequence.value, last_number=0)
             .on_conflict_do_nothing(index_elements=["name"])

@@ -36,7 +36,9 @@ class Invoice(Base):
     __table_args__ = (Index("ix_invoices_customer_id_status", "customer_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, unique=True)
+    # Given as the transaction commits (core.numbering.number_on_commit), so the counter row is
+    # locked for the commit only; NULL in the database only inside that transaction.
+    number: Mapped[int] = mapped_column(Integer, unique=True, nullable=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     plan_name: Mapped[str | None] = mapped_column(String(64))
@@ -86,7 +88,9 @@ class Receipt(Base):
     __tablename__ = "receipts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, unique=True)
+    # Given as the transaction commits (core.numbering.number_on_commit), so the counter row is
+    # locked for the commit only; NULL in the database only inside that transaction.
+    number: Mapped[int] = mapped_column(Integer, unique=True, nullable=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     amount_kes: Mapped[int] = mapped_column(Integer)

@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_table(
         "invoices",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=True),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("plan_name", sa.String(length=64), nullable=True),
@@ -83,7 +83,7 @@ def upgrade() -> None:
     op.create_table(
         "receipts",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=True),
         sa.Column("payment_id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("amount_kes", sa.Integer(), nullable=False),

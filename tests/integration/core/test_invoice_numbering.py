@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.actors import Actor
 from core.models import Invoice, Receipt
@@ -125,3 +125,37 @@ def test_the_next_number_follows_the_highest_after_a_rollback(
     with isp_db.unit_of_work() as uow:
         assert list(uow.session.scalars(select(Invoice.number))) == [1]
         assert list(uow.session.scalars(select(Receipt.number))) == [1]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_payment_waits_for_another_s_numbers_only_while_it_commits(
+    isp_db: CoreServices, staff: Actor, new_customer
+) -> None:
+    """Numbers are taken as the transaction commits, so one payment's renewal, invoice and
+    receipt never wait for another payment that is still at work (on PostgreSQL; SQLite has one
+    writer anyway). Before, the first number locked the counters until the commit."""
+    first, second = new_customer(), new_customer(full_name="Second Customer")
+    with isp_db.unit_of_work() as slow:
+        record_payment(slow, first, staff, IncomingPayment(1500, "mpesa", "RKSLOW0001"))
+        # Still at work: its documents exist, unnumbered, and no counter is locked.
+        assert [i.number for i in slow.session.scalars(select(Invoice))] == [None]
+
+        def pay_the_other() -> None:
+            with isp_db.unit_of_work() as uow:
+                uow.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+                record_payment(uow, second, staff, IncomingPayment(1500, "mpesa", "RKFAST0001"))
+                uow.commit()
+
+        (result,) = run_together([pay_the_other])
+        assert result is None, result
+        slow.commit()
+
+    with isp_db.unit_of_work() as uow:
+        numbered = uow.session.execute(
+            select(Invoice.customer_id, Invoice.number).order_by(Invoice.number)
+        ).all()
+        receipts = list(uow.session.scalars(select(Receipt.number).order_by(Receipt.number)))
+    # In commit order, with no gap.
+    assert [tuple(row) for row in numbered] == [(second, 1), (first, 2)]
+    assert receipts == [1, 2]
