@@ -156,6 +156,23 @@ def start_simulator() -> SimulatedRouter:
     return SimulatedRouter(username=API_USER, password=API_PASSWORD, identity="bench").start()
 
 
+@contextmanager
+def bench_world(args: argparse.Namespace) -> Iterator[tuple[Path, str, SimulatedRouter]]:
+    """A temp directory, a scratch database of ``--db`` and a started RouterOS simulator, all
+    gone afterwards: what every benchmark runs in. Yields (directory, database URL, simulator)."""
+    import tempfile
+
+    with (
+        tempfile.TemporaryDirectory(prefix="mteja-bench-") as tmp,
+        scratch_database(args.db, Path(tmp), args.pg_admin_url) as url,
+    ):
+        sim = start_simulator()
+        try:
+            yield Path(tmp), url, sim
+        finally:
+            sim.stop()
+
+
 # -- customers in bulk ---------------------------------------------------------------------------
 
 

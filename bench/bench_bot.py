@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine, text
 
@@ -29,14 +27,13 @@ from bench._common import (
     POOL,
     BenchCustomer,
     add_common_arguments,
+    bench_world,
     database_label,
     emit_result,
     insert_customers,
     load_average,
     open_env,
     percentile,
-    scratch_database,
-    start_simulator,
 )
 from bot.staffbot import Caller, StaffBot
 from core.actors import Actor
@@ -64,16 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.trigram_index and args.db != "postgresql":
         parser.error("--no-trigram-index is for --db postgresql (SQLite has no trigram index)")
-    with (
-        tempfile.TemporaryDirectory(prefix="mteja-bench-") as tmp,
-        scratch_database(args.db, Path(tmp), args.pg_admin_url) as url,
-    ):
+    with bench_world(args) as (_, url, sim):
         # The bench world registers a simulated router; no router call is timed here.
-        sim = start_simulator()
-        try:
-            run(args, url, sim)
-        finally:
-            sim.stop()
+        run(args, url, sim)
 
 
 def run(args: argparse.Namespace, url: str, sim: object) -> None:

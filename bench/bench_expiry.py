@@ -21,7 +21,6 @@ Modes (the mteja path; all use the real tasks registered by ``mteja.queueing.bui
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +38,7 @@ from bench._common import (
     PhaseTimer,
     Stopwatch,
     add_common_arguments,
+    bench_world,
     database_label,
     disabled_count,
     emit_result,
@@ -49,10 +49,8 @@ from bench._common import (
     open_env,
     pending_count,
     ratio_line,
-    scratch_database,
     set_expiry,
     sleep_until,
-    start_simulator,
     sync_until_converged,
     wrap_router_sync,
 )
@@ -88,15 +86,8 @@ def main() -> None:
     if args.profile and args.mode == "consumer":
         parser.error("--profile needs a single-threaded mode (queue or immediate)")
 
-    with (
-        tempfile.TemporaryDirectory(prefix="mteja-bench-") as tmp,
-        scratch_database(args.db, Path(tmp), args.pg_admin_url) as url,
-    ):
-        sim = start_simulator()
-        try:
-            run(args, Path(tmp), url, sim)
-        finally:
-            sim.stop()
+    with bench_world(args) as (tmp, url, sim):
+        run(args, tmp, url, sim)
 
 
 def run(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedRouter) -> None:

@@ -15,11 +15,9 @@ received (counted by wrapping the gateway).
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bench._common import (
@@ -27,6 +25,7 @@ from bench._common import (
     BenchEnv,
     PhaseTimer,
     add_common_arguments,
+    bench_world,
     database_label,
     emit_result,
     insert_customers,
@@ -34,8 +33,6 @@ from bench._common import (
     maybe_profiled,
     open_env,
     pending_count,
-    scratch_database,
-    start_simulator,
     wrap_router_sync,
 )
 from routers.gateway import RouterGateway, RouterRejected, Write
@@ -115,15 +112,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the measured reconcile")
     add_common_arguments(parser)
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory(prefix="mteja-bench-") as tmp,
-        scratch_database(args.db, Path(tmp), args.pg_admin_url) as url,
-    ):
-        sim = start_simulator()
-        try:
-            run(args, url, sim)
-        finally:
-            sim.stop()
+    with bench_world(args) as (_, url, sim):
+        run(args, url, sim)
 
 
 def run(args: argparse.Namespace, url: str, sim: SimulatedRouter) -> None:

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 
@@ -29,14 +27,13 @@ from bench._common import (
     PPP_SECRET,
     Stopwatch,
     add_common_arguments,
+    bench_world,
     database_label,
     emit_result,
     insert_customers,
     load_average,
     maybe_profiled,
     open_env,
-    scratch_database,
-    start_simulator,
 )
 from core.models import DailyUsage, Plan
 from routers.simulator import SimulatedRouter
@@ -60,15 +57,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.sessions < 1 or args.samples < 1:
         parser.error("--sessions and --samples must be at least 1")
-    with (
-        tempfile.TemporaryDirectory(prefix="mteja-bench-") as tmp,
-        scratch_database(args.db, Path(tmp), args.pg_admin_url) as url,
-    ):
-        sim = start_simulator()
-        try:
-            run(args, url, sim)
-        finally:
-            sim.stop()
+    with bench_world(args) as (_, url, sim):
+        run(args, url, sim)
 
 
 def run(args: argparse.Namespace, url: str, sim: SimulatedRouter) -> None:
