@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -48,3 +51,25 @@ def migrated_engine(url: str) -> Engine:
     """An engine on ``url`` after running every migration."""
     upgrade_to_head(url)
     return make_engine(url)
+
+
+def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Start every job at the same instant, each in its own thread; their results, or the
+    exceptions they raised, in order (for tests of concurrent transactions)."""
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    results: list[Any] = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = job()
+        except BaseException as exc:  # handed to the caller
+            results[index] = exc
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import InvalidTransition
 from core.models import Payment, Subscription
-from core.testing import TEST_EPOCH
+from core.testing import TEST_EPOCH, run_together
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.billing import (
     IncomingPayment,
@@ -27,27 +27,6 @@ from core.usecases.service import suspend
 THREADS = 8
 PERIOD = timedelta(days=30)
 T = TypeVar("T")
-
-
-def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Start every job at the same instant, each in its own thread; results or exceptions."""
-    barrier = threading.Barrier(len(jobs), timeout=60)
-    results: list[Any] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = job()
-        except BaseException as exc:  # reported to the test thread below
-            results[index] = exc
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 class Retries:

@@ -5,7 +5,6 @@ duplicate number would fail the test instead of being hidden by a retry."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import select, text
 
 from core.actors import Actor
 from core.models import Invoice, Receipt
+from core.testing import run_together
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_debt, record_payment
 from core.usecases.customers import NewCustomer, create_customer
@@ -26,27 +26,6 @@ NEW_CUSTOMER_THREADS = 2
 
 class Abandoned(Exception):
     """Raised inside a unit of work after a number was taken, so it rolls back."""
-
-
-def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Start every job at the same instant, each in its own thread; results or exceptions."""
-    barrier = threading.Barrier(len(jobs), timeout=60)
-    results: list[Any] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = job()
-        except BaseException as exc:  # reported to the test thread
-            results[index] = exc
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def once(services: CoreServices, work: Callable[[Any], Any]) -> Any:
