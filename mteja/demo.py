@@ -26,12 +26,12 @@ from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
 from mteja.bootstrap import System, build_system
 from mteja.demo_serve import (
+    CtrlC,
     DemoPorts,
     choose_ports,
     demo_settings,
     outside_world,
     staff_bot,
-    CtrlC,
     what_to_try,
 )
 from mteja.render import card_text

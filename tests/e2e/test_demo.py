@@ -129,13 +129,16 @@ def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as timeout:
+            # raised from the timeout, whose context is whatever failed in the body above
             process.kill()
             process.wait()
             rest = []
             while not lines.empty():
                 rest.append(lines.get())
-            raise AssertionError("mteja demo did not stop on Ctrl-C:\n" + "\n".join(rest))
+            raise AssertionError(
+                "mteja demo did not stop on Ctrl-C:\n" + "\n".join(rest)
+            ) from timeout
     rest = []
     while not lines.empty():
         rest.append(lines.get())
