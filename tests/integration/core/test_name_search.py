@@ -42,11 +42,12 @@ def test_name_search_ignores_case_on_both_databases(isp_db, named) -> None:
     assert by_login == ["Peter Ochieng"]
 
 
+# Trigram indexes are PostgreSQL's; SQLite's name search reads every row.
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_trigram_index_answers_the_name_search(
     isp_db, named, migrated_engine, statements
 ) -> None:
-    if migrated_engine.dialect.name != "postgresql":
-        pytest.skip("trigram indexes are PostgreSQL's; SQLite's name search reads every row")
     with isp_db.unit_of_work() as uow:
         assert len(find(uow, "kamau")) == 3
     searches = [(sql, params) for sql, params in statements if " LIKE " in sql]
