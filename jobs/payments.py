@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from huey import Huey, crontab
+from huey import Huey
 from huey.api import TaskWrapper
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ from core.usecases.mpesa import (
 from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
 from core.usecases.sms import SENDING, claim_for_sending, messages_to_resend, release_claim
 from core.usecases.sms_history import apply_pending_reports
+from jobs.periodic import once_per_slot_task
 
 log = logging.getLogger(__name__)
 
@@ -173,14 +174,17 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
 
         in_transaction(env.services, record)
 
-    @huey.periodic_task(crontab(minute="*"), name="sms_sweep")
+    def services() -> CoreServices:
+        return runtime().services
+
+    @once_per_slot_task(huey, "sms_sweep", every_minutes=1, services=services)
     def sms_sweep() -> None:
         """Enqueue again the messages whose send job was lost (queue down, worker killed)."""
         env = runtime()
         for message_id in in_transaction(env.services, messages_to_resend):
             send_sms(message_id)
 
-    @huey.periodic_task(crontab(minute="*"), name="mpesa_sweep")
+    @once_per_slot_task(huey, "mpesa_sweep", every_minutes=1, services=services)
     def mpesa_sweep() -> None:
         """Replay callbacks stored but never handled; query pushes whose callback is late."""
         env = runtime()

@@ -2,9 +2,9 @@
 
 The rules (which offsets, sending hours, STOP, once per expiry) are core's
 (core.usecases.reminders); this task only finds what is due and queues it in small
-transactions, so a sweep over thousands of customers never holds one long lock. Run it on one
-scheduler only (``mteja worker --periodic`` on one worker); a second one would still not send
-twice, because each notice is checked against the outbox before it is queued.
+transactions, so a sweep over thousands of customers never holds one long lock. A second
+scheduler started by mistake does not make it run twice: each 15-minute slot is claimed once in
+the database (jobs.periodic), and each notice is checked against the outbox before it is queued.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from huey import Huey, crontab
+from huey import Huey
 from huey.api import TaskWrapper
 
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.reminders import Notice, ReminderPolicy, due_notices, queue_notices
+from jobs.periodic import once_per_slot_task
 
 BATCH = 200
 
@@ -51,8 +52,6 @@ def register_reminder_tasks(huey: Huey, runtime: Callable[[], ReminderRuntime]) 
         env = runtime()
         return send_due_reminders(env.services, env.policy)
 
-    # huey is untyped: applied as a call rather than a decorator so mypy keeps our signature.
-    task: TaskWrapper = huey.periodic_task(crontab(minute="*/15"), name="expiry_reminders")(
-        expiry_reminders
-    )
-    return task
+    return once_per_slot_task(
+        huey, "expiry_reminders", every_minutes=15, services=lambda: runtime().services
+    )(expiry_reminders)

@@ -11,12 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from huey import Huey, crontab
+from huey import Huey
 from huey.api import TaskWrapper
 
 from core.ports import StaffNotifier
 from core.reports import DayFigures, daily_summary, summary_text
 from core.unit_of_work import CoreServices
+from jobs.periodic import once_per_slot_task
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ def register_report_tasks(huey: Huey, runtime: Callable[[], ReportRuntime]) -> T
         send_daily_summary(env)
         return True
 
-    # huey is untyped: applied as a call rather than a decorator so mypy keeps our signature.
-    task: TaskWrapper = huey.periodic_task(crontab(minute="*/10"), name="daily_summary")(
-        daily_summary_task
-    )
-    return task
+    return once_per_slot_task(
+        huey, "daily_summary", every_minutes=10, services=lambda: runtime().services
+    )(daily_summary_task)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from huey import Huey, crontab
+from huey import Huey
 from huey.api import TaskWrapper
 from huey.exceptions import RetryTask
 
@@ -28,6 +28,7 @@ from core.usecases.service import (
     expire_if_due,
 )
 from jobs.locks import RouterBusy, RouterLock
+from jobs.periodic import once_per_slot_task
 from routers.desired import RemovedLogin
 from routers.sync import RouterSync
 
@@ -129,7 +130,10 @@ def register_tasks(
             log.info("router %s: fixed %s drifted entries", router_id, report.drift)
         return int(report.drift)
 
-    @huey.periodic_task(crontab(minute="*"), name="check_routers")
+    def services() -> CoreServices:
+        return runtime().services
+
+    @once_per_slot_task(huey, "check_routers", every_minutes=1, services=services)
     def check_routers() -> None:
         """Online/offline per router; tell staff of a change, reconcile one that came back."""
         sync = runtime().router_sync
@@ -144,7 +148,7 @@ def register_tasks(
             else:
                 runtime().notifier.notify(f"Router {name} is OFFLINE: {health.error}")
 
-    @huey.periodic_task(crontab(minute="*"), name="sweep")
+    @once_per_slot_task(huey, "sweep", every_minutes=1, services=services)
     def sweep() -> None:
         """The minute safety net: expire what is due, re-enqueue pending router syncs."""
         expire_all_due(runtime().services)
@@ -154,8 +158,8 @@ def register_tasks(
             huey.get(_queued_key(router_id))
             enqueue_sync(huey, tasks, router_id)
 
-    @huey.periodic_task(
-        crontab(minute=f"*/{max(1, reconcile_every_minutes)}"), name="reconcile_all"
+    @once_per_slot_task(
+        huey, "reconcile_all", every_minutes=max(1, reconcile_every_minutes), services=services
     )
     def reconcile_all() -> None:
         """Every N minutes (default 10), reconcile every router to repair drift."""

@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from huey import Huey, crontab
+from huey import Huey
 from huey.api import TaskWrapper
 
+from jobs.periodic import once_per_slot_task
 from routers.gateway import RouterError
 from routers.usage import UsageSampler
 
@@ -56,7 +57,7 @@ def register_usage_tasks(huey: Huey, runtime: Callable[[], UsageRuntime]) -> Usa
         )
         return sample.customers
 
-    # huey is untyped: applied as calls rather than decorators so mypy keeps our signatures.
+    # huey is untyped: applied as a call rather than a decorator so mypy keeps our signature.
     sample_task: TaskWrapper = huey.task(name="sample_usage")(sample_usage)
 
     def sample_all_usage() -> int:
@@ -66,7 +67,10 @@ def register_usage_tasks(huey: Huey, runtime: Callable[[], UsageRuntime]) -> Usa
             sample_task(router_id)
         return len(router_ids)
 
-    periodic: TaskWrapper = huey.periodic_task(
-        crontab(minute=f"*/{SAMPLE_EVERY_MINUTES}"), name="sample_all_usage"
+    periodic = once_per_slot_task(
+        huey,
+        "sample_all_usage",
+        every_minutes=SAMPLE_EVERY_MINUTES,
+        services=lambda: runtime().sampler.services,
     )(sample_all_usage)
     return UsageTasks(sample_task, periodic)

@@ -13,6 +13,7 @@ from core.models.invoices import (
 )
 from core.models.mpesa import MpesaCallback, StkRequest
 from core.models.network import IpPool, Router, RouterSyncRun
+from core.models.periodic import PeriodicRun
 from core.models.plans import Plan
 from core.models.selfservice import InboundSms, PhonePreference, Ticket
 from core.models.sms import PendingDeliveryReport, SmsMessage
@@ -35,6 +36,7 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PendingDeliveryReport",
+    "PeriodicRun",
     "PhonePreference",
     "Plan",
     "Receipt",

@@ -63,8 +63,9 @@ def usage_env(router_env, memory_queue, drain_queue, sim_clock):
 
         @classmethod
         def sample(cls) -> None:
-            """The periodic task as the scheduler fires it, and the work it queues."""
-            memory_queue.usage.sample_all_usage()
+            """The router's sample that the 5-minute task queues, run now. Not the periodic task
+            itself: these tests sample at any moment, and it runs once per 5-minute slot."""
+            memory_queue.usage.sample_usage(router_env.router_id)
             cls.run_jobs()
 
     Env.run_jobs()

@@ -209,3 +209,32 @@ def test_the_periodic_task_queues_and_dispatches_the_sms(
     clock.set(EXPIRES - timedelta(days=3))
     task()
     assert len(dispatcher.of_type(SmsQueued)) == 1
+
+
+def test_a_second_scheduler_s_run_of_the_same_slot_queues_nothing(
+    services: CoreServices, dispatcher: RecordingDispatcher, clock: FrozenClock, subscribers
+):
+    first, second = (
+        register_reminder_tasks(
+            MemoryHuey("test", immediate=True, utc=True),
+            lambda: ReminderRuntime(services, POLICY),
+        )
+        for _ in range(2)
+    )
+    clock.set(EXPIRES - timedelta(days=3))  # 09:00 UTC: the 09:00-09:15 slot
+    first()
+    assert len(dispatcher.of_type(SmsQueued)) == 1
+    # A reminder for a new expiry falls due within the slot: the second scheduler's run of the
+    # slot must not queue it (the outbox check alone would let it through: it is a new notice).
+    with services.unit_of_work() as uow:
+        customer = uow.session.get(Customer, subscribers.wanjiku)
+        assert customer is not None
+        customer.expires_at = EXPIRES - timedelta(hours=1)
+        uow.commit()
+    clock.advance(timedelta(minutes=14))
+    second()
+    assert len(dispatcher.of_type(SmsQueued)) == 1
+    clock.advance(timedelta(minutes=1))  # 09:15: the next slot
+    second()
+    first()
+    assert len(dispatcher.of_type(SmsQueued)) == 2
