@@ -83,6 +83,7 @@ from core.settings import Settings
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
 from jobs.tasks import expire_all_due
 from routers.simulator import SimulatedRouter
+from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 from ussd.mpesa.fake_daraja import SANDBOX_SHORTCODE, FakeDaraja
 
 WARMUP = 5
@@ -345,8 +346,8 @@ def run_benchmark(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedR
                 {
                     "ShortCode": SANDBOX_SHORTCODE,
                     "ResponseType": "Completed",
-                    "ConfirmationURL": f"{base}/mpesa/c2b/confirmation/{TOKEN}",
-                    "ValidationURL": f"{base}/mpesa/c2b/validation/{TOKEN}",
+                    "ConfirmationURL": c2b_confirmation_url(base, TOKEN),
+                    "ValidationURL": c2b_validation_url(base, TOKEN),
                 }
             )
             run, enabled_at = measure(args, sim, fake, customers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,9 +27,12 @@ from mteja.bootstrap import System
 from routers.desired import SyncOptions
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
 from routers.usage import UsageSampler
+from ussd.mpesa import callback_urls
 
 if TYPE_CHECKING:
     from ussd.mpesa.daraja import DarajaClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,7 +123,11 @@ def report_runtime(system: System, notifier: StaffNotifier) -> ReportRuntime:
 
 
 def stk_callback_url(settings: Settings) -> str:
-    return f"{settings.public_url.rstrip('/')}/mpesa/stk/{settings.callback_token}"
+    """The CallBackURL every STK push carries; a warning if Daraja would block it."""
+    problem = callback_urls.callback_url_problem(settings.public_url, settings.callback_token)
+    if problem is not None and settings.mpesa_shortcode:
+        log.warning("STK pushes will be refused: %s", problem)
+    return callback_urls.stk_callback_url(settings.public_url, settings.callback_token)
 
 
 def build_queue(

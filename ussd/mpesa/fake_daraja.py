@@ -34,6 +34,7 @@ from ussd.mpesa.fake_wire import (
     FakeRequestError,
     IdFactory,
     c2b_payload,
+    is_acceptable_callback_url,
     require_password,
     stk_callback_payload,
     validate_stk_push,
@@ -428,14 +429,16 @@ class FakeDaraja:
             }
 
     def register_urls(self, body: dict[str, Any]) -> dict[str, str]:
-        """POST registerurl: remember where to post C2B validations and confirmations."""
+        """POST registerurl: remember where to post C2B validations and confirmations.
+
+        Like Daraja, refuses URLs containing "mpesa", "m-pesa" or "safaricom" in any case.
+        """
         if str(body.get("ShortCode")) != self.shortcode:
             raise FakeRequestError(BAD_REQUEST_CODE, "Bad Request - Invalid ShortCode")
         if body.get("ResponseType") not in ("Completed", "Cancelled"):
             raise FakeRequestError(BAD_REQUEST_CODE, "Bad Request - Invalid ResponseType")
         for key in ("ConfirmationURL", "ValidationURL"):
-            url = body.get(key)
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            if not is_acceptable_callback_url(body.get(key)):
                 raise FakeRequestError(BAD_REQUEST_CODE, f"Bad Request - Invalid {key}")
         with self._lock:
             self.confirmation_url = body["ConfirmationURL"]

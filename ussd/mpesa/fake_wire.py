@@ -12,6 +12,7 @@ import string
 from datetime import datetime
 from typing import Any
 
+from ussd.mpesa.callback_urls import forbidden_word
 from ussd.mpesa.daraja import PAYBILL, TILL
 from ussd.mpesa.wire import format_daraja_time, kenya_tz, parse_daraja_time, stk_password
 
@@ -20,6 +21,7 @@ __all__ = [
     "FakeRequestError",
     "IdFactory",
     "c2b_payload",
+    "is_acceptable_callback_url",
     "mask_msisdn",
     "require_password",
     "stk_callback_payload",
@@ -90,8 +92,7 @@ def validate_stk_push(body: dict[str, Any], shortcode: str, passkey: str) -> tup
     phone = _as_digits(body.get("PhoneNumber"))
     if phone is None or not _MSISDN.fullmatch(phone):
         raise _invalid("PhoneNumber")
-    callback_url = body.get("CallBackURL")
-    if not isinstance(callback_url, str) or not callback_url.startswith(("http://", "https://")):
+    if not is_acceptable_callback_url(body.get("CallBackURL")):
         raise _invalid("CallBackURL")
     reference = body.get("AccountReference")
     if not isinstance(reference, str) or not 1 <= len(reference) <= 12:
@@ -100,6 +101,15 @@ def validate_stk_push(body: dict[str, Any], shortcode: str, passkey: str) -> tup
     if not isinstance(description, str) or not 1 <= len(description) <= 13:
         raise _invalid("TransactionDesc")
     return phone, int(amount)
+
+
+def is_acceptable_callback_url(url: object) -> bool:
+    """An http(s) URL without the words Daraja filters out of callback URLs ("mpesa", ...)."""
+    return (
+        isinstance(url, str)
+        and url.startswith(("http://", "https://"))
+        and forbidden_word(url) is None
+    )
 
 
 def mask_msisdn(msisdn: str) -> str:

@@ -1,5 +1,9 @@
 """Safaricom's callbacks: STK results, C2B validation and confirmation.
 
+Served at ``/payments/stk|c2b/validation|c2b/confirmation/{token}`` (built in
+ussd.mpesa.callback_urls: Daraja blocks callback URLs containing "mpesa"), and at the same paths
+under the old ``/mpesa/`` prefix for installs that registered those by hand.
+
 Checked before they are believed: the secret token in the path (wrong → 404), the source address
 against the allow-list (outside → 403, logged), the body size (over 64 KiB → 400). The raw body is
 stored before it is parsed, then handled; the database work is quick and router work is queued,
@@ -22,12 +26,22 @@ from starlette.routing import Route
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices
 from core.usecases.mpesa import store_callback
+from ussd.mpesa.callback_urls import (
+    CALLBACK_PREFIX,
+    LEGACY_CALLBACK_PREFIX,
+    c2b_confirmation_path,
+    c2b_validation_path,
+    stk_callback_path,
+)
 from ussd.mpesa.callbacks import MAX_CALLBACK_BYTES
 from ussd.mpesa.handling import C2B_CONFIRMATION, C2B_VALIDATION, STK, handle
 
 log = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# The path parameter that carries the callback token.
+TOKEN_PARAM = "{token}"
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,7 @@ async def _read_bounded(request: Request) -> tuple[bytes, bool]:
 
 
 def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
-    """The three callback routes."""
+    """The three callback routes, at their ``/payments/`` paths and their old ``/mpesa/`` ones."""
 
     def endpoint(kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def receive(request: Request) -> Response:
@@ -104,10 +118,20 @@ def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
 
         return receive
 
+    stk, validation, confirmation = (
+        endpoint(STK),
+        endpoint(C2B_VALIDATION),
+        endpoint(C2B_CONFIRMATION),
+    )
+    # The /payments/ paths, then the old /mpesa/ ones as aliases of the same endpoints.
     return [
-        Route("/mpesa/stk/{token}", endpoint(STK), methods=["POST"]),
-        Route("/mpesa/c2b/validation/{token}", endpoint(C2B_VALIDATION), methods=["POST"]),
-        Route("/mpesa/c2b/confirmation/{token}", endpoint(C2B_CONFIRMATION), methods=["POST"]),
+        route
+        for prefix in (CALLBACK_PREFIX, LEGACY_CALLBACK_PREFIX)
+        for route in (
+            Route(stk_callback_path(TOKEN_PARAM, prefix), stk, methods=["POST"]),
+            Route(c2b_validation_path(TOKEN_PARAM, prefix), validation, methods=["POST"]),
+            Route(c2b_confirmation_path(TOKEN_PARAM, prefix), confirmation, methods=["POST"]),
+        )
     ]
 
 

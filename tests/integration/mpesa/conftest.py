@@ -48,9 +48,9 @@ class Receiver:
         self.base_url = ""
         self.app = Starlette(
             routes=[
-                Route("/mpesa/stk", self._stk, methods=["POST"]),
-                Route("/mpesa/c2b/validate", self._validate, methods=["POST"]),
-                Route("/mpesa/c2b/confirm", self._confirm, methods=["POST"]),
+                Route("/payments/stk", self._stk, methods=["POST"]),
+                Route("/payments/c2b/validate", self._validate, methods=["POST"]),
+                Route("/payments/c2b/confirm", self._confirm, methods=["POST"]),
             ]
         )
 

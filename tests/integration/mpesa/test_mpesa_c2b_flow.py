@@ -18,7 +18,7 @@ Receiver = Any
 @pytest.fixture
 def registered(client: DarajaClient, receiver: Receiver) -> Receiver:
     client.register_c2b_urls(
-        receiver.url("/mpesa/c2b/confirm"), receiver.url("/mpesa/c2b/validate")
+        receiver.url("/payments/c2b/confirm"), receiver.url("/payments/c2b/validate")
     )
     return receiver
 
@@ -101,7 +101,7 @@ def test_unreachable_validation_applies_the_response_type(
     response_type: str,
     accepted: bool,
 ) -> None:
-    client.register_c2b_urls(receiver.url("/mpesa/c2b/confirm"), dead_url, response_type)
+    client.register_c2b_urls(receiver.url("/payments/c2b/confirm"), dead_url, response_type)
     outcome = fake_server.fake.pay_bill("ANY", 75)
     assert outcome.accepted is accepted
     assert outcome.validation is not None and outcome.validation.status_code is None
@@ -114,7 +114,7 @@ def test_without_external_validation_only_confirmation_is_sent(
     with FakeDarajaServer(external_validation=False) as server:
         with DarajaClient(server.daraja_config()) as client:
             client.register_c2b_urls(
-                receiver.url("/mpesa/c2b/confirm"), receiver.url("/mpesa/c2b/validate")
+                receiver.url("/payments/c2b/confirm"), receiver.url("/payments/c2b/validate")
             )
         outcome = server.fake.pay_bill("WRONG-ACC", 40)
     assert outcome.accepted and outcome.validation is None

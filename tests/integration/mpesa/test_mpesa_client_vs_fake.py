@@ -17,7 +17,7 @@ from ussd.mpesa.daraja import (
 )
 from ussd.mpesa.fake_daraja import FakeDarajaServer
 
-CALLBACK = "https://isp.example.com/mpesa/stk/TOKEN"
+CALLBACK = "https://isp.example.com/payments/stk/TOKEN"
 DROP = object()
 
 
@@ -147,6 +147,10 @@ def rewriting_client(
         ({"PhoneNumber": 254201234567}, "PhoneNumber"),
         ({"PhoneNumber": DROP}, "PhoneNumber"),
         ({"CallBackURL": "ftp://isp.example.com/cb"}, "CallBackURL"),
+        # Daraja filters out callback URLs naming M-Pesa or Safaricom, in any case.
+        ({"CallBackURL": "https://isp.example.com/mpesa/stk/TOKEN"}, "CallBackURL"),
+        ({"CallBackURL": "https://M-Pesa.isp.example.com/cb"}, "CallBackURL"),
+        ({"CallBackURL": "https://isp.example.com/SafariCom/cb"}, "CallBackURL"),
         ({"AccountReference": "MTJ-4K7Q2D9-LONG"}, "AccountReference"),
         ({"AccountReference": ""}, "AccountReference"),
         ({"TransactionDesc": "Internet plan, weekly"}, "TransactionDesc"),
@@ -185,3 +189,31 @@ def test_register_c2b_urls_for_another_shortcode_is_rejected(
         pytest.raises(DarajaRejected, match="Invalid ShortCode"),
     ):
         client.register_c2b_urls("https://a.example/c", "https://a.example/v")
+
+
+@pytest.mark.parametrize(
+    ("confirmation", "validation", "refused"),
+    [
+        (
+            "https://isp.example.com/mpesa/c2b/confirmation/t",
+            "https://isp.example.com/v",
+            "ConfirmationURL",
+        ),
+        ("https://isp.example.com/c", "https://MPESA.isp.example.com/v", "ValidationURL"),
+        ("https://isp.example.com/c", "https://isp.example.com/m_pesa/v", "ValidationURL"),
+        ("https://safaricom-isp.example.com/c", "https://isp.example.com/v", "ConfirmationURL"),
+    ],
+)
+def test_register_c2b_urls_naming_mpesa_or_safaricom_is_rejected(
+    client: DarajaClient,
+    fake_server: FakeDarajaServer,
+    confirmation: str,
+    validation: str,
+    refused: str,
+) -> None:
+    with pytest.raises(DarajaRejected) as caught:
+        client.register_c2b_urls(confirmation, validation)
+    assert f"Bad Request - Invalid {refused}" in str(caught.value)
+    assert caught.value.error_code == "400.002.02"
+    fake = fake_server.fake
+    assert (fake.confirmation_url, fake.validation_url) == (None, None)

@@ -10,7 +10,7 @@ import pytest
 from ussd.mpesa.daraja import DarajaClient, DarajaUnavailable
 from ussd.mpesa.fake_daraja import FakeDaraja
 
-CALLBACK = "https://isp.example.com/mpesa/stk/TOKEN"
+CALLBACK = "https://isp.example.com/payments/stk/TOKEN"
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ Receiver = Any
 def _push(
     client: DarajaClient, receiver: Receiver, phone: str = "0708374149", amount_kes: int = 50
 ) -> StkPushAccepted:
-    return client.stk_push(phone, amount_kes, "MTJ-4K7Q2D9", "Internet", receiver.url("/mpesa/stk"))
+    return client.stk_push(
+        phone, amount_kes, "MTJ-4K7Q2D9", "Internet", receiver.url("/payments/stk")
+    )
 
 
 def test_paid_callback_reaches_us_with_the_payment(

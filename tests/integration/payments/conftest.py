@@ -28,6 +28,12 @@ from core.usecases.mpesa import mark_stk_sent, request_stk_push
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
 from mteja.web import build_app
+from ussd.mpesa.callback_urls import (
+    CALLBACK_PREFIX,
+    c2b_confirmation_path,
+    c2b_validation_path,
+    stk_callback_path,
+)
 from ussd.mpesa.fake_wire import c2b_payload, stk_callback_payload
 
 PLAN_PRICE_KES = 1500
@@ -202,15 +208,22 @@ def web(isp: CoreServices) -> Callable[..., AppClient]:
 
 @pytest.fixture
 def post() -> Callable[..., httpx.Response]:
-    """``post(client, kind, payload_or_bytes, token=TOKEN)`` to the callback route of ``kind``."""
+    """``post(client, kind, payload_or_bytes, token=TOKEN, prefix=CALLBACK_PREFIX)`` to the
+    callback route of ``kind`` (``prefix=LEGACY_CALLBACK_PREFIX``: its old /mpesa/ alias)."""
     paths = {
-        "stk": "/mpesa/stk/{}",
-        "c2b_validation": "/mpesa/c2b/validation/{}",
-        "c2b_confirmation": "/mpesa/c2b/confirmation/{}",
+        "stk": stk_callback_path,
+        "c2b_validation": c2b_validation_path,
+        "c2b_confirmation": c2b_confirmation_path,
     }
 
-    def send(client: AppClient, kind: str, payload: Any, token: str = TOKEN) -> httpx.Response:
+    def send(
+        client: AppClient,
+        kind: str,
+        payload: Any,
+        token: str = TOKEN,
+        prefix: str = CALLBACK_PREFIX,
+    ) -> httpx.Response:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        return client.post(paths[kind].format(token), body)
+        return client.post(paths[kind](token, prefix), body)
 
     return send

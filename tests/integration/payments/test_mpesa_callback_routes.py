@@ -11,6 +11,7 @@ from typing import Any
 from core.events import CallbackFlagged, PaymentReceived
 from core.retry import in_transaction
 from core.usecases.mpesa import mark_stk_sent, request_stk_push, store_callback
+from ussd.mpesa.callback_urls import CALLBACK_PREFIX, LEGACY_CALLBACK_PREFIX
 from ussd.mpesa.handling import replay_early_stk_callbacks, replay_unprocessed
 
 PRICE = 1500
@@ -24,10 +25,39 @@ def test_a_wrong_token_is_not_found_and_nothing_is_stored(web: Any, post: Any, s
     customer = store.customer()
     payload = store.c2b(customer.account_number, PRICE, "SKT0000001")
     client = web()
-    for kind in ("stk", "c2b_validation", "c2b_confirmation"):
-        for token in ("wrong-token", "cb-token-8f2e1", "CB-TOKEN-8F2E1C", "cb-token-8f2e1c0"):
-            assert post(client, kind, payload, token).status_code == 404, (kind, token)
+    for prefix in (CALLBACK_PREFIX, LEGACY_CALLBACK_PREFIX):
+        for kind in ("stk", "c2b_validation", "c2b_confirmation"):
+            for token in ("wrong-token", "cb-token-8f2e1", "CB-TOKEN-8F2E1C", "cb-token-8f2e1c0"):
+                answer = post(client, kind, payload, token, prefix)
+                assert answer.status_code == 404, (prefix, kind, token)
     assert store.callbacks() == [] and store.payments() == []
+
+
+def test_the_old_mpesa_paths_are_served_with_the_same_rules(
+    web: Any, post: Any, store: Any
+) -> None:
+    # An install that registered /mpesa/... by hand keeps working; mteja no longer builds them.
+    customer = store.customer()
+    payload = store.c2b(customer.account_number, PRICE, "SKT0000009")
+    outsider = post(
+        web(source="203.0.113.9"), "c2b_confirmation", payload, prefix=LEGACY_CALLBACK_PREFIX
+    )
+    assert outsider.status_code == 403
+    assert store.callbacks() == []
+    client = web()
+    validation = post(client, "c2b_validation", payload, prefix=LEGACY_CALLBACK_PREFIX)
+    assert validation.status_code == 200 and validation.json()["ResultCode"] in (0, "0")
+    confirmation = post(client, "c2b_confirmation", payload, prefix=LEGACY_CALLBACK_PREFIX)
+    assert confirmation.status_code == 200
+    assert confirmation.json() == {"ResultCode": 0, "ResultDesc": "Success"}
+    assert store.payments() == [("SKT0000009", PRICE, customer.id)]
+    checkout = store.sent_push(customer.id, PRICE)
+    stk = post(
+        client, "stk", store.stk(checkout, "SKT0000010", PRICE), prefix=LEGACY_CALLBACK_PREFIX
+    )
+    assert stk.status_code == 200
+    assert ("SKT0000010", PRICE, customer.id) in store.payments()
+    assert [row.status for row in store.callbacks()] == ["processed"] * 3
 
 
 def test_a_source_outside_the_allow_list_is_refused_logged_and_nothing_is_stored(

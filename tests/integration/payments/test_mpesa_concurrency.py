@@ -21,6 +21,7 @@ from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.mpesa import C2BConfirmation, confirm_c2b, store_callback
 from mteja.web import build_app
+from ussd.mpesa.callback_urls import c2b_confirmation_path, stk_callback_path
 from ussd.mpesa.handling import handle
 from ussd.mpesa.serving import BackgroundServer
 
@@ -142,7 +143,7 @@ def test_many_clients_posting_to_the_running_app_at_once_credit_each_once(store:
         mpesa_shortcode="174379",
         _env_file=None,  # type: ignore[call-arg]
     )
-    paths = {"stk": "/mpesa/stk/tok", "c2b_confirmation": "/mpesa/c2b/confirmation/tok"}
+    paths = {"stk": stk_callback_path("tok"), "c2b_confirmation": c2b_confirmation_path("tok")}
     with BackgroundServer(build_app(settings, store.services)) as server:
         local = threading.local()
 

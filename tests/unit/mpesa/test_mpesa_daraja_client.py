@@ -27,7 +27,7 @@ from ussd.mpesa.phone import InvalidPhoneNumber
 PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 SECRET = "consumer-secret-value"
 BASE = "https://daraja.test"
-CALLBACK = "https://isp.example.com/mpesa/stk/TOKEN"
+CALLBACK = "https://isp.example.com/payments/stk/TOKEN"
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
