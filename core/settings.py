@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     at_base_url: str = ""
     # Where Africa's Talking callbacks may come from ("*" = anywhere; it publishes no list).
     at_allowed_ips: str = "*"
+    # The secret last segment of the callback paths (/ussd/<token>; "" = the bare, open paths).
+    at_callback_token: str = ""
     # Expiry reminders: days before expiry, and the local hours [start, end) they may go out.
     reminder_days: str = "3,1"
     reminder_start_hour: int = 8
@@ -158,6 +160,14 @@ class Settings(BaseSettings):
     @classmethod
     def _webhook_secret(cls, value: str) -> str:
         # Telegram's secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1 to 256 letters, digits, _ and -")
+        return value
+
+    @field_validator("at_callback_token")
+    @classmethod
+    def _path_segment(cls, value: str) -> str:
+        # One path segment that needs no escaping: what 'mteja init' makes, or the like.
         if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("use 1 to 256 letters, digits, _ and -")
         return value

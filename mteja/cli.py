@@ -30,7 +30,7 @@ from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
 from mteja.documents import invoice_commands, receipt_commands
-from mteja.envfile import ensure_callback_token, ensure_secret_key
+from mteja.envfile import ensure_at_callback_token, ensure_callback_token, ensure_secret_key
 from mteja.render import card_text, presence_text
 from routers.sync import Presence, RouterSync, librouteros_factory
 
@@ -97,14 +97,42 @@ ACTOR = Actor.cli()
 
 @app.command()
 def init() -> None:
-    """Create a secret key in .env if none is set, and migrate the database to the latest schema."""
+    """Create a secret key and callback tokens in .env if none are set, and migrate the database
+    to the latest schema."""
     if ensure_secret_key(Path(".env")):
         out.print("created MTEJA_SECRET_KEY in .env (back it up: stored passwords need it)")
     if ensure_callback_token(Path(".env")):
         out.print("created MTEJA_CALLBACK_TOKEN in .env (the secret part of the M-Pesa URLs)")
+    database_url = load_settings().database_url
+    # On an upgrade, a new token would turn the plain /ussd and /sms/* URLs already pasted into
+    # the Africa's Talking dashboard into 404s: subscribers would lose USSD and SMS at once.
+    # So only a new install gets one; an upgrade is told how to move to it.
+    if _is_new_database(database_url):
+        if ensure_at_callback_token(Path(".env")):
+            out.print(
+                "created MTEJA_AT_CALLBACK_TOKEN in .env (the secret part of the Africa's Talking "
+                "URLs: 'mteja africastalking urls' prints them)"
+            )
+    elif not load_settings().at_callback_token:
+        out.print(
+            "note: MTEJA_AT_CALLBACK_TOKEN is not set, so /ussd and /sms/* take any caller the "
+            "allow-list lets through; set it in .env, run 'mteja africastalking urls' and paste "
+            "those URLs into the Africa's Talking dashboard (docs/operations.md, Upgrades)"
+        )
     settings = load_settings()
     upgrade_to_head(settings.database_url)
     out.print(f"database ready: {_safe_url(settings.database_url)}")
+
+
+def _is_new_database(url: str) -> bool:
+    """True when mteja has never migrated this database (a new install, not an upgrade)."""
+    from core.db import current_revision, make_engine
+
+    engine = make_engine(url)
+    try:
+        return current_revision(engine) is None
+    finally:
+        engine.dispose()
 
 
 def _safe_url(url: str) -> str:
@@ -455,26 +483,30 @@ app.add_typer(mpesa_app, name="mpesa")
 @mpesa_app.command("register-urls")
 def mpesa_register_urls() -> None:
     """Tell Safaricom where to send paybill validation and confirmation callbacks."""
+    from ussd.mpesa import callback_urls
     from ussd.mpesa.daraja import DarajaError
 
     settings = load_settings()
     if not settings.callback_token:
         fail("MTEJA_CALLBACK_TOKEN is not set: run 'mteja init'")
+    problem = callback_urls.callback_url_problem(settings.public_url, settings.callback_token)
+    if problem is not None:
+        fail(problem)
     from mteja.queueing import daraja_client
 
     client = daraja_client(settings)
     if client is None:
         fail("set MTEJA_MPESA_CONSUMER_KEY, _CONSUMER_SECRET, _SHORTCODE and _PASSKEY first")
-    base = settings.public_url.rstrip("/")
-    confirmation = f"{base}/mpesa/c2b/confirmation/{settings.callback_token}"
-    validation = f"{base}/mpesa/c2b/validation/{settings.callback_token}"
+    confirmation = callback_urls.c2b_confirmation_url(settings.public_url, settings.callback_token)
+    validation = callback_urls.c2b_validation_url(settings.public_url, settings.callback_token)
     try:
         answer = client.register_c2b_urls(confirmation, validation)
     except DarajaError as exc:
         fail(f"Safaricom refused: {exc}")
     out.print(f"registered with Safaricom: {answer.get('ResponseDescription', answer)}")
-    out.print(f"  confirmation {base}/mpesa/c2b/confirmation/…")
-    out.print(f"  validation   {base}/mpesa/c2b/validation/…")
+    # The token is the URLs' secret: not echoed.
+    out.print(f"  confirmation {callback_urls.c2b_confirmation_url(settings.public_url, '…')}")
+    out.print(f"  validation   {callback_urls.c2b_validation_url(settings.public_url, '…')}")
 
 
 @app.command("fake-daraja")
@@ -497,7 +529,11 @@ def fake_daraja(
 def fake_africastalking(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8098,
     web_url: Annotated[
-        str, typer.Option(help="mteja's web app, where delivery reports and inbound SMS go")
+        str,
+        typer.Option(
+            help="mteja's web app, where delivery reports and inbound SMS go "
+            "(at paths ending in MTEJA_AT_CALLBACK_TOKEN)"
+        ),
     ] = "http://127.0.0.1:8000",
     auto_deliver: Annotated[
         bool,
@@ -506,9 +542,10 @@ def fake_africastalking(
     delay: Annotated[float, typer.Option(help="Seconds before the delivery report")] = 2.0,
 ) -> None:
     """Run a fake Africa's Talking SMS API for the demo (set MTEJA_AT_BASE_URL to its URL)."""
+    from ussd.africastalking_urls import sms_delivery_url, sms_inbound_url
     from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, run_fake_africastalking
 
-    base = web_url.rstrip("/")
+    token = load_settings().at_callback_token
     out.print(
         f"fake Africa's Talking on http://127.0.0.1:{port} "
         f"(username {DEFAULT_USERNAME}, API key {DEFAULT_API_KEY})",
@@ -517,10 +554,35 @@ def fake_africastalking(
     run_fake_africastalking(
         "127.0.0.1",
         port,
-        delivery_url=f"{base}/sms/delivery",
-        inbound_url=f"{base}/sms/inbound",
+        delivery_url=sms_delivery_url(web_url, token),
+        inbound_url=sms_inbound_url(web_url, token),
         auto_deliver=auto_deliver,
         delivery_delay_seconds=delay,
+    )
+
+
+africastalking_app = typer.Typer(help="Africa's Talking (USSD and SMS).", no_args_is_help=True)
+app.add_typer(africastalking_app, name="africastalking")
+
+
+@africastalking_app.command("urls")
+def africastalking_urls() -> None:
+    """Print the callback URLs to paste into the Africa's Talking dashboard."""
+    from ussd import africastalking_urls as urls
+
+    settings = load_settings()
+    if not settings.public_url.strip():
+        fail("MTEJA_PUBLIC_URL is not set: set it to the https address mteja is served at")
+    token = settings.at_callback_token
+    if not token:
+        fail("MTEJA_AT_CALLBACK_TOKEN is not set: run 'mteja init'")
+    # Printed whole, token and all: the operator pastes these, and they are the secret.
+    out.print(f"USSD callback          {urls.ussd_url(settings.public_url, token)}", markup=False)
+    out.print(
+        f"SMS inbound callback   {urls.sms_inbound_url(settings.public_url, token)}", markup=False
+    )
+    out.print(
+        f"SMS delivery reports   {urls.sms_delivery_url(settings.public_url, token)}", markup=False
     )
 
 
@@ -587,6 +649,7 @@ def demo(
     if ensure_secret_key(Path(".env")):
         out.print("created MTEJA_SECRET_KEY in .env")
     ensure_callback_token(Path(".env"))  # the fake M-Pesa posts to the real callback URLs
+    ensure_at_callback_token(Path(".env"))  # and the fake Africa's Talking to its own
     settings = load_settings()
     upgrade_to_head(settings.database_url)
     try:

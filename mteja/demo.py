@@ -138,7 +138,10 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
                     markup=False,
                 )
                 account, phone, amount = _sample_subscriber(system.services)
-                out.print(what_to_try(ports, account, phone, amount), markup=False, highlight=False)
+                hints = what_to_try(
+                    ports, account, phone, amount, at_callback_token=settings.at_callback_token
+                )
+                out.print(hints, markup=False, highlight=False)
                 ctrl_c.wait()
         finally:
             consumer.stop(graceful=True)

@@ -22,6 +22,13 @@ from typing import Any
 from rich.console import Console
 
 from core.settings import Settings
+from ussd.africastalking_urls import (
+    new_at_callback_token,
+    sms_delivery_url,
+    sms_inbound_url,
+    ussd_url,
+)
+from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 from ussd.mpesa.fake_daraja import (
     DEFAULT_CONSUMER_KEY,
     DEFAULT_CONSUMER_SECRET,
@@ -94,6 +101,7 @@ def demo_settings(settings: Settings, ports: DemoPorts) -> Settings:
             "at_api_key": DEFAULT_API_KEY,
             "at_base_url": ports.africastalking_url,
             "at_allowed_ips": "*",
+            "at_callback_token": settings.at_callback_token or new_at_callback_token(),
         }
     )
 
@@ -105,8 +113,8 @@ def outside_world(
     """The fake Daraja (C2B URLs registered to the web app) and the fake Africa's Talking."""
     daraja = FakeDaraja(default_delay_seconds=STK_CALLBACK_DELAY_SECONDS)
     africastalking = FakeAfricasTalking(
-        delivery_url=f"{ports.web_url}/sms/delivery",
-        inbound_url=f"{ports.web_url}/sms/inbound",
+        delivery_url=sms_delivery_url(ports.web_url, settings.at_callback_token),
+        inbound_url=sms_inbound_url(ports.web_url, settings.at_callback_token),
         auto_deliver=True,
         delivery_delay_seconds=SMS_DELIVERY_DELAY_SECONDS,
     )
@@ -115,13 +123,12 @@ def outside_world(
         stack.callback(africastalking.close)
         stack.enter_context(BackgroundServer(daraja.app, port=ports.daraja))
         stack.enter_context(BackgroundServer(africastalking.app, port=ports.africastalking))
-        base = f"{ports.web_url}/mpesa/c2b"
         daraja.register_urls(
             {
                 "ShortCode": SANDBOX_SHORTCODE,
                 "ResponseType": "Completed",
-                "ConfirmationURL": f"{base}/confirmation/{settings.callback_token}",
-                "ValidationURL": f"{base}/validation/{settings.callback_token}",
+                "ConfirmationURL": c2b_confirmation_url(ports.web_url, settings.callback_token),
+                "ValidationURL": c2b_validation_url(ports.web_url, settings.callback_token),
             }
         )
         yield daraja, africastalking
@@ -145,16 +152,19 @@ def staff_bot(settings: Settings, out: Console) -> Iterator[None]:
             bot.kill()
 
 
-def what_to_try(ports: DemoPorts, account: str, phone: str, amount_kes: int) -> str:
-    """The few lines a newcomer copies into a second terminal."""
+def what_to_try(
+    ports: DemoPorts, account: str, phone: str, amount_kes: int, *, at_callback_token: str
+) -> str:
+    """The few lines a newcomer copies into a second terminal (the USSD one at the tokened path
+    Africa's Talking would post to)."""
     payer = phone.lstrip("+")
     return "\n".join(
         [
             "",
             "Try, in another terminal:",
             "  # dial the USSD menu as a subscriber (1 = My account)",
-            f"  curl -s {ports.web_url}/ussd -d sessionId=demo1 -d serviceCode='*384*1#' "
-            f"-d phoneNumber=%2B{payer} -d networkCode=63902 -d text=1",
+            f"  curl -s {ussd_url(ports.web_url, at_callback_token)} -d sessionId=demo1 "
+            f"-d serviceCode='*384*1#' -d phoneNumber=%2B{payer} -d networkCode=63902 -d text=1",
             f"  # pay {account}'s paybill: the fake M-Pesa posts the real C2B confirmation",
             f"  curl -s {ports.daraja_url}/_fake/paybill -H 'content-type: application/json' "
             f'-d \'{{"account": "{account}", "amount_kes": {amount_kes}, "phone": "{payer}"}}\'',

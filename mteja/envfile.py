@@ -1,20 +1,22 @@
-"""The ``.env`` file: where ``mteja init`` keeps a generated MTEJA_SECRET_KEY."""
+"""The ``.env`` file: where ``mteja init`` keeps its generated secret key and callback tokens."""
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 from core.crypto import new_secret_key
+from ussd.africastalking_urls import new_at_callback_token
+from ussd.mpesa.callback_urls import new_callback_token
 
 SECRET_KEY_VARIABLE = "MTEJA_SECRET_KEY"
 
 
 CALLBACK_TOKEN_VARIABLE = "MTEJA_CALLBACK_TOKEN"
+AT_CALLBACK_TOKEN_VARIABLE = "MTEJA_AT_CALLBACK_TOKEN"
 
 
 def ensure_secret_key(env_path: Path) -> bool:
@@ -28,7 +30,12 @@ def ensure_secret_key(env_path: Path) -> bool:
 
 def ensure_callback_token(env_path: Path) -> bool:
     """Add a random token for the M-Pesa callback URLs unless one is configured."""
-    return ensure_value(env_path, CALLBACK_TOKEN_VARIABLE, lambda: secrets.token_urlsafe(24))
+    return ensure_value(env_path, CALLBACK_TOKEN_VARIABLE, new_callback_token)
+
+
+def ensure_at_callback_token(env_path: Path) -> bool:
+    """Add a random token for the Africa's Talking callback URLs unless one is configured."""
+    return ensure_value(env_path, AT_CALLBACK_TOKEN_VARIABLE, new_at_callback_token)
 
 
 def ensure_value(env_path: Path, name: str, make: Callable[[], str]) -> bool:

@@ -23,6 +23,7 @@ from mteja.queueing import Queue, build_queue
 from mteja.staffbot import with_telegram_webhook
 from ussd.app import WebConfig
 from ussd.app import create_app as create_web_app
+from ussd.mpesa.callback_urls import callback_url_problem
 from ussd.routes.mpesa import MpesaWebConfig, parse_allowed
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,22 @@ APP_FACTORY = "mteja.web:create_app"
 
 def web_config(settings: Settings) -> WebConfig:
     """M-Pesa callbacks are served only once a callback token is set (``mteja init`` makes one);
-    USSD and SMS callbacks always, from the addresses in MTEJA_AT_ALLOWED_IPS."""
+    USSD and SMS callbacks always, from the addresses in MTEJA_AT_ALLOWED_IPS, at paths ending in
+    MTEJA_AT_CALLBACK_TOKEN (bare when it is empty)."""
     africastalking = parse_allowed(settings.at_allowed_ips)
+    at_token = settings.at_callback_token
+    if not at_token:
+        log.warning(
+            "MTEJA_AT_CALLBACK_TOKEN is empty: /ussd, /sms/inbound and /sms/delivery accept any "
+            "caller MTEJA_AT_ALLOWED_IPS (%s) lets through; run 'mteja init' to make a token",
+            settings.at_allowed_ips,
+        )
     if not settings.callback_token:
         log.warning("MTEJA_CALLBACK_TOKEN is empty: M-Pesa callbacks are disabled")
-        return WebConfig(africastalking_networks=africastalking)
+        return WebConfig(africastalking_networks=africastalking, africastalking_token=at_token)
+    problem = callback_url_problem(settings.public_url, settings.callback_token)
+    if problem is not None and settings.mpesa_shortcode:
+        log.warning("Safaricom will not deliver M-Pesa callbacks: %s", problem)
     return WebConfig(
         mpesa=MpesaWebConfig(
             callback_token=settings.callback_token,
@@ -45,6 +57,7 @@ def web_config(settings: Settings) -> WebConfig:
             shortcode=settings.mpesa_shortcode,
         ),
         africastalking_networks=africastalking,
+        africastalking_token=at_token,
     )
 
 

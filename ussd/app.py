@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WebConfig:
-    """``africastalking_networks``: where USSD and SMS callbacks may come from (None: anywhere)."""
+    """``africastalking_networks``: where USSD and SMS callbacks may come from (None: anywhere);
+    ``africastalking_token``: the secret last segment of their paths ("": the bare paths)."""
 
     mpesa: MpesaWebConfig | None = None
     africastalking_networks: tuple[Network, ...] | None = None
+    africastalking_token: str = ""
 
 
 def create_app(services: CoreServices, config: WebConfig | None = None) -> Starlette:
@@ -46,8 +48,9 @@ def create_app(services: CoreServices, config: WebConfig | None = None) -> Starl
     routes = [Route("/healthz", healthz, methods=["GET"])]
     # USSD and SMS share a few database threads (see ussd.routes.work).
     database = DatabaseWork(services)
-    routes += ussd_routes(database, config.africastalking_networks)
-    routes += sms_routes(database, config.africastalking_networks)
+    at_networks, at_token = config.africastalking_networks, config.africastalking_token
+    routes += ussd_routes(database, at_networks, at_token)
+    routes += sms_routes(database, at_networks, at_token)
     if config.mpesa is not None:
         routes += mpesa_routes(services, config.mpesa)
     return Starlette(routes=routes)

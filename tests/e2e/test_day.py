@@ -77,6 +77,8 @@ from core.usecases.renewal import mark_changed
 from mteja.bootstrap import System, build_system
 from mteja.queueing import build_queue
 from routers.compare import normalize
+from ussd.africastalking_urls import ussd_url
+from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 from ussd.mpesa.fake_daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME
 
@@ -330,9 +332,11 @@ class Deployment:
         return list(httpx.get(f"{self.at_url}/_fake/state", timeout=10).json()["sent"])
 
     def ussd(self, phone: str, text: str) -> str:
-        """One USSD screen, as Africa's Talking asks for it."""
+        """One USSD screen, as Africa's Talking asks for it (at the URL ``mteja init`` made)."""
+        token = self.settings().at_callback_token
+        assert token, "mteja init writes MTEJA_AT_CALLBACK_TOKEN to .env"
         response = httpx.post(
-            f"{self.web_url}/ussd",
+            ussd_url(self.web_url, token),
             data={
                 "sessionId": f"ATUid_{uuid.uuid4().hex}",
                 "serviceCode": "*384*1234#",
@@ -620,13 +624,11 @@ def test_a_day_of_an_isp(deployment: Deployment) -> None:
     token = callback_token(deployed)
     trans_id = "TKD" + uuid.uuid4().hex[:7].upper()
     payload = c2b_payload(baraka.account.lower(), 1500, trans_id)
-    validation = httpx.post(
-        f"{deployed.web_url}/mpesa/c2b/validation/{token}", json=payload, timeout=30
-    )
+    validation = httpx.post(c2b_validation_url(deployed.web_url, token), json=payload, timeout=30)
     assert validation.status_code == 200 and validation.json()["ResultCode"] in (0, "0")
     for _ in range(2):
         confirmation = httpx.post(
-            f"{deployed.web_url}/mpesa/c2b/confirmation/{token}", json=payload, timeout=30
+            c2b_confirmation_url(deployed.web_url, token), json=payload, timeout=30
         )
         assert confirmation.status_code == 200, confirmation.text
         assert confirmation.json()["ResultCode"] in (0, "0")

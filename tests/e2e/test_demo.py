@@ -94,6 +94,9 @@ def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
 
         ussd_line = next(line for line in seen if "/ussd" in line and "curl" in line)
         url, fields, _ = _curl_arguments(ussd_line)
+        # The hint is the tokened path Africa's Talking posts to; the bare one is not served.
+        bare = url.split("/ussd/")[0] + "/ussd"
+        assert url != bare and httpx.post(bare, data=fields, timeout=10).status_code == 404
         screen = httpx.post(url, data=fields, timeout=10).text
         account = re.search(r"MTJ-[0-9A-Z]{7}", screen)
         assert screen.startswith("CON Acc ") and account, screen

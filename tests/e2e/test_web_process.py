@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
+
+from ussd.africastalking_urls import ussd_url
 
 
 def _free_port() -> int:
@@ -76,8 +79,9 @@ def test_web_with_two_workers_serves_from_two_processes_and_stops_on_sigterm(
                 time.sleep(0.2)
         assert answers == [200] * 20, "mteja web --workers 2 did not serve"
         # An unknown phone's USSD screen: the app of a worker process reads the database.
+        token = dotenv_values(tmp_path / ".env")["MTEJA_AT_CALLBACK_TOKEN"] or ""
         screen = httpx.post(
-            f"http://127.0.0.1:{port}/ussd",
+            ussd_url(f"http://127.0.0.1:{port}", token),
             data={
                 "sessionId": "w",
                 "serviceCode": "*384#",

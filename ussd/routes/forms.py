@@ -1,4 +1,5 @@
-"""Reading Africa's Talking callbacks: a small URL-encoded form, from an allowed address.
+"""Reading Africa's Talking callbacks: the right path token, a small URL-encoded form, from an
+allowed address.
 
 The body is read up to a limit and parsed here rather than by Starlette's form parser, so any
 body (too large, not UTF-8, not a form, multipart garbage) becomes a clean ``BadForm`` and a 400,
@@ -7,11 +8,14 @@ never a 500. NUL characters are dropped: PostgreSQL cannot store them in text.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
+
+from ussd.africastalking_urls import callback_path
 
 MAX_FORM_BYTES = 16 * 1024
 MAX_FIELDS = 32
@@ -50,3 +54,17 @@ def address_allowed(request: Request, networks: Sequence[Network] | None) -> boo
     except ValueError:
         return False
     return any(address in network for network in networks)
+
+
+def route_path(path: str, token: str) -> str:
+    """The route for ``path``: ``path/{token}`` when a token is set, the bare ``path`` if not."""
+    return callback_path(path, "{token}" if token else "")
+
+
+def token_matches(request: Request, token: str) -> bool:
+    """Whether the path's ``{token}`` is ``token`` (compared in constant time); an empty
+    ``token`` means the routes are served without one, so any request matches."""
+    if not token:
+        return True
+    given = str(request.path_params.get("token", ""))
+    return hmac.compare_digest(given.encode(), token.encode())

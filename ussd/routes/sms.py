@@ -1,5 +1,8 @@
 """Africa's Talking SMS callbacks.
 
+Both paths end in MTEJA_AT_CALLBACK_TOKEN (``/sms/inbound/{token}``; a wrong token gets a 404 and
+changes nothing, no reply is sent); with no token set they are the bare paths below.
+
 - ``POST /sms/inbound`` (``from, to, text, date, id, linkId, networkCode``): a subscriber texted
   us. The keyword is carried out and the reply queued as SMS (ussd.sms.commands).
 - ``POST /sms/delivery`` (``id, status, phoneNumber, networkCode, failureReason, retryCount``):
@@ -21,7 +24,15 @@ from starlette.routing import Route
 
 from core.phones import try_normalize_phone
 from core.usecases.sms_history import Delivery, record_delivery
-from ussd.routes.forms import BadForm, Network, address_allowed, read_form
+from ussd.africastalking_urls import SMS_DELIVERY_PATH, SMS_INBOUND_PATH
+from ussd.routes.forms import (
+    BadForm,
+    Network,
+    address_allowed,
+    read_form,
+    route_path,
+    token_matches,
+)
 from ussd.routes.work import DatabaseWork
 from ussd.sms.commands import IncomingSms, answer_sms
 
@@ -40,13 +51,16 @@ MAX_ID = 64
 MAX_TEXT = 2000
 
 
-def sms_routes(database: DatabaseWork, allowed: Sequence[Network] | None = None) -> list[Route]:
-    """The inbound and delivery routes; ``allowed`` limits callers (None: any address)."""
+def sms_routes(
+    database: DatabaseWork, allowed: Sequence[Network] | None = None, token: str = ""
+) -> list[Route]:
+    """The inbound and delivery routes, each ending in ``/{token}`` when ``token`` is set;
+    ``allowed`` limits callers (None: any address)."""
     region = database.services.config.default_region
 
     async def inbound(request: Request) -> Response:
         """A subscriber's SMS: do what it asks and queue the reply."""
-        form = await _form(request, allowed)
+        form = await _form(request, allowed, token)
         if isinstance(form, Response):
             return form
         phone = try_normalize_phone(form.get("from", ""), region)
@@ -60,7 +74,7 @@ def sms_routes(database: DatabaseWork, allowed: Sequence[Network] | None = None)
 
     async def delivery(request: Request) -> Response:
         """A delivery report: update the stored message's status."""
-        form = await _form(request, allowed)
+        form = await _form(request, allowed, token)
         if isinstance(form, Response):
             return form
         message_id = form.get("id", "").strip()
@@ -72,12 +86,16 @@ def sms_routes(database: DatabaseWork, allowed: Sequence[Network] | None = None)
         return PlainTextResponse(outcome.value)
 
     return [
-        Route("/sms/inbound", inbound, methods=["POST"]),
-        Route("/sms/delivery", delivery, methods=["POST"]),
+        Route(route_path(SMS_INBOUND_PATH, token), inbound, methods=["POST"]),
+        Route(route_path(SMS_DELIVERY_PATH, token), delivery, methods=["POST"]),
     ]
 
 
-async def _form(request: Request, allowed: Sequence[Network] | None) -> dict[str, str] | Response:
+async def _form(
+    request: Request, allowed: Sequence[Network] | None, token: str
+) -> dict[str, str] | Response:
+    if not token_matches(request, token):
+        return PlainTextResponse("Not Found", status_code=404)
     if not address_allowed(request, allowed):
         log.warning("refused SMS callback from %s", request.client)
         return PlainTextResponse("forbidden", status_code=403)

@@ -1,4 +1,7 @@
-"""``POST /ussd``: Africa's Talking asks for the next screen of a USSD session.
+"""``POST /ussd/{token}``: Africa's Talking asks for the next screen of a USSD session.
+
+The path ends in MTEJA_AT_CALLBACK_TOKEN (a wrong one gets a 404 and changes nothing); with no
+token set it is the bare ``/ussd`` (see ussd.africastalking_urls).
 
 Form fields: ``sessionId``, ``serviceCode``, ``phoneNumber`` (``+2547…``), ``networkCode`` and
 ``text`` (every answer so far joined by ``*``; empty on the first screen). The reply is
@@ -16,8 +19,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from ussd.africastalking_urls import USSD_PATH
 from ussd.menu import answer_ussd, read_ussd
-from ussd.routes.forms import BadForm, Network, address_allowed, read_form
+from ussd.routes.forms import (
+    BadForm,
+    Network,
+    address_allowed,
+    read_form,
+    route_path,
+    token_matches,
+)
 from ussd.routes.work import DatabaseWork
 
 log = logging.getLogger(__name__)
@@ -26,11 +37,16 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 400
 
 
-def ussd_routes(database: DatabaseWork, allowed: Sequence[Network] | None = None) -> list[Route]:
-    """The USSD route; ``allowed`` limits callers (None: any address)."""
+def ussd_routes(
+    database: DatabaseWork, allowed: Sequence[Network] | None = None, token: str = ""
+) -> list[Route]:
+    """The USSD route, at ``/ussd/{token}`` (bare ``/ussd`` when ``token`` is empty);
+    ``allowed`` limits callers (None: any address)."""
 
     async def ussd(request: Request) -> Response:
         """The next screen of the session."""
+        if not token_matches(request, token):
+            return PlainTextResponse("Not Found", status_code=404)
         if not address_allowed(request, allowed):
             log.warning("refused USSD request from %s", request.client)
             return PlainTextResponse("END Forbidden", status_code=403)
@@ -48,4 +64,4 @@ def ussd_routes(database: DatabaseWork, allowed: Sequence[Network] | None = None
             reply = await database.run(lambda uow: answer_ussd(uow, phone, text))
         return PlainTextResponse(reply.body)
 
-    return [Route("/ussd", ussd, methods=["POST"])]
+    return [Route(route_path(USSD_PATH, token), ussd, methods=["POST"])]

@@ -1,7 +1,8 @@
 """The real processes, configured only through the environment: ``mteja web``, ``mteja worker``
 and ``mteja fake-africastalking``. A subscriber asks for the payment details by USSD; the worker
 sends the SMS through Africa's Talking (the fake, via MTEJA_AT_BASE_URL), whose delivery report
-comes back to the web app and marks the message delivered."""
+comes back to the web app and marks the message delivered. Both Africa's Talking callbacks go to
+the paths ending in the MTEJA_AT_CALLBACK_TOKEN that ``mteja init`` wrote to ``.env``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dotenv import dotenv_values
+
+from ussd.africastalking_urls import ussd_url
 
 MTEJA = [sys.executable, "-m", "mteja.cli"]
 
@@ -90,19 +94,16 @@ def test_details_by_ussd_go_out_through_africastalking_and_come_back_delivered(
     fake = ("fake-africastalking", "--port", str(at_port), "--web-url", web_url, "--delay", "0")
     processes(*fake, cwd=tmp_path, env=env)
     processes("web", "--port", str(web_port), cwd=tmp_path, env=env)
-    processes("worker", "--workers", "1", "--no-periodic", cwd=tmp_path, env=env)
     assert wait_for(lambda: httpx.get(f"{web_url}/healthz").status_code == 200)
+    # The worker sends the queued welcome at once: web must be up for its delivery report.
+    processes("worker", "--workers", "1", "--no-periodic", cwd=tmp_path, env=env)
     assert wait_for(lambda: httpx.get(f"http://127.0.0.1:{at_port}/_fake/state").is_success)
 
-    screen = httpx.post(
-        f"http://127.0.0.1:{web_port}/ussd",
-        data={
-            "sessionId": "s1",
-            "serviceCode": "*384#",
-            "phoneNumber": "+254712345678",
-            "text": "4",
-        },
-    ).text
+    token = dotenv_values(tmp_path / ".env").get("MTEJA_AT_CALLBACK_TOKEN")
+    assert token, "mteja init writes MTEJA_AT_CALLBACK_TOKEN to .env"
+    form = {"sessionId": "s1", "serviceCode": "*384#", "phoneNumber": "+254712345678", "text": "4"}
+    assert httpx.post(f"{web_url}/ussd", data=form).status_code == 404  # only the tokened path
+    screen = httpx.post(ussd_url(web_url, token), data=form).text
     assert screen == "END We have sent the payment details to you by SMS."
 
     def delivered() -> bool:
