@@ -458,7 +458,8 @@ def worker(
         bool,
         typer.Option(
             "--periodic/--no-periodic",
-            help="Run the periodic tasks (sweeps, checks, reconciles): on exactly one worker",
+            help="Run the periodic tasks (sweeps, checks, reconciles): on one worker; a second "
+            "one's runs of a slot already taken are skipped",
         ),
     ] = True,
 ) -> None:
