@@ -25,7 +25,14 @@ from core.phones import display_phone
 from core.queries import customer_card
 from core.settings import Settings
 from core.usecases.customers import NewCustomer, create_customer
-from core.usecases.network import RouterSpec, add_pool, add_router, list_routers
+from core.usecases.network import (
+    RouterChange,
+    RouterSpec,
+    add_pool,
+    add_router,
+    edit_router,
+    list_routers,
+)
 from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
@@ -156,6 +163,26 @@ def router_add(
         router = add_router(uow, ACTOR, RouterSpec(name, host, api_port, username, password, tls))
         uow.commit()
         out.print(f"router {router.name} added ({router.host}:{router.api_port})")
+
+
+@router_app.command("edit")
+def router_edit(
+    name: str,
+    host: Annotated[str | None, typer.Option(help="New address of the router's API")] = None,
+    port: Annotated[int | None, typer.Option(help="New API port")] = None,
+    username: Annotated[str | None, typer.Option(help="New API user")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="New API password (stored encrypted)")
+    ] = None,
+    tls: Annotated[bool | None, typer.Option("--tls/--no-tls", help="Use api-ssl or not")] = None,
+) -> None:
+    """Change a router's address, port, API login or TLS; the next check reaches it there."""
+    change = RouterChange(host, port, username, password, tls)
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        router = edit_router(uow, ACTOR, name, change)
+        uow.commit()
+        tls_text = " (tls)" if router.use_tls else ""
+        out.print(f"router {router.name} now {router.host}:{router.api_port}{tls_text}")
 
 
 @router_app.command("list")

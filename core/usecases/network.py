@@ -70,6 +70,71 @@ def add_router(uow: UnitOfWork, actor: Actor, spec: RouterSpec) -> Router:
     return router
 
 
+@dataclass(frozen=True)
+class RouterChange:
+    """What to change on a router; None leaves a field as it is."""
+
+    host: str | None = None
+    api_port: int | None = None
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool | None = None
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in vars(self).values())
+
+
+def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) -> Router:
+    """Change a router's address, port, API login or TLS (a new address, a rotated API
+    password). Its status goes back to unknown until the next check reaches it there."""
+    require(actor, Permission.MANAGE_NETWORK)
+    if change.is_empty():
+        raise InvalidInput("nothing to change: give a new host, port, username, password or TLS")
+    router = get_router_by_name(uow, name)
+    if change.host is not None and not change.host.strip():
+        raise InvalidInput("the host cannot be empty")
+    if change.username is not None and not change.username.strip():
+        raise InvalidInput("the username cannot be empty")
+    if change.api_port is not None and not 1 <= change.api_port <= 65535:
+        raise InvalidInput(f"port must be 1 to 65535, not {change.api_port}")
+    before = _router_snapshot(router)
+    if change.host is not None:
+        router.host = change.host.strip()
+    if change.api_port is not None:
+        router.api_port = change.api_port
+    if change.username is not None:
+        router.username = change.username.strip()
+    if change.password is not None:
+        router.password_encrypted = uow.cipher.encrypt(change.password)
+    if change.use_tls is not None:
+        router.use_tls = change.use_tls
+    router.status = "unknown"
+    router.last_error = None
+    after = _router_snapshot(router)
+    # The password itself never goes into the audit log; that it changed does.
+    after["password_changed"] = change.password is not None
+    audit.record(
+        uow,
+        actor,
+        "router.edit",
+        entity_type="router",
+        entity_id=router.id,
+        before=before,
+        after=after,
+    )
+    return router
+
+
+def _router_snapshot(router: Router) -> dict[str, object]:
+    return {
+        "name": router.name,
+        "host": router.host,
+        "api_port": router.api_port,
+        "username": router.username,
+        "tls": router.use_tls,
+    }
+
+
 def get_router_by_name(uow: UnitOfWork, name: str) -> Router:
     router = uow.session.scalars(
         select(Router).where(func.lower(Router.name) == name.strip().lower())

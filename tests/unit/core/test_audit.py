@@ -8,6 +8,7 @@ import pytest
 
 from core.actors import Actor
 from core.audit import changed, snapshot
+from core.errors import PermissionDenied
 from core.models import Customer
 from core.testing import TEST_EPOCH
 from core.usecases.billing import (
@@ -25,7 +26,7 @@ from core.usecases.customers import (
     delete_customer,
     edit_customer,
 )
-from core.usecases.network import RouterSpec, add_pool, add_router
+from core.usecases.network import RouterChange, RouterSpec, add_pool, add_router, edit_router
 from core.usecases.plans import PlanSpec, add_plan, set_plan_active
 from core.usecases.renewal import renew
 from core.usecases.service import (
@@ -38,6 +39,7 @@ from core.usecases.service import (
     unsuspend,
 )
 from core.usecases.staff import add_staff, change_role, remove_staff
+from core.vocabulary import Role
 
 PERIOD = timedelta(days=30)
 END = TEST_EPOCH + PERIOD
@@ -270,7 +272,16 @@ def test_no_password_ever_reaches_the_audit_trail(run, staff, isp, audit_events)
     run(change_password, created.customer.id, staff, secrets[1])
     generated = run(change_password, created.customer.id, staff)
     run(add_router, staff, RouterSpec("edge-9", "10.0.0.9", 8728, "api", secrets[2]))
+    secrets.append("R0tated-Pa55")
+    run(edit_router, staff, "edge-9", RouterChange(password=secrets[3]))
     trail = repr([(event.before, event.after, event.reason) for event in audit_events()])
     for secret in [*secrets, generated]:
         assert secret not in trail
     assert audit_events("customer.create")[0].after["password_set"] is True
+
+
+def test_only_admins_and_owners_may_edit_a_router(run, staff, isp, audit_events) -> None:
+    for role in (Role.AGENT, Role.VIEWER):
+        with pytest.raises(PermissionDenied):
+            run(edit_router, Actor.staff(9, "Not Admin", role), isp.router, RouterChange(host="x"))
+    assert audit_events("router.edit") == []
