@@ -47,7 +47,6 @@ import argparse
 import multiprocessing
 import os
 import secrets
-import socket
 import tempfile
 import threading
 import time
@@ -80,6 +79,7 @@ from bench._common import (
 )
 from core.models import Customer, Payment
 from core.settings import Settings
+from core.testing import free_port
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
 from jobs.tasks import expire_all_due
 from routers.simulator import SimulatedRouter
@@ -336,7 +336,7 @@ def run_benchmark(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedR
         redis_url=args.redis_url,
         lock_dir=str(tmp / "locks"),
     )
-    web_port = _free_port()
+    web_port = free_port()
     fake = FakeDaraja(external_validation=False)
     try:
         with child_processes(backend, web_port, args.web_workers, args.workers):
@@ -432,12 +432,6 @@ def report(
 
 
 # -- small helpers -------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_healthy(base: str, timeout: float = 60.0) -> None:

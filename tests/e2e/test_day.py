@@ -35,7 +35,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -73,6 +72,7 @@ from core.models import (
     Subscription,
 )
 from core.settings import Settings
+from core.testing import free_port
 from core.usecases.renewal import mark_changed
 from mteja.bootstrap import System, build_system
 from mteja.queueing import build_queue
@@ -108,12 +108,6 @@ pytestmark = [
 
 
 # -- the deployment ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def procfile_commands(ports: dict[str, int]) -> dict[str, list[str]]:

@@ -13,7 +13,6 @@ import queue
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,14 +22,10 @@ from pathlib import Path
 
 import httpx
 
+from core.testing import free_port
+
 MTEJA = [sys.executable, "-m", "mteja.cli"]
 STARTUP_SECONDS = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
@@ -61,7 +56,7 @@ def _curl_arguments(line: str) -> tuple[str, dict[str, str], str | None]:
 
 def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MTEJA_")}
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [*MTEJA, "demo", "--port", str(port)],
         cwd=tmp_path,

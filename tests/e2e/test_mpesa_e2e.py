@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from core import ledger
 from core.actors import Actor
 from core.models import Customer, Subscription
 from core.settings import Settings
+from core.testing import free_port
 from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.network import RouterSpec, add_router
 from core.usecases.plans import PlanSpec, add_plan
@@ -44,12 +44,6 @@ WAIT_SECONDS = 60.0
 ROUTER_USER = "admin"
 ROUTER_PASSWORD = "sim-pw-e2e"
 STAFF = Actor.cli()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _poll(condition: Callable[[], Any], timeout: float) -> bool:
@@ -134,7 +128,7 @@ def _flag(value: Any) -> bool:
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    router_port, daraja_port, web_port = _free_port(), _free_port(), _free_port()
+    router_port, daraja_port, web_port = free_port(), free_port(), free_port()
     daraja_url = f"http://127.0.0.1:{daraja_port}"
     web_url = f"http://127.0.0.1:{web_port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("MTEJA_")}

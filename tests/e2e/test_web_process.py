@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,20 +13,15 @@ from pathlib import Path
 import httpx
 from dotenv import dotenv_values
 
+from core.testing import free_port
 from ussd.africastalking_urls import ussd_url
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_web_serves_healthz(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
     mteja = [sys.executable, "-m", "mteja.cli"]
     subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [*mteja, "web", "--port", str(port)],
         cwd=tmp_path,
@@ -61,7 +55,7 @@ def test_web_with_two_workers_serves_from_two_processes_and_stops_on_sigterm(
     env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
     mteja = [sys.executable, "-m", "mteja.cli"]
     subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [*mteja, "web", "--port", str(port), "--workers", "2"],
         cwd=tmp_path,
@@ -107,7 +101,7 @@ def test_web_refuses_several_workers_for_the_telegram_webhook(tmp_path: Path) ->
     mteja = [sys.executable, "-m", "mteja.cli"]
     subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
     refused = subprocess.run(
-        [*mteja, "web", "--port", str(_free_port()), "--workers", "2"],
+        [*mteja, "web", "--port", str(free_port()), "--workers", "2"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

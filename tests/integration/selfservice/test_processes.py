@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,15 +19,10 @@ import httpx
 import pytest
 from dotenv import dotenv_values
 
+from core.testing import free_port
 from ussd.africastalking_urls import ussd_url
 
 MTEJA = [sys.executable, "-m", "mteja.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
