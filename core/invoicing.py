@@ -101,13 +101,12 @@ def bill_renewal(
     actor: Actor,
 ) -> Invoice:
     """The ledger charge and the invoice of ``periods`` periods of ``plan`` from
-    ``first_start``: one line per period."""
-    lines = []
-    start = first_start
-    for _ in range(periods):
-        end = start + plan.period
-        lines.append(Line(f"{plan.name} ({plan.validity_text})", plan.price_kes, start, end))
-        start = end
+    ``first_start``: one line for them all (a payment worth years stays one line)."""
+    end = first_start + plan.period * periods
+    label = f"{plan.name} ({plan.validity_text})"
+    if periods > 1:
+        label = f"{periods} × {label}"
+    lines = [Line(label, plan.price_kes * periods, first_start, end)]
     return charge(
         uow,
         customer,

@@ -60,6 +60,11 @@ class GatewayRejected(GatewayError):
     """It refused the request; trying again unchanged will not help."""
 
 
+class GatewayOutcomeUnknown(GatewayError):
+    """The request reached it, but no answer came back: it may have been carried out. Sending
+    it again could do it twice (a second M-Pesa prompt, a second payment)."""
+
+
 @dataclass(frozen=True)
 class StkPushSent:
     merchant_request_id: str

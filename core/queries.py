@@ -116,7 +116,10 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         .limit(1)
     )
     total_subscriptions = session.scalar(
-        select(func.count(Subscription.id)).where(Subscription.customer_id == customer.id)
+        # A renewal of several periods is one row that counts them all.
+        select(func.coalesce(func.sum(Subscription.periods), 0)).where(
+            Subscription.customer_id == customer.id
+        )
     )
     total_paid = session.scalar(
         select(func.coalesce(func.sum(Payment.amount_kes), 0)).where(

@@ -9,28 +9,43 @@ from datetime import timedelta
 
 from huey import Huey
 from huey.api import TaskWrapper
-from sqlalchemy import select
 
 from core.models import SmsMessage, StkRequest
-from core.ports import GatewayRejected, MpesaGateway, SmsGateway, SmsSent, StaffNotifier
+from core.ports import (
+    GatewayOutcomeUnknown,
+    GatewayRejected,
+    MpesaGateway,
+    SmsGateway,
+    SmsSent,
+    StaffNotifier,
+)
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices, UnitOfWork
-from core.usecases.mpesa import (
-    StkStatus,
-    mark_stk_error,
-    mark_stk_sent,
-    pending_stk_requests,
-    settle_stk_by_query,
-)
 from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
 from core.usecases.sms import SENDING, claim_for_sending, messages_to_resend, release_claim
 from core.usecases.sms_history import apply_pending_reports
+from core.usecases.stk import (
+    StkStatus,
+    abandoned_sends,
+    claim_stk_send,
+    mark_stk_error,
+    mark_stk_sent,
+    mark_stk_unconfirmed,
+    pending_stk_requests,
+    queued_stk_requests,
+    release_stk_send,
+    settle_stk_by_query,
+)
 from jobs.periodic import once_per_slot_task
 
 log = logging.getLogger(__name__)
 
 STK_QUERY_AFTER = timedelta(seconds=90)
 STK_QUERY_ATTEMPTS = 5
+# A push still queued this long after it was asked for lost its send job: sent by the sweep.
+STK_SEND_LOST_AFTER = timedelta(seconds=30)
+# After this a prompt would surprise the subscriber: the push is given up instead.
+STK_SEND_GIVE_UP_AFTER = timedelta(minutes=10)
 
 
 @dataclass
@@ -43,8 +58,8 @@ class PaymentRuntime:
     notifier: StaffNotifier
     stk_callback_url: str
     replay_callbacks: Callable[[], int]
-    # Handles the STK callbacks that overtook the push's answer (by CheckoutRequestID).
-    replay_early_stk_callbacks: Callable[[str], int]
+    # Handles the STK callbacks that overtook the push's answer.
+    replay_waiting_stk_callbacks: Callable[[], int]
 
 
 @dataclass
@@ -64,33 +79,48 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
 
     @huey.task(name="send_stk_push", retries=3, retry_delay=5)
     def send_stk_push(stk_request_id: int) -> None:
-        """Ask Safaricom to prompt the phone; then wait for the callback (or query later)."""
+        """Ask Safaricom to prompt the phone, once: the push is claimed before it is sent."""
         env = runtime()
-        with env.services.unit_of_work() as uow:
-            request = uow.session.get(StkRequest, stk_request_id)
-            if request is None or request.status != StkStatus.QUEUED:
-                return
-            phone, amount, account = request.phone, request.amount_kes, request.account_reference
+        send = in_transaction(env.services, lambda uow: claim_stk_send(uow, stk_request_id))
+        if send is None:
+            return  # sent, being sent by another worker, or settled
         if env.mpesa is None:
             in_transaction(
                 env.services,
                 lambda uow: mark_stk_error(uow, stk_request_id, "M-Pesa is not configured"),
             )
             return
-        # GatewayUnavailable propagates: huey retries, and the sweep gives up on it later.
         try:
-            sent = env.mpesa.stk_push(phone, amount, account, "Internet", env.stk_callback_url)
+            sent = env.mpesa.stk_push(
+                send.phone,
+                send.amount_kes,
+                send.account_reference,
+                "Internet",
+                env.stk_callback_url,
+            )
         except GatewayRejected as error:
-            message = str(error)
-            in_transaction(env.services, lambda uow: mark_stk_error(uow, stk_request_id, message))
+            refused = str(error)
+            in_transaction(env.services, lambda uow: mark_stk_error(uow, stk_request_id, refused))
             return
+        except GatewayOutcomeUnknown as error:
+            # The phone may be showing the prompt: never a second one. Its callback settles it.
+            lost = str(error)
+            in_transaction(
+                env.services, lambda uow: mark_stk_unconfirmed(uow, stk_request_id, lost)
+            )
+            env.replay_waiting_stk_callbacks()
+            return
+        except Exception:
+            # It never reached Safaricom: queued again, and huey retries (the sweep after that).
+            in_transaction(env.services, lambda uow: release_stk_send(uow, stk_request_id))
+            raise
         in_transaction(
             env.services,
             lambda uow: mark_stk_sent(
                 uow, stk_request_id, sent.merchant_request_id, sent.checkout_request_id
             ),
         )
-        env.replay_early_stk_callbacks(sent.checkout_request_id)
+        env.replay_waiting_stk_callbacks()
         query_stk.schedule(args=(stk_request_id, 1), delay=STK_QUERY_AFTER.total_seconds())
 
     @huey.task(name="query_stk", retries=2, retry_delay=30)
@@ -186,16 +216,26 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
 
     @once_per_slot_task(huey, "mpesa_sweep", every_minutes=1, services=services)
     def mpesa_sweep() -> None:
-        """Replay callbacks stored but never handled; query pushes whose callback is late."""
+        """Replay callbacks stored but never handled; query pushes whose callback is late;
+        send pushes whose send job was lost; settle sends whose worker died."""
         env = runtime()
         env.replay_callbacks()
-        with env.services.unit_of_work() as uow:
+        with env.services.unit_of_work(read_only=True) as uow:
             late = pending_stk_requests(uow, STK_QUERY_AFTER * 3)
-            stale = _unsent(uow)
+            lost = queued_stk_requests(uow, STK_SEND_LOST_AFTER)
+            stale = set(queued_stk_requests(uow, STK_SEND_GIVE_UP_AFTER))
+            abandoned = abandoned_sends(uow)
         for stk_request_id in late:
             query_stk(stk_request_id, STK_QUERY_ATTEMPTS)
-        for stk_request_id in stale:
-            _give_up(env.services, stk_request_id)
+        for stk_request_id in lost:
+            if stk_request_id in stale:
+                _give_up(env.services, stk_request_id)
+            else:
+                send_stk_push(stk_request_id)
+        for stk_request_id in abandoned:
+            _unconfirmed(env.services, stk_request_id)
+        if abandoned:
+            env.replay_waiting_stk_callbacks()
 
     return PaymentTasks(
         send_stk_push,
@@ -215,13 +255,10 @@ def _give_up(services: CoreServices, stk_request_id: int) -> None:
     )
 
 
-def _unsent(uow: UnitOfWork) -> list[int]:
-    """Pushes still queued long after they were asked for: their sending gave up."""
-    return list(
-        uow.session.scalars(
-            select(StkRequest.id).where(
-                StkRequest.status == StkStatus.QUEUED.value,
-                StkRequest.created_at < uow.clock.now() - timedelta(minutes=10),
-            )
-        )
+def _unconfirmed(services: CoreServices, stk_request_id: int) -> None:
+    in_transaction(
+        services,
+        lambda uow: mark_stk_unconfirmed(
+            uow, stk_request_id, "the worker sending it stopped before Safaricom answered"
+        ),
     )

@@ -623,7 +623,7 @@ def customer_stk(
     ] = None,
 ) -> None:
     """Send an M-Pesa STK push (PIN prompt) to the customer's phone; a worker sends it."""
-    from core.usecases.mpesa import request_stk_push
+    from core.usecases.stk import request_stk_push
     from mteja.queueing import build_queue
 
     with opened_system() as system:

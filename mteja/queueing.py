@@ -166,7 +166,7 @@ def build_queue(
 
     def payments() -> PaymentRuntime:
         if not payment_runtime:
-            from ussd.mpesa.handling import replay_early_stk_callbacks, replay_unprocessed
+            from ussd.mpesa.handling import replay_unprocessed, replay_waiting_stk_callbacks
 
             payment_runtime.append(
                 PaymentRuntime(
@@ -178,8 +178,8 @@ def build_queue(
                     replay_callbacks=lambda: replay_unprocessed(
                         system.services, settings.mpesa_shortcode
                     ),
-                    replay_early_stk_callbacks=lambda checkout: replay_early_stk_callbacks(
-                        system.services, checkout
+                    replay_waiting_stk_callbacks=lambda: replay_waiting_stk_callbacks(
+                        system.services
                     ),
                 )
             )

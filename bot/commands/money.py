@@ -10,9 +10,9 @@ from core.display import balance_text, kes, local_time
 from core.lookup import get_customer
 from core.phones import display_phone
 from core.usecases.billing import IncomingPayment, PaymentResult, record_debt, record_payment
-from core.usecases.mpesa import request_stk_push
 from core.usecases.outreach import send_customer_sms, send_payment_details
 from core.usecases.renewal import amount_to_renew
+from core.usecases.stk import request_stk_push
 from core.vocabulary import PaymentMethod
 
 # -- money ---------------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ class LedgerEntry(Base):
 
 
 class Subscription(Base):
-    """A service period: a plan from ``starts_at`` to ``ends_at``, and how it was paid for."""
+    """Paid service: ``periods`` consecutive periods of a plan from ``starts_at`` to ``ends_at``,
+    and how they were paid for. One renewal is one row however many periods it buys."""
 
     __tablename__ = "subscriptions"
 
@@ -62,5 +63,7 @@ class Subscription(Base):
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     price_kes: Mapped[int] = mapped_column(Integer)
+    """What the row's periods cost together."""
+    periods: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     funded_by: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

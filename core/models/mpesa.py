@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UtcDateTime
 
 
 class MpesaCallback(Base):
-    """A callback body stored raw before it is parsed, so no payment is lost to a parsing bug.
+    """A callback stored before it is parsed, so no payment is lost to a parsing bug.
 
-    ``status``: received (stored, not yet handled), processed, rejected (validation said no),
-    malformed (could not be parsed; flagged for staff).
+    ``raw`` is the body exactly as it came (up to 64 KiB); ``body`` is its text for people to
+    read (undecodable bytes and NULs replaced).
+
+    ``status``: received (stored, not yet handled, or waiting for its next try), processed,
+    rejected (validation said no), malformed (could not be parsed), flagged (parsed, but not
+    believed or matched: staff decide), failed (its handling kept raising; staff decide).
+    ``attempts`` counts handlings that raised; ``next_attempt_at`` is when the replay may try
+    again, so one bad row never holds back the others.
     """
 
     __tablename__ = "mpesa_callbacks"
@@ -24,15 +30,21 @@ class MpesaCallback(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     remote_address: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     truncated: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(String(64), index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class StkRequest(Base):
-    """An STK push: queued → pending (Safaricom accepted it) → paid / failed, or error."""
+    """An STK push: queued → sending (one worker owns the send) → pending (Safaricom accepted
+    it) → paid / failed; error when it could not be sent; unconfirmed when Safaricom may have
+    prompted the phone but its answer never reached us (a callback may still settle it).
+    """
 
     __tablename__ = "stk_requests"
 
@@ -52,3 +64,5 @@ class StkRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

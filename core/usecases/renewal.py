@@ -84,23 +84,22 @@ def renew_customer(
         customer.pending_plan = None
     start = max(now, customer.expires_at) if customer.expires_at else now
     charged = periods * plan.price_kes
-    period_start = start
-    for _ in range(periods):
-        period_end = period_start + plan.period
-        uow.session.add(
-            Subscription(
-                customer_id=customer.id,
-                plan_id=plan.id,
-                starts_at=period_start,
-                ends_at=period_end,
-                price_kes=plan.price_kes,
-                funded_by="balance",
-                created_at=now,
-            )
+    # One row for every period bought: a year of an hourly plan is one row, not 8,760.
+    period_end = start + plan.period * periods
+    uow.session.add(
+        Subscription(
+            customer_id=customer.id,
+            plan_id=plan.id,
+            starts_at=start,
+            ends_at=period_end,
+            price_kes=charged,
+            periods=periods,
+            funded_by="balance",
+            created_at=now,
         )
-        period_start = period_end
+    )
     invoicing.bill_renewal(uow, customer, plan, start, periods, actor)
-    customer.expires_at = period_start
+    customer.expires_at = period_end
     lifecycle.move(customer, "activate", Status.ACTIVE)
     start_new_period(uow, customer)  # renewal resets the data-cap counter
     mark_changed(uow, customer)

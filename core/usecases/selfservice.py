@@ -20,12 +20,12 @@ from core.errors import CustomerNotFound, PlanNotFound
 from core.messages import Language, as_language
 from core.models import Customer, LedgerEntry, PhonePreference, Plan, SmsMessage, UsagePeriod
 from core.unit_of_work import UnitOfWork
-from core.usecases.mpesa import StkPushQueued, request_stk_push
 from core.usecases.outreach import payment_details_body
 from core.usecases.preferences import language_of
 from core.usecases.renewal import renewal_plan
 from core.usecases.service import PlanChangeTiming, change_plan
 from core.usecases.sms import queue_sms
+from core.usecases.stk import StkPushQueued, request_stk_push
 
 # A phone registered to more accounts than this is an agent's or a landlord's; the rest are
 # reached through staff, and the USSD list stays a few pages long.

@@ -38,6 +38,15 @@ __all__ = [
 
 # Real callbacks are well under 2 KB; anything this big is not from Safaricom.
 MAX_CALLBACK_BYTES = 64 * 1024
+# Far above any single M-Pesa transaction; a larger amount is not a real one.
+MAX_CALLBACK_AMOUNT_KES = 1_000_000
+# Safaricom's ids are 10 to 30 characters; our columns hold 64.
+MAX_IDENTIFIER = 64
+# Names, account references and phone hashes are short; nothing of ours holds more than this.
+MAX_TEXT = 100
+_IDENTIFIER_TEXT = re.compile(r"[A-Za-z0-9_.:\-]+")
+_INT32 = 2**31 - 1
+_YEARS = range(2000, 2100)
 
 
 class MalformedCallback(ValueError):
@@ -121,10 +130,15 @@ def _load_object(body: bytes, what: str) -> dict[str, Any]:
     if not body.strip():
         raise MalformedCallback(f"{what} body is empty")
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
+        # Daraja sends UTF-8; json.loads would also guess UTF-16 and UTF-32, which it never is.
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedCallback(f"{what} body is not UTF-8: {exc.reason}") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise MalformedCallback(f"{what} body is nested too deeply") from None
-    except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
+    except ValueError as exc:  # includes JSONDecodeError
         raise MalformedCallback(f"{what} body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise MalformedCallback(f"{what} body must be a JSON object, got {_json_type(document)}")
@@ -153,8 +167,20 @@ def _object(container: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _text(container: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
-    """A string field. Optional ones default to ""; a number is accepted and stringified."""
+def _text(
+    container: dict[str, Any],
+    key: str,
+    where: str,
+    *,
+    required: bool = True,
+    limit: int = MAX_TEXT,
+    cut: bool = False,
+) -> str:
+    """A string field. Optional ones default to ""; a number is accepted and stringified.
+
+    Text longer than ``limit`` is refused (or, with ``cut``, shortened: a long description is no
+    reason to refuse a payment); a NUL anywhere is refused (no database keeps it in text).
+    """
     if key not in container or container[key] is None:
         if required:
             raise MalformedCallback(f"{where} is missing {key}")
@@ -162,9 +188,25 @@ def _text(container: dict[str, Any], key: str, where: str, *, required: bool = T
     value = container[key]
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise MalformedCallback(f"{where}.{key} must be text, got {_json_type(value)}")
+    if isinstance(value, int) and abs(value) >= 10**limit:
+        raise MalformedCallback(f"{where}.{key} is longer than {limit} characters")
     text = str(value).strip()
+    if "\x00" in text:
+        raise MalformedCallback(f"{where}.{key} contains a NUL character")
+    if len(text) > limit:
+        if not cut:
+            raise MalformedCallback(f"{where}.{key} is longer than {limit} characters")
+        text = text[:limit]
     if required and not text:
         raise MalformedCallback(f"{where}.{key} is empty")
+    return text
+
+
+def _identifier(container: dict[str, Any], key: str, where: str) -> str:
+    """An id Safaricom made (TransID, CheckoutRequestID, a receipt): letters, digits, _ - . :"""
+    text = _text(container, key, where, limit=MAX_IDENTIFIER)
+    if not _IDENTIFIER_TEXT.fullmatch(text):
+        raise MalformedCallback(f"{where}.{key} {text[:40]!r} is not an M-Pesa identifier")
     return text
 
 
@@ -177,13 +219,18 @@ def _integer(value: object, label: str) -> int:
     """An integer sent as a number (1032, 1032.0) or as text ("1032")."""
     if isinstance(value, bool):
         raise MalformedCallback(f"{label} must be a whole number, got a boolean")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
-        return int(value.strip())
-    raise MalformedCallback(f"{label} must be a whole number, got {value!r}")
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None:
+        raise MalformedCallback(f"{label} must be a whole number, got {str(value)[:40]!r}")
+    if abs(number) > _INT32:
+        raise MalformedCallback(f"{label} {number} is out of range")
+    return number
 
 
 def _amount_kes(value: object, label: str) -> int:
@@ -207,6 +254,10 @@ def _amount_kes(value: object, label: str) -> int:
         raise MalformedCallback(f"{label} {value!r} is not a whole number of shillings")
     if amount <= 0:
         raise MalformedCallback(f"{label} must be positive, got {value!r}")
+    if amount > MAX_CALLBACK_AMOUNT_KES:
+        raise MalformedCallback(
+            f"{label} {value!r} is more than any M-Pesa payment (KES {MAX_CALLBACK_AMOUNT_KES:,})"
+        )
     return int(amount)
 
 
@@ -214,10 +265,14 @@ def _daraja_time(value: object, label: str) -> datetime:
     """Kenyan local YYYYMMDDHHmmss, as a number or text, into aware UTC."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise MalformedCallback(f"{label} must be YYYYMMDDHHmmss, got {_json_type(value)}")
+    text = str(value).strip()
     try:
-        return parse_daraja_time(str(value).strip())
-    except ValueError as exc:
+        moment = parse_daraja_time(text)
+    except (ValueError, OverflowError) as exc:
         raise MalformedCallback(f"{label} is not a valid time: {exc}") from None
+    if moment.year not in _YEARS:
+        raise MalformedCallback(f"{label} {text!r} is not a time M-Pesa could have paid at")
+    return moment
 
 
 # --- STK callback -----------------------------------------------------------------------------
@@ -235,10 +290,10 @@ def parse_stk_callback(body: bytes) -> StkCallback:
     where = "stkCallback"
     result_code = _integer(_field(callback, "ResultCode", where), "stkCallback.ResultCode")
     parsed = StkCallback(
-        merchant_request_id=_text(callback, "MerchantRequestID", where),
-        checkout_request_id=_text(callback, "CheckoutRequestID", where),
+        merchant_request_id=_identifier(callback, "MerchantRequestID", where),
+        checkout_request_id=_identifier(callback, "CheckoutRequestID", where),
         result_code=result_code,
-        result_desc=_text(callback, "ResultDesc", where, required=False),
+        result_desc=_text(callback, "ResultDesc", where, required=False, limit=500, cut=True),
     )
     if result_code != 0:
         # Failures carry no payment; whatever metadata came along is not ours to trust.
@@ -250,7 +305,8 @@ def parse_stk_callback(body: bytes) -> StkCallback:
         raise MalformedCallback("successful STK callback has no MpesaReceiptNumber")
     receipt = items["MpesaReceiptNumber"]
     if not isinstance(receipt, str) or not receipt.strip():
-        raise MalformedCallback(f"MpesaReceiptNumber must be text, got {receipt!r}")
+        raise MalformedCallback(f"MpesaReceiptNumber must be text, got {str(receipt)[:40]!r}")
+    receipt = _identifier(items, "MpesaReceiptNumber", "CallbackMetadata")
     transaction_date = items.get("TransactionDate")
     return StkCallback(
         merchant_request_id=parsed.merchant_request_id,
@@ -313,13 +369,18 @@ def parse_c2b(body: bytes) -> C2BPayment:
         raise MalformedCallback(f"OrgAccountBalance must be text, got {_json_type(balance)}")
     return C2BPayment(
         transaction_type=_text(document, "TransactionType", where),
-        trans_id=_text(document, "TransID", where),
+        trans_id=_identifier(document, "TransID", where),
         trans_time=_daraja_time(_field(document, "TransTime", where), "TransTime"),
         amount_kes=_amount_kes(_field(document, "TransAmount", where), "TransAmount"),
         business_short_code=_text(document, "BusinessShortCode", where),
         bill_ref_number=_text(document, "BillRefNumber", where, required=False),
         invoice_number=_text(document, "InvoiceNumber", where, required=False),
-        org_account_balance=(str(balance).strip() or None) if balance is not None else None,
+        # Informational only: kept as sent, within reason.
+        org_account_balance=(
+            (str(balance).strip().replace("\x00", "")[:MAX_TEXT] or None)
+            if balance is not None
+            else None
+        ),
         third_party_trans_id=_text(document, "ThirdPartyTransID", where, required=False),
         msisdn=_text(document, "MSISDN", where),
         first_name=_text(document, "FirstName", where, required=False),

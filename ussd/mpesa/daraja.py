@@ -4,6 +4,9 @@ Plain values in, frozen dataclasses out. Every failure is a DarajaError:
 
 - DarajaUnavailable: timeouts, connection errors, HTTP 5xx/429 and unreadable answers. Retrying
   later may help.
+- DarajaOutcomeUnknown (a DarajaUnavailable): the request was sent but its answer never came
+  (a read timeout, a connection cut mid-answer). Daraja may have acted on it: an STK push
+  may be on the phone, so it must not be sent again blindly.
 - DarajaRejected: Daraja understood the request and said no (HTTP 4xx, a non-zero ResponseCode,
   an `errorCode`/`errorMessage` body). Its message quotes Daraja verbatim.
 - DarajaAuthFailed: the consumer key/secret were refused, or a fresh token was refused.
@@ -38,6 +41,7 @@ __all__ = [
     "DarajaClient",
     "DarajaConfig",
     "DarajaError",
+    "DarajaOutcomeUnknown",
     "DarajaRejected",
     "DarajaUnavailable",
     "StkPushAccepted",
@@ -97,6 +101,10 @@ class DarajaError(Exception):
 
 class DarajaUnavailable(DarajaError):
     """Daraja could not be reached or answered with a server error; retrying later may help."""
+
+
+class DarajaOutcomeUnknown(DarajaUnavailable):
+    """The request went out but no answer came back: Daraja may have carried it out."""
 
 
 class DarajaRejected(DarajaError):
@@ -473,9 +481,17 @@ class DarajaClient:
         url = self._base_url + path
         try:
             response = self._http.request(method, url, timeout=self._timeout, **kwargs)
-        except httpx.TimeoutException as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing was sent: safe to try again.
             raise DarajaUnavailable(
+                f"{operation}: cannot reach Daraja at {self._base_url}: {exc}"
+            ) from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            # The request (or part of it) went out; whether Daraja acted on it is unknown.
+            raise DarajaOutcomeUnknown(
                 f"{operation}: Daraja did not answer within {self._config.timeout_seconds:g}s"
+                if isinstance(exc, httpx.TimeoutException)
+                else f"{operation}: the connection to Daraja broke before it answered: {exc}"
             ) from exc
         except httpx.HTTPError as exc:
             raise DarajaUnavailable(
@@ -540,13 +556,17 @@ class DarajaClient:
 
     def _fetch_token(self, now: datetime) -> _Token:
         config = self._config
-        response = self._send(
-            "GET",
-            OAUTH_PATH,
-            "OAuth",
-            params={"grant_type": "client_credentials"},
-            auth=(config.consumer_key, config.consumer_secret),
-        )
+        try:
+            response = self._send(
+                "GET",
+                OAUTH_PATH,
+                "OAuth",
+                params={"grant_type": "client_credentials"},
+                auth=(config.consumer_key, config.consumer_secret),
+            )
+        except DarajaOutcomeUnknown as lost:
+            # A token asked for twice does no harm: the request that needs it was not sent.
+            raise DarajaUnavailable(lost.message) from lost
         body = _json_object(response)
         status = response.status_code
         if status in (400, 401, 403):

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from core.ports import GatewayRejected, GatewayUnavailable, StkPushSent, StkQueryAnswer
-from ussd.mpesa.daraja import DarajaAuthFailed, DarajaClient, DarajaRejected, DarajaUnavailable
+from core.ports import (
+    GatewayOutcomeUnknown,
+    GatewayRejected,
+    GatewayUnavailable,
+    StkPushSent,
+    StkQueryAnswer,
+)
+from ussd.mpesa.daraja import (
+    DarajaAuthFailed,
+    DarajaClient,
+    DarajaOutcomeUnknown,
+    DarajaRejected,
+    DarajaUnavailable,
+)
 
 
 class DarajaMpesaGateway:
@@ -24,6 +36,8 @@ class DarajaMpesaGateway:
             accepted = self.client.stk_push(
                 phone, amount_kes, account_reference, description, callback_url
             )
+        except DarajaOutcomeUnknown as error:
+            raise GatewayOutcomeUnknown(str(error)) from error
         except DarajaUnavailable as error:
             raise GatewayUnavailable(str(error)) from error
         except (DarajaRejected, DarajaAuthFailed) as error:

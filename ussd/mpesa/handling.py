@@ -1,8 +1,10 @@
 """Handling a stored M-Pesa callback: parse it, apply it through core, record the outcome.
 
-The web route calls this right after storing the raw body; a periodic job calls it again for any
-callback still marked "received" (the process died, or the database refused mid-way), so a
-payment is never lost to a crash or a bug that is later fixed.
+The web route calls this right after storing the raw body; the minute sweep calls it again for
+any callback still marked "received" whose next try is due (the process died, the database
+refused mid-way, or a bug raised), so a payment is never lost to a crash or a bug that is later
+fixed. Each failure backs that one row off (core.usecases.mpesa_callbacks); after a few it is
+given to staff.
 """
 
 from __future__ import annotations
@@ -12,21 +14,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from core.models import MpesaCallback, StkRequest
+from core.models import MpesaCallback
 from core.retry import in_transaction
+from core.stk_rules import Verdict
 from core.unit_of_work import CoreServices, UnitOfWork
-from core.usecases.mpesa import (
-    C2BConfirmation,
-    Settlement,
-    StkResult,
-    StkStatus,
-    c2b_account_exists,
-    confirm_c2b,
+from core.usecases.c2b import C2BConfirmation, c2b_account_exists, confirm_c2b
+from core.usecases.mpesa_callbacks import (
+    callbacks_due,
     finish_callback,
-    settle_stk,
+    note_waiting,
+    record_failed_attempt,
+    waiting_stk_callbacks,
 )
+from core.usecases.stk import StkResult, push_being_sent, settle_stk
 from ussd.mpesa.callbacks import (
     MalformedCallback,
     c2b_accept,
@@ -62,7 +62,12 @@ class Handled:
 def handle(
     services: CoreServices, callback_id: int, kind: str, body: bytes, shortcode: str = ""
 ) -> Handled:
-    """Apply one stored callback. Malformed → 400 and flagged; otherwise Safaricom's ack."""
+    """Apply one stored callback. Malformed → 400 and flagged; otherwise Safaricom's answer.
+
+    Anything else that goes wrong is a fault of ours, not of the callback: the row is kept for
+    its next try (or for staff after the last) and Safaricom gets its usual answer, except a
+    validation, which is refused so no money moves that we could not check.
+    """
     try:
         if kind == STK:
             return _stk(services, callback_id, body)
@@ -71,10 +76,26 @@ def handle(
         return _confirmation(services, callback_id, body)
     except MalformedCallback as malformed:
         reason = malformed.reason
+    except Exception as error:  # per row, by design: one bad row must not stop the others
+        log.exception("handling M-Pesa %s callback %s failed", kind, callback_id)
+        return _after_failure(services, callback_id, kind, f"{type(error).__name__}: {error}")
     in_transaction(
         services, lambda uow: finish_callback(uow, callback_id, "malformed", error=reason)
     )
     return Handled(400, {"ResultCode": 1, "ResultDesc": f"Malformed: {reason}"})
+
+
+def _after_failure(services: CoreServices, callback_id: int, kind: str, error: str) -> Handled:
+    if kind == C2B_VALIDATION:
+        in_transaction(
+            services,
+            lambda uow: finish_callback(uow, callback_id, "rejected", error=error[:2000]),
+        )
+        return Handled(200, c2b_reject("C2B00016"))
+    in_transaction(services, lambda uow: record_failed_attempt(uow, callback_id, error))
+    if kind == STK:
+        return Handled(200, stk_callback_ack())
+    return Handled(200, c2b_confirmation_ack())
 
 
 def _stk(services: CoreServices, callback_id: int, body: bytes) -> Handled:
@@ -90,19 +111,16 @@ def _stk(services: CoreServices, callback_id: int, body: bytes) -> Handled:
     )
 
     def apply(uow: UnitOfWork) -> None:
-        settlement, _ = settle_stk(uow, result)
-        if settlement is Settlement.UNKNOWN_CHECKOUT and _push_in_flight(uow, callback_id):
+        settlement = settle_stk(uow, result)
+        checkout = result.checkout_request_id
+        if settlement.unknown_checkout and _push_in_flight(uow, callback_id):
             log.info("STK callback %s came before its push was stored; it waits", callback_id)
-        elif settlement is Settlement.UNKNOWN_CHECKOUT:
-            finish_callback(
-                uow,
-                callback_id,
-                "flagged",
-                reference=result.checkout_request_id,
-                error="no STK push of ours has this CheckoutRequestID",
-            )
+            note_waiting(uow, callback_id, checkout)
+        elif settlement.unknown_checkout or settlement.verdict is Verdict.FLAG:
+            reason = settlement.reason
+            finish_callback(uow, callback_id, "flagged", reference=checkout, error=reason)
         else:
-            finish_callback(uow, callback_id, "processed", reference=result.checkout_request_id)
+            finish_callback(uow, callback_id, "processed", reference=checkout)
 
     in_transaction(services, apply)
     return Handled(200, stk_callback_ack())
@@ -113,8 +131,7 @@ def _push_in_flight(uow: UnitOfWork, callback_id: int) -> bool:
     callback = uow.session.get(MpesaCallback, callback_id)
     if callback is None or callback.received_at < uow.clock.now() - EARLY_STK_CALLBACK_WAIT:
         return False
-    sending = select(StkRequest.id).where(StkRequest.status == StkStatus.QUEUED).limit(1)
-    return uow.session.scalars(sending).first() is not None
+    return push_being_sent(uow)
 
 
 def _validation(services: CoreServices, callback_id: int, body: bytes, shortcode: str) -> Handled:
@@ -147,7 +164,7 @@ def _confirmation(services: CoreServices, callback_id: int, body: bytes) -> Hand
         bill_ref_number=payment.bill_ref_number,
         paid_at=payment.trans_time,
         payer_phone=payment.phone or payment.msisdn[:32] or None,
-        payer_name=payment.payer_name or None,
+        payer_name=payment.payer_name[:128] or None,
     )
 
     def apply(uow: UnitOfWork) -> None:
@@ -158,45 +175,24 @@ def _confirmation(services: CoreServices, callback_id: int, body: bytes) -> Hand
     return Handled(200, c2b_confirmation_ack())
 
 
-def replay_early_stk_callbacks(services: CoreServices, checkout_request_id: str) -> int:
-    """Handle the STK callbacks that came for ``checkout_request_id`` before it was stored."""
-    with services.unit_of_work() as uow:
-        early = [
-            (callback.id, callback.body)
-            for callback in uow.session.scalars(
-                select(MpesaCallback)
-                .where(
-                    MpesaCallback.status == "received",
-                    MpesaCallback.kind == STK,
-                    MpesaCallback.body.contains(checkout_request_id, autoescape=True),
-                )
-                .order_by(MpesaCallback.id)
-            )
-        ]
-    for callback_id, text in early:
-        handle(services, callback_id, STK, text.encode("utf-8"))
-    return len(early)
+def replay_waiting_stk_callbacks(services: CoreServices) -> int:
+    """Handle the STK callbacks that came before their push's CheckoutRequestID was stored
+    (called as soon as a send ends, so a fast callback is not left for the sweep)."""
+    with services.unit_of_work(read_only=True) as uow:
+        waiting = waiting_stk_callbacks(uow, STK)
+    for callback in waiting:
+        handle(services, callback.id, STK, callback.body)
+    return len(waiting)
 
 
 def replay_unprocessed(services: CoreServices, shortcode: str = "", limit: int = 100) -> int:
-    """Handle callbacks stored but never finished (validation ones are past caring)."""
-    with services.unit_of_work() as uow:
-        stuck = [
-            (callback.id, callback.kind, callback.body)
-            for callback in uow.session.scalars(
-                select(MpesaCallback)
-                .where(
-                    MpesaCallback.status == "received",
-                    MpesaCallback.kind != C2B_VALIDATION,
-                    MpesaCallback.received_at < uow.clock.now() - _GRACE,
-                )
-                .order_by(MpesaCallback.id)
-                .limit(limit)
-            )
-        ]
-    for callback_id, kind, text in stuck:
+    """Handle callbacks stored but never finished whose next try is due (validation ones are
+    past caring). A failure backs its own row off; it never stops the others."""
+    with services.unit_of_work(read_only=True) as uow:
+        due = callbacks_due(uow, kinds=(STK, C2B_CONFIRMATION), older_than=_GRACE, limit=limit)
+    for callback in due:
         try:
-            handle(services, callback_id, kind, text.encode("utf-8"), shortcode)
-        except Exception:
-            log.exception("replaying M-Pesa callback %s failed; will try again", callback_id)
-    return len(stuck)
+            handle(services, callback.id, callback.kind, callback.body, shortcode)
+        except Exception:  # the database itself failed; the row stays due
+            log.exception("replaying M-Pesa callback %s failed; will try again", callback.id)
+    return len(due)

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices
-from core.usecases.mpesa import store_callback
+from core.usecases.mpesa_callbacks import finish_callback, store_callback
 from ussd.mpesa.callback_urls import (
     CALLBACK_PREFIX,
     LEGACY_CALLBACK_PREFIX,
@@ -136,8 +136,6 @@ def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
 
 
 def _mark_too_large(services: CoreServices, callback_id: int) -> None:
-    from core.usecases.mpesa import finish_callback
-
     in_transaction(
         services,
         lambda uow: finish_callback(uow, callback_id, "malformed", error="body over 64 KiB"),

@@ -19,14 +19,14 @@ from sqlalchemy import func, select
 from core import ledger
 from core.actors import Actor
 from core.clock import FrozenClock
-from core.models import Customer, MpesaCallback, Payment, Subscription
+from core.models import Customer, MpesaCallback, Payment, StkRequest, Subscription
 from core.retry import in_transaction
 from core.settings import SAFARICOM_CALLBACK_IPS, Settings
 from core.unit_of_work import CoreServices
 from core.usecases.customers import NewCustomer, create_customer
-from core.usecases.mpesa import mark_stk_sent, request_stk_push
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
+from core.usecases.stk import mark_stk_sent, request_stk_push
 from mteja.web import build_app
 from ussd.mpesa.callback_urls import (
     CALLBACK_PREFIX,
@@ -112,7 +112,9 @@ class Store:
     def periods(self, customer_id: int) -> int:
         with self.services.unit_of_work() as uow:
             count = uow.session.scalar(
-                select(func.count(Subscription.id)).where(Subscription.customer_id == customer_id)
+                select(func.sum(Subscription.periods)).where(
+                    Subscription.customer_id == customer_id
+                )
             )
             return int(count or 0)
 
@@ -122,6 +124,14 @@ class Store:
             for row in rows:
                 uow.session.expunge(row)
             return rows
+
+    def pushed_phone(self, checkout: str) -> str:
+        """The phone our push of ``checkout`` prompted (a callback says so), or a stranger's."""
+        with self.services.unit_of_work() as uow:
+            phone = uow.session.scalar(
+                select(StkRequest.phone).where(StkRequest.checkout_request_id == checkout)
+            )
+        return phone or "+254712345678"
 
     # -- real Daraja payloads -----------------------------------------------------------------
 
@@ -137,7 +147,9 @@ class Store:
             first_name="John",
         )
 
-    def stk(self, checkout: str, receipt: str, amount_kes: int) -> dict[str, Any]:
+    def stk(
+        self, checkout: str, receipt: str, amount_kes: int, phone: str | None = None
+    ) -> dict[str, Any]:
         return stk_callback_payload(
             merchant_request_id="29115-1",
             checkout_request_id=checkout,
@@ -146,7 +158,7 @@ class Store:
             amount_kes=amount_kes,
             receipt_number=receipt,
             paid_at=self.clock.now(),
-            phone="254712345678",
+            phone=(phone or self.pushed_phone(checkout)).lstrip("+"),
         )
 
 

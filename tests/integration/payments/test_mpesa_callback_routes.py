@@ -10,9 +10,10 @@ from typing import Any
 
 from core.events import CallbackFlagged, PaymentReceived
 from core.retry import in_transaction
-from core.usecases.mpesa import mark_stk_sent, request_stk_push, store_callback
+from core.usecases.mpesa_callbacks import store_callback
+from core.usecases.stk import claim_stk_send, mark_stk_sent, request_stk_push
 from ussd.mpesa.callback_urls import CALLBACK_PREFIX, LEGACY_CALLBACK_PREFIX
-from ussd.mpesa.handling import replay_early_stk_callbacks, replay_unprocessed
+from ussd.mpesa.handling import replay_unprocessed, replay_waiting_stk_callbacks
 
 PRICE = 1500
 MAX_STORED = 64 * 1024
@@ -344,9 +345,10 @@ def test_an_stk_callback_before_its_push_is_stored_waits_and_is_paid_once_it_is(
     queued = in_transaction(
         store.services, lambda uow: request_stk_push(uow, customer.id, store.staff, PRICE)
     )
+    in_transaction(store.services, lambda uow: claim_stk_send(uow, queued.stk_request_id))
     checkout = "ws_CO_22112026120000999001"
     # Safaricom answers the callback URL before the worker has stored the CheckoutRequestID.
-    answer = post(web(), "stk", store.stk(checkout, "SKEARLY001", PRICE))
+    answer = post(web(), "stk", store.stk(checkout, "SKEARLY001", PRICE, customer.phone))
     assert answer.status_code == 200
     assert [c.status for c in store.callbacks()] == ["received"]
     assert dispatcher.of_type(CallbackFlagged) == []
@@ -356,11 +358,11 @@ def test_an_stk_callback_before_its_push_is_stored_waits_and_is_paid_once_it_is(
         store.services,
         lambda uow: mark_stk_sent(uow, queued.stk_request_id, "29115-999", checkout),
     )
-    assert replay_early_stk_callbacks(store.services, checkout) == 1
+    assert replay_waiting_stk_callbacks(store.services) == 1
     assert [c.status for c in store.callbacks()] == ["processed"]
     assert store.payments() == [("SKEARLY001", PRICE, customer.id)]
     assert store.periods(customer.id) == 1
-    assert replay_early_stk_callbacks(store.services, checkout) == 0
+    assert replay_waiting_stk_callbacks(store.services) == 0
 
 
 def test_an_unknown_stk_callback_is_flagged_when_no_push_is_being_sent_or_after_the_wait(
@@ -371,9 +373,10 @@ def test_an_unknown_stk_callback_is_flagged_when_no_push_is_being_sent_or_after_
     post(client, "stk", store.stk("ws_CO_NOT_OURS_1", "SKSTRAY001", PRICE))
     assert [c.status for c in store.callbacks()] == ["flagged"]
 
-    in_transaction(
+    queued = in_transaction(
         store.services, lambda uow: request_stk_push(uow, customer.id, store.staff, PRICE)
-    )  # a push stuck unsent (Daraja down): the stray callback may wait, but not for ever
+    )  # a push stuck being sent (Daraja slow): the stray callback may wait, but not for ever
+    in_transaction(store.services, lambda uow: claim_stk_send(uow, queued.stk_request_id))
     post(client, "stk", store.stk("ws_CO_NOT_OURS_2", "SKSTRAY002", PRICE))
     assert [c.status for c in store.callbacks()] == ["flagged", "received"]
     clock.advance(timedelta(minutes=11))

@@ -19,7 +19,8 @@ from sqlalchemy import text
 from core.retry import in_transaction
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_payment
-from core.usecases.mpesa import C2BConfirmation, confirm_c2b, store_callback
+from core.usecases.c2b import C2BConfirmation, confirm_c2b
+from core.usecases.mpesa_callbacks import store_callback
 from mteja.web import build_app
 from ussd.mpesa.callback_urls import c2b_confirmation_path, stk_callback_path
 from ussd.mpesa.handling import handle

@@ -79,16 +79,19 @@ def test_a_partly_paid_debt_shows_totals_and_mpesa_receipts(books, staff) -> Non
         assert expected in text, expected
 
 
-def test_a_renewal_of_many_periods_runs_onto_a_second_page(books, staff) -> None:
+def test_an_invoice_of_many_lines_runs_onto_a_second_page(books, staff) -> None:
     with books.unit_of_work() as uow:
         record_payment(uow, 1, staff, IncomingPayment(1500 * 40, "mpesa", "RKMANY0001"))
         uow.commit()
         document = invoice_document(uow, staff, "INV-000001")
-    pdf = invoice_pdf(document)
+    # A renewal is one line however many periods it buys; a long invoice is still paginated.
+    [line] = document.lines
+    assert line.description == "40 × Home 10M (30 days)" and line.amount_kes == 60_000
+    pdf = invoice_pdf(replace(document, lines=[replace(line, amount_kes=1500)] * 40))
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
     text = text_of(pdf)
-    assert text.count("Home 10M (30 days)") == 40
+    assert text.count("40 × Home 10M (30 days)") == 40
     assert "Total KES 60,000" in text and "Balance due KES 0" in text
     assert "Status: PAID" in text and "Pay by M-Pesa" not in text  # nothing due
 

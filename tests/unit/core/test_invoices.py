@@ -111,7 +111,7 @@ def pay(amount: int, method: str = "cash", reference: str | None = None) -> Inco
     return IncomingPayment(amount, method, reference)
 
 
-def test_a_renewal_is_a_paid_invoice_with_one_line_per_period(
+def test_a_renewal_is_a_paid_invoice_with_one_line_for_its_periods(
     run, staff, make_customer, invoices_of, books_agree
 ) -> None:
     customer_id = make_customer()
@@ -120,7 +120,7 @@ def test_a_renewal_is_a_paid_invoice_with_one_line_per_period(
     assert (invoice.number, invoice.kind, invoice.plan) == (1, "renewal", "Home 10M")
     assert (invoice.amount, invoice.paid, invoice.status) == (4500, 4500, "paid")
     assert invoice.period == (TEST_EPOCH, TEST_EPOCH + 3 * PERIOD)
-    assert invoice.lines == [("Home 10M (30 days)", 1500)] * 3
+    assert invoice.lines == [("3 × Home 10M (30 days)", 4500)]
     assert invoice.paid_by == [(1, 4500)]
     books_agree(customer_id)
 

@@ -66,18 +66,20 @@ def test_partial_payments_add_up_to_a_renewal(run, staff, make_customer, view) -
     assert (view(customer_id).balance_kes, view(customer_id).status) == (0, "active")
 
 
-def test_each_period_is_a_subscription_row_back_to_back(
+def test_the_periods_one_payment_buys_are_one_subscription_row(
     run, staff, make_customer, services
 ) -> None:
     customer_id = make_customer()
     _pay(run, staff, customer_id, 4500)
+    _pay(run, staff, customer_id, 1500)
     with services.unit_of_work() as uow:
         periods = [
-            (row.starts_at, row.ends_at, row.price_kes, row.funded_by)
+            (row.starts_at, row.ends_at, row.price_kes, row.periods, row.funded_by)
             for row in uow.session.scalars(select(Subscription).order_by(Subscription.id))
         ]
     assert periods == [
-        (TEST_EPOCH + n * PERIOD, TEST_EPOCH + (n + 1) * PERIOD, 1500, "balance") for n in range(3)
+        (TEST_EPOCH, TEST_EPOCH + 3 * PERIOD, 4500, 3, "balance"),
+        (TEST_EPOCH + 3 * PERIOD, TEST_EPOCH + 4 * PERIOD, 1500, 1, "balance"),
     ]
 
 

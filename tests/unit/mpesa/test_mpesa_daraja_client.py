@@ -17,6 +17,7 @@ from ussd.mpesa.daraja import (
     DarajaAuthFailed,
     DarajaClient,
     DarajaConfig,
+    DarajaOutcomeUnknown,
     DarajaRejected,
     DarajaUnavailable,
     StkQueryStatus,
@@ -324,23 +325,24 @@ def test_server_errors_and_garbage_are_unavailable(
 
 
 @pytest.mark.parametrize(
-    ("exception", "message"),
+    ("exception", "message", "maybe_sent"),
     [
-        (httpx.ConnectError("connection refused"), "cannot reach Daraja"),
-        (httpx.ReadTimeout("timed out"), "did not answer within 10s"),
-        (httpx.ConnectTimeout("timed out"), "did not answer within 10s"),
-        (httpx.RemoteProtocolError("peer closed"), "cannot reach Daraja"),
+        (httpx.ConnectError("connection refused"), "cannot reach Daraja", False),
+        (httpx.ConnectTimeout("timed out"), "cannot reach Daraja", False),
+        (httpx.ReadTimeout("timed out"), "did not answer within 10s", True),
+        (httpx.RemoteProtocolError("peer closed"), "broke before it answered", True),
     ],
 )
-def test_network_failures_are_unavailable(
-    client: DarajaClient, daraja: Daraja, exception: Exception, message: str
+def test_network_failures_are_unavailable_and_say_whether_the_push_may_have_gone(
+    client: DarajaClient, daraja: Daraja, exception: Exception, message: str, maybe_sent: bool
 ) -> None:
     def fail(request: httpx.Request) -> httpx.Response:
         raise exception
 
     daraja.api = fail
-    with pytest.raises(DarajaUnavailable, match=message):
+    with pytest.raises(DarajaUnavailable, match=message) as raised:
         _push(client)
+    assert isinstance(raised.value, DarajaOutcomeUnknown) is maybe_sent
 
 
 def _query_answer(result_code: Any, result_desc: str = "") -> httpx.Response:

@@ -207,7 +207,7 @@ def test_malformed_success_callbacks(
         (b"   ", "empty"),
         (b"not json", "not valid JSON"),
         (b'{"Body": ', "not valid JSON"),
-        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
         (b"[]", "must be a JSON object, got an array"),
         (b'"text"', "must be a JSON object, got a string"),
         (b"42", "must be a JSON object, got a number"),

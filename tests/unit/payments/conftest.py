@@ -32,22 +32,21 @@ from core.retry import in_transaction
 from core.testing import TEST_EPOCH, in_memory_engine, services_for
 from core.unit_of_work import CoreServices
 from core.usecases.billing import PaymentResult
+from core.usecases.c2b import C2BConfirmation, confirm_c2b
 from core.usecases.customers import NewCustomer, create_customer
-from core.usecases.mpesa import (
-    C2BConfirmation,
-    Settlement,
+from core.usecases.mpesa_callbacks import store_callback
+from core.usecases.network import RouterSpec, add_pool, add_router
+from core.usecases.plans import PlanSpec, add_plan
+from core.usecases.service import expire_if_due
+from core.usecases.stk import (
     StkPushQueued,
     StkResult,
-    confirm_c2b,
+    StkSettlement,
     mark_stk_sent,
     request_stk_push,
     settle_stk,
     settle_stk_by_query,
-    store_callback,
 )
-from core.usecases.network import RouterSpec, add_pool, add_router
-from core.usecases.plans import PlanSpec, add_plan
-from core.usecases.service import expire_if_due
 from core.vocabulary import LedgerKind
 from ussd.mpesa.fake_wire import c2b_payload, stk_callback_payload
 from ussd.mpesa.handling import Handled, handle
@@ -133,25 +132,35 @@ class Mpesa:
         receipt: str | None = None,
         amount_kes: int | None = None,
         description: str = "The service request is processed successfully.",
-    ) -> tuple[Settlement, PaymentResult | None]:
+    ) -> StkSettlement:
         result = StkResult(
             checkout_request_id=checkout,
             result_code=result_code,
             result_description=description,
             amount_kes=amount_kes,
             receipt=receipt,
-            phone="+254712345678" if result_code == 0 else None,
+            phone=self.pushed_phone(checkout) if result_code == 0 else None,
             paid_at=self.clock.now() if result_code == 0 else None,
         )
         return in_transaction(self.services, lambda uow: settle_stk(uow, result))
 
-    def query(self, stk_request_id: int, result_code: int = 0, description: str = "ok") -> Any:
+    def query(
+        self, stk_request_id: int, result_code: int = 0, description: str = "ok"
+    ) -> StkSettlement:
         return in_transaction(
             self.services,
             lambda uow: settle_stk_by_query(uow, stk_request_id, result_code, description),
         )
 
     # -- reading back -----------------------------------------------------------------------
+
+    def pushed_phone(self, checkout: str) -> str:
+        """The phone our push of ``checkout`` prompted (a callback says so), or a stranger's."""
+        with self.services.unit_of_work() as uow:
+            phone = uow.session.scalar(
+                select(StkRequest.phone).where(StkRequest.checkout_request_id == checkout)
+            )
+        return phone or "+254712345678"
 
     def state(self, customer_id: int) -> State:
         with self.services.unit_of_work() as uow:
@@ -189,7 +198,9 @@ class Mpesa:
         """How many service periods the customer has had (subscription rows)."""
         with self.services.unit_of_work() as uow:
             count = uow.session.scalar(
-                select(func.count(Subscription.id)).where(Subscription.customer_id == customer_id)
+                select(func.sum(Subscription.periods)).where(
+                    Subscription.customer_id == customer_id
+                )
             )
             return int(count or 0)
 
@@ -238,7 +249,12 @@ class Mpesa:
         )
 
     def stk_payload(
-        self, checkout: str, receipt: str | None, amount_kes: int | None, result_code: int = 0
+        self,
+        checkout: str,
+        receipt: str | None,
+        amount_kes: int | None,
+        result_code: int = 0,
+        phone: str | None = None,
     ) -> dict[str, Any]:
         return stk_callback_payload(
             merchant_request_id="29115-34620561-1",
@@ -248,7 +264,7 @@ class Mpesa:
             amount_kes=amount_kes,
             receipt_number=receipt,
             paid_at=self.clock.now() if result_code == 0 else None,
-            phone="254712345678" if result_code == 0 else None,
+            phone=(phone or self.pushed_phone(checkout)).lstrip("+") if result_code == 0 else None,
         )
 
 

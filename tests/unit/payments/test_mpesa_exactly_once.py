@@ -11,8 +11,9 @@ import pytest
 
 from core.events import CallbackFlagged, CustomerNeedsSync, PaymentReceived, StkPushFailed
 from core.retry import in_transaction
-from core.usecases.mpesa import PROVISIONAL_PREFIX, Settlement
+from core.stk_rules import Verdict
 from core.usecases.notices import stk_failure_notices
+from core.usecases.stk import PROVISIONAL_PREFIX
 
 PRICE = 1500
 PERIOD = timedelta(days=30)
@@ -80,8 +81,9 @@ def test_a_paid_stk_callback_renews_and_tells_the_router(
     customer = expired_customer()
     _, checkout = mpesa.sent_push(customer.id)
     events.events.clear()
-    settlement, paid = mpesa.stk(checkout, 0, "SKP0000001", PRICE)
-    assert settlement is Settlement.PAID and paid is not None and not paid.duplicate
+    settled = mpesa.stk(checkout, 0, "SKP0000001", PRICE)
+    paid = settled.payment
+    assert settled.verdict is Verdict.CREDIT and paid is not None and not paid.duplicate
     state = mpesa.state(customer.id)
     assert (state.status, state.balance_kes, state.sync_pending) == ("active", 0, True)
     assert state.expires_at == clock.now() + PERIOD
@@ -89,7 +91,8 @@ def test_a_paid_stk_callback_renews_and_tells_the_router(
     assert PaymentReceived(paid.payment_id, customer.id) in events.events
     # Safaricom retries the callback: nothing more happens.
     events.events.clear()
-    assert mpesa.stk(checkout, 0, "SKP0000001", PRICE) == (Settlement.ALREADY_SETTLED, None)
+    repeat = mpesa.stk(checkout, 0, "SKP0000001", PRICE)
+    assert (repeat.verdict, repeat.payment) == (Verdict.NOTHING, None)
     assert mpesa.state(customer.id) == state
     assert events.of_type(PaymentReceived) == []
 
@@ -112,8 +115,8 @@ def test_a_failed_push_is_recorded_and_explained(
     before = mpesa.state(customer.id)
     stk_request_id, checkout = mpesa.sent_push(customer.id)
     events.events.clear()
-    settlement, paid = mpesa.stk(checkout, code, description=f"Daraja says {code}")
-    assert (settlement, paid) == (Settlement.FAILED, None)
+    settled = mpesa.stk(checkout, code, description=f"Daraja says {code}")
+    assert (settled.verdict, settled.payment) == (Verdict.FAIL, None)
     request = mpesa.stk_request(stk_request_id)
     assert (request.status, request.result_code) == ("failed", code)
     assert request.result_description == f"Daraja says {code}"
@@ -126,7 +129,7 @@ def test_a_failed_push_is_recorded_and_explained(
     assert plain_words in body and customer.account_number in body
     # A repeated failure callback changes nothing and alerts nobody again.
     events.events.clear()
-    assert mpesa.stk(checkout, code)[0] is Settlement.ALREADY_SETTLED
+    assert mpesa.stk(checkout, code).verdict is Verdict.NOTHING
     assert events.events == []
 
 
@@ -136,10 +139,7 @@ def test_a_callback_for_a_push_we_never_made_changes_nothing(
     customer = expired_customer()
     mpesa.sent_push(customer.id)
     before = mpesa.state(customer.id)
-    assert mpesa.stk("ws_CO_NOT_OURS", 0, "SKX0000001", PRICE) == (
-        Settlement.UNKNOWN_CHECKOUT,
-        None,
-    )
+    assert mpesa.stk("ws_CO_NOT_OURS", 0, "SKX0000001", PRICE).unknown_checkout
     events.events.clear()
     answer = mpesa.deliver("stk", mpesa.stk_payload("ws_CO_NOT_OURS", "SKX0000001", PRICE))
     assert answer.status_code == 200  # acknowledged so Safaricom stops retrying...
@@ -158,32 +158,31 @@ def test_query_paid_credits_provisionally_and_the_stk_receipt_is_bound_to_it(
 ) -> None:
     customer = expired_customer()
     stk_request_id, checkout = mpesa.sent_push(customer.id)
-    assert mpesa.query(stk_request_id, 0) is Settlement.PAID
+    assert mpesa.query(stk_request_id, 0).verdict is Verdict.CREDIT
     [(reference, amount, owner)] = mpesa.mpesa_payments()
     assert reference.startswith(PROVISIONAL_PREFIX) and (amount, owner) == (PRICE, customer.id)
     credited = mpesa.state(customer.id)
     assert credited.status == "active"
-    assert mpesa.stk(checkout, 0, "SKQ0000001", PRICE)[0] is Settlement.ALREADY_SETTLED
+    assert mpesa.stk(checkout, 0, "SKQ0000001", PRICE).verdict is Verdict.BIND
     assert mpesa.mpesa_payments() == [("SKQ0000001", PRICE, customer.id)]
     # The same receipt by paybill now, and the query answered again: still one credit.
     assert mpesa.c2b(customer.account_number, PRICE, "SKQ0000001").duplicate
-    assert mpesa.query(stk_request_id, 0) is Settlement.ALREADY_SETTLED
+    assert mpesa.query(stk_request_id, 0).verdict is Verdict.NOTHING
     assert mpesa.state(customer.id) == credited
     assert mpesa.mpesa_payments() == [("SKQ0000001", PRICE, customer.id)]
 
 
-def test_query_paid_then_the_paybill_confirmation_binds_the_receipt(
+def test_query_paid_then_a_paybill_payment_of_the_same_amount_is_a_payment_of_its_own(
     mpesa: Any, expired_customer: Any
 ) -> None:
     customer = expired_customer()
     stk_request_id, checkout = mpesa.sent_push(customer.id)
     mpesa.query(stk_request_id, 0)
-    credited = mpesa.state(customer.id)
-    bound = mpesa.c2b(customer.account_number.lower(), PRICE, "SKQ0000002")
-    assert bound.duplicate and bound.customer_id == customer.id
-    assert mpesa.stk(checkout, 0, "SKQ0000002", PRICE)[0] is Settlement.ALREADY_SETTLED
-    assert mpesa.state(customer.id) == credited
-    assert mpesa.mpesa_payments() == [("SKQ0000002", PRICE, customer.id)]
+    paybill = mpesa.c2b(customer.account_number.lower(), PRICE, "SKQ0000002")
+    assert not paybill.duplicate and paybill.customer_id == customer.id
+    assert mpesa.stk(checkout, 0, "SKQ0000003", PRICE).verdict is Verdict.BIND
+    assert mpesa.credited_kes(customer.id) == PRICE + 2 * PRICE
+    assert sorted(ref for ref, _, _ in mpesa.mpesa_payments()) == ["SKQ0000002", "SKQ0000003"]
 
 
 def test_query_failed_records_the_failure(mpesa: Any, events: Any, expired_customer: Any) -> None:
@@ -191,7 +190,7 @@ def test_query_failed_records_the_failure(mpesa: Any, events: Any, expired_custo
     before = mpesa.state(customer.id)
     stk_request_id, _ = mpesa.sent_push(customer.id)
     events.events.clear()
-    assert mpesa.query(stk_request_id, 1032, "Request cancelled by user") is Settlement.FAILED
+    assert mpesa.query(stk_request_id, 1032, "Request cancelled by user").verdict is Verdict.FAIL
     assert mpesa.stk_request(stk_request_id).status == "failed"
     assert events.of_type(StkPushFailed) == [StkPushFailed(stk_request_id)]
     assert mpesa.state(customer.id) == before and mpesa.mpesa_payments() == []
@@ -210,17 +209,33 @@ def test_two_payments_of_one_amount_one_by_query_paid_push_one_by_paybill_are_bo
     assert sorted(ref for ref, _, _ in mpesa.mpesa_payments()) == ["SKD0000001", "SKD0000002"]
 
 
-def test_paybill_confirmation_of_the_push_receipt_then_query_paid_is_credited_once(
+def test_one_receipt_credited_by_paybill_and_by_query_is_flagged_for_staff(
+    mpesa: Any, events: Any, expired_customer: Any
+) -> None:
+    # Daraja does not post STK payments to the paybill URL; were it ever to, and the callback
+    # be late, the query's credit and the paybill's are one payment: staff are told.
+    customer = expired_customer()
+    stk_request_id, checkout = mpesa.sent_push(customer.id)
+    mpesa.c2b(customer.account_number, PRICE, "SKE0000001")
+    mpesa.query(stk_request_id, 0)
+    events.events.clear()
+    settled = mpesa.stk(checkout, 0, "SKE0000001", PRICE)
+    assert settled.verdict is Verdict.FLAG and "credited twice" in settled.reason
+    mpesa.deliver("stk", mpesa.stk_payload(checkout, "SKE0000001", PRICE))
+    assert mpesa.callbacks()[-1].status == "flagged"
+    assert len(events.of_type(CallbackFlagged)) == 1
+
+
+def test_the_paybill_confirmation_of_a_push_receipt_links_the_push_without_a_second_credit(
     mpesa: Any, expired_customer: Any
 ) -> None:
     customer = expired_customer()
     stk_request_id, checkout = mpesa.sent_push(customer.id)
-    mpesa.c2b(customer.account_number, PRICE, "SKE0000001")  # the push's money, by paybill
-    mpesa.query(stk_request_id, 0)  # no STK callback yet: the query job asks Daraja
-    mpesa.stk(checkout, 0, "SKE0000001", PRICE)  # the callback, at last
+    mpesa.c2b(customer.account_number, PRICE, "SKE0000002")  # the same receipt, paybill first
+    assert mpesa.stk(checkout, 0, "SKE0000002", PRICE).verdict is Verdict.LINK
+    assert mpesa.stk_request(stk_request_id).status == "paid"
     assert mpesa.credited_kes(customer.id) == PRICE + PRICE
-    assert mpesa.periods(customer.id) == 1 + 1
-    assert mpesa.mpesa_payments() == [("SKE0000001", PRICE, customer.id)]
+    assert mpesa.mpesa_payments() == [("SKE0000002", PRICE, customer.id)]
 
 
 def test_a_paid_callback_after_the_query_said_failed_is_still_credited_once(
@@ -230,9 +245,9 @@ def test_a_paid_callback_after_the_query_said_failed_is_still_credited_once(
     stk_request_id, checkout = mpesa.sent_push(customer.id)
     mpesa.query(stk_request_id, 1037, "DS timeout user cannot be reached")
     # The money moved after all: a receipt we are told of is never dropped.
-    settlement, paid = mpesa.stk(checkout, 0, "SKF0000001", PRICE)
-    assert settlement is Settlement.PAID and paid is not None
-    assert mpesa.stk(checkout, 0, "SKF0000001", PRICE)[0] is Settlement.ALREADY_SETTLED
+    settled = mpesa.stk(checkout, 0, "SKF0000001", PRICE)
+    assert settled.verdict is Verdict.CREDIT and settled.payment is not None
+    assert mpesa.stk(checkout, 0, "SKF0000001", PRICE).verdict is Verdict.NOTHING
     assert mpesa.mpesa_payments() == [("SKF0000001", PRICE, customer.id)]
     assert mpesa.state(customer.id).status == "active"
     assert mpesa.periods(customer.id) == 1 + 1
@@ -245,8 +260,8 @@ def test_a_push_receipt_first_kept_unmatched_is_credited_to_the_push_customer_on
     _, checkout = mpesa.sent_push(customer.id)
     # The confirmation of the push's money came first, with an account reference we cannot read.
     assert mpesa.c2b("??", PRICE, "SKG0000001").customer_id is None
-    settlement, paid = mpesa.stk(checkout, 0, "SKG0000001", PRICE)
-    assert settlement is Settlement.PAID and paid is not None
+    settled = mpesa.stk(checkout, 0, "SKG0000001", PRICE)
+    assert settled.verdict is Verdict.CREDIT and settled.payment is not None
     assert mpesa.c2b("??", PRICE, "SKG0000001").duplicate
     assert mpesa.mpesa_payments() == [("SKG0000001", PRICE, customer.id)]
     assert mpesa.credited_kes(customer.id) == PRICE + PRICE
@@ -262,9 +277,9 @@ def test_two_query_paid_pushes_of_one_amount_and_their_receipts_credit_each_once
     # Safaricom's callbacks are late: both queries say paid, receipts unknown.
     mpesa.query(first_request, 0)
     mpesa.query(second_request, 0)
-    # The second push's receipt comes by paybill confirmation, then both STK callbacks.
-    mpesa.c2b(customer.account_number, PRICE, "SKH0000002")
-    mpesa.stk(first_checkout, 0, "SKH0000001", PRICE)
-    mpesa.stk(second_checkout, 0, "SKH0000002", PRICE)
+    # Each push's callback binds its own receipt to its own credit; a repeat changes nothing.
+    assert mpesa.stk(second_checkout, 0, "SKH0000002", PRICE).verdict is Verdict.BIND
+    assert mpesa.stk(first_checkout, 0, "SKH0000001", PRICE).verdict is Verdict.BIND
+    assert mpesa.stk(first_checkout, 0, "SKH0000001", PRICE).verdict is Verdict.NOTHING
     assert mpesa.credited_kes(customer.id) == PRICE + 2 * PRICE
     assert sorted(ref for ref, _, _ in mpesa.mpesa_payments()) == ["SKH0000001", "SKH0000002"]

@@ -13,7 +13,7 @@ from core.errors import InvalidTransition, PaymentNotFound
 from core.models import Customer
 from core.retry import in_transaction
 from core.usecases.billing import assign_payment, unmatched_payments
-from core.usecases.mpesa import c2b_account_exists
+from core.usecases.c2b import c2b_account_exists
 from core.usecases.notices import payment_notices
 
 # An account number with every look-alike digit in it: 0 (typed O) and 1 (typed I or L).

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.models import Receipt
 from core.usecases.invoices import invoice_document, receipt_document
-from core.usecases.mpesa import PROVISIONAL_PREFIX
+from core.usecases.stk import PROVISIONAL_PREFIX
 
 PRICE = 1500
 

@@ -11,8 +11,8 @@ import pytest
 from core.actors import Actor
 from core.errors import InvalidInput, RateLimited
 from core.retry import in_transaction
+from core.stk_rules import Verdict
 from core.usecases.billing import record_debt
-from core.usecases.mpesa import Settlement
 from core.usecases.notices import payment_notices
 from core.usecases.service import PlanChangeTiming, change_plan, suspend
 
@@ -43,7 +43,7 @@ def test_paying_early_adds_to_the_paid_time(mpesa: Any, clock: Any, make_custome
     ends = mpesa.state(customer.id).expires_at
     clock.advance(timedelta(days=10))
     _, checkout = mpesa.sent_push(customer.id)
-    assert mpesa.stk(checkout, 0, "SKR0000002", PRICE)[0] is Settlement.PAID
+    assert mpesa.stk(checkout, 0, "SKR0000002", PRICE).verdict is Verdict.CREDIT
     assert mpesa.state(customer.id).expires_at == ends + PERIOD
 
 
@@ -98,8 +98,9 @@ def test_a_suspended_customer_is_credited_but_stays_suspended(
     in_transaction(services, lambda uow: suspend(uow, customer.id, staff, "tampered with cable"))
     before = mpesa.state(customer.id)
     _, checkout = mpesa.sent_push(customer.id, PRICE)
-    settlement, paid = mpesa.stk(checkout, 0, "SKR0000007", PRICE)
-    assert settlement is Settlement.PAID and paid is not None and paid.customer_suspended
+    settled = mpesa.stk(checkout, 0, "SKR0000007", PRICE)
+    paid = settled.payment
+    assert settled.verdict is Verdict.CREDIT and paid is not None and paid.customer_suspended
     state = mpesa.state(customer.id)
     assert state.status == "suspended" and state.expires_at == before.expires_at
     assert state.balance_kes == before.balance_kes + PRICE

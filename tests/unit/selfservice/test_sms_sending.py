@@ -47,7 +47,7 @@ def send_sms(services: CoreServices, sms: CountingSms):
         notifier=RecordingNotifier(),
         stk_callback_url="http://127.0.0.1/stk",
         replay_callbacks=lambda: 0,
-        replay_early_stk_callbacks=lambda checkout: 0,
+        replay_waiting_stk_callbacks=lambda: 0,
     )
     return register_payment_tasks(huey, lambda: runtime)
 

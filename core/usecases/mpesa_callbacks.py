@@ -1,0 +1,150 @@
+"""Stored M-Pesa callbacks: keep every body before parsing, record how each was handled, and
+retry the ones whose handling raised, each on its own backoff, until staff are given them.
+
+One bad row never holds back the others: a failed handling pushes that row's next try further
+away (1, 2, 4 … minutes), the replay takes the rows that are due with the fewest tries first,
+and after ``MAX_ATTEMPTS`` the row is "failed" and flagged for staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from core.events import CallbackFlagged
+from core.models import MpesaCallback
+from core.unit_of_work import UnitOfWork
+
+MAX_STORED_BODY = 64 * 1024
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=2)
+# Statuses that wait for staff; they are listed in the needs-attention queue.
+FOR_STAFF = ("malformed", "flagged", "failed")
+
+
+def store_callback(
+    uow: UnitOfWork, kind: str, body: bytes, remote_address: str | None
+) -> MpesaCallback:
+    """Keep a callback exactly as it came (up to 64 KiB), whatever its bytes, before anything
+    else happens."""
+    kept = bytes(body[:MAX_STORED_BODY])
+    callback = MpesaCallback(
+        kind=kind,
+        received_at=uow.clock.now(),
+        remote_address=(remote_address or "")[:64] or None,
+        body=readable(kept),
+        raw=kept,
+        truncated=len(body) > MAX_STORED_BODY,
+        status="received",
+    )
+    uow.session.add(callback)
+    uow.session.flush()
+    return callback
+
+
+def readable(body: bytes) -> str:
+    """The body as text for people (and for databases that refuse NUL in text)."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def raw_body(callback: MpesaCallback) -> bytes:
+    """The bytes that came (rows stored before the raw column have only the text)."""
+    return callback.raw if callback.raw is not None else callback.body.encode("utf-8")
+
+
+def finish_callback(
+    uow: UnitOfWork,
+    callback_id: int,
+    status: str,
+    *,
+    reference: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how a stored callback was handled; what is left for staff alerts them."""
+    callback = uow.session.get(MpesaCallback, callback_id)
+    if callback is None:
+        return
+    callback.status = status
+    callback.reference = reference[:64] if reference else None
+    callback.error = error
+    callback.processed_at = uow.clock.now()
+    callback.next_attempt_at = None
+    if status in FOR_STAFF:
+        uow.publish(CallbackFlagged(callback_id, error or status))
+
+
+def note_waiting(uow: UnitOfWork, callback_id: int, reference: str) -> None:
+    """The callback waits for its push's CheckoutRequestID; remember which one it wants."""
+    callback = uow.session.get(MpesaCallback, callback_id)
+    if callback is not None and callback.status == "received":
+        callback.reference = reference[:64]
+
+
+def record_failed_attempt(uow: UnitOfWork, callback_id: int, error: str) -> bool:
+    """Handling raised: try again later, or give the callback to staff after MAX_ATTEMPTS.
+    True when it was given up."""
+    callback = uow.session.scalars(
+        select(MpesaCallback).where(MpesaCallback.id == callback_id).with_for_update()
+    ).first()
+    if callback is None or callback.status != "received":
+        return False
+    callback.attempts += 1
+    callback.error = error[:2000]
+    if callback.attempts >= MAX_ATTEMPTS:
+        finish_callback(
+            uow,
+            callback_id,
+            "failed",
+            reference=callback.reference,
+            error=f"handling failed {callback.attempts} times; last: {error[:500]}",
+        )
+        return True
+    callback.next_attempt_at = uow.clock.now() + retry_delay(callback.attempts)
+    return False
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after the first, second, third failure, at most two hours."""
+    delay: timedelta = FIRST_RETRY * (2 ** (attempts - 1))
+    return min(delay, LONGEST_RETRY)
+
+
+@dataclass(frozen=True)
+class StoredCallback:
+    id: int
+    kind: str
+    body: bytes
+
+
+def callbacks_due(
+    uow: UnitOfWork, *, kinds: tuple[str, ...], older_than: timedelta, limit: int
+) -> list[StoredCallback]:
+    """Stored callbacks of ``kinds`` never finished whose next try is due: the fewest tries
+    first, then the oldest, so a row that keeps failing never starves a newer one."""
+    now = uow.clock.now()
+    rows = uow.session.scalars(
+        select(MpesaCallback)
+        .where(
+            MpesaCallback.status == "received",
+            MpesaCallback.kind.in_(kinds),
+            MpesaCallback.received_at < now - older_than,
+            or_(MpesaCallback.next_attempt_at.is_(None), MpesaCallback.next_attempt_at <= now),
+        )
+        .order_by(MpesaCallback.attempts, MpesaCallback.id)
+        .limit(limit)
+    )
+    return [StoredCallback(row.id, row.kind, raw_body(row)) for row in rows]
+
+
+def waiting_stk_callbacks(uow: UnitOfWork, kind: str) -> list[StoredCallback]:
+    """STK callbacks that came before their push's CheckoutRequestID was stored."""
+    rows = uow.session.scalars(
+        select(MpesaCallback)
+        .where(MpesaCallback.status == "received", MpesaCallback.kind == kind)
+        .order_by(MpesaCallback.id)
+        .limit(500)
+    )
+    return [StoredCallback(row.id, row.kind, raw_body(row)) for row in rows]

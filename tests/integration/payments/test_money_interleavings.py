@@ -1,0 +1,316 @@
+"""Two money paths interleaved at every step, on PostgreSQL (issue 14.3).
+
+SQLite's whole-database write lock serializes everything and hides races; PostgreSQL takes row
+locks, so two paths really interleave. ``Gate`` pauses the first path before its n-th SQL
+statement, runs the second path to its end (or until it blocks on a lock the first holds),
+then lets the first go on. n runs over every statement of the first path, and the two paths
+swap roles, so each step of each is tried before and after the other's lock and commit.
+
+Once, a paybill confirmation and an STK query read before locking the customer and both
+credited one payment (KES 2,500 credited as 5,000).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select, text
+
+from core.actors import Actor
+from core.models import LedgerEntry, Payment
+from core.retry import in_transaction
+from core.unit_of_work import CoreServices
+from core.usecases.billing import IncomingPayment, record_payment
+from core.usecases.c2b import C2BConfirmation, confirm_c2b
+from core.usecases.stk import StkResult, settle_stk, settle_stk_by_query
+from core.vocabulary import LedgerKind
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+AMOUNT = 2500
+# The longest the second path may run while the first is paused (it is seen blocked at once).
+SECOND_PATH_LIMIT = 5.0
+
+
+class Gate:
+    """Pauses one thread before its n-th SQL statement on ``engine`` until released."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.thread: threading.Thread | None = None
+        self.pause_at = 0
+        self.count = 0
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        event.listen(engine, "before_cursor_execute", self._before)
+
+    def _before(self, *args: Any) -> None:
+        if threading.current_thread() is not self.thread:
+            return
+        self.count += 1
+        if self.count == self.pause_at:
+            self.reached.set()
+            self.go.wait(timeout=30)
+
+    def interleave(self, first: Callable[[], Any], second: Callable[[], Any], pause_at: int) -> int:
+        """Run ``first`` paused before statement ``pause_at``, ``second`` in the gap; the
+        number of statements ``first`` ran."""
+        errors: list[BaseException] = []
+
+        def run(path: Callable[[], Any]) -> None:
+            try:
+                path()
+            except BaseException as exc:  # handed to the test
+                errors.append(exc)
+
+        self.count, self.pause_at = 0, pause_at
+        self.reached.clear()
+        self.go.clear()
+        first_thread = threading.Thread(target=run, args=(first,))
+        self.thread = first_thread
+        first_thread.start()
+        while not self.reached.wait(0.01) and first_thread.is_alive():
+            pass
+        second_thread = threading.Thread(target=run, args=(second,))
+        second_thread.start()
+        deadline = time.monotonic() + SECOND_PATH_LIMIT
+        while second_thread.is_alive() and time.monotonic() < deadline:
+            if first_thread.is_alive() and self._someone_waits_for_a_lock():
+                break  # the second path waits for a lock the paused first path holds
+            second_thread.join(0.005)
+        self.go.set()
+        first_thread.join(60)
+        second_thread.join(60)
+        self.thread = None
+        assert not first_thread.is_alive() and not second_thread.is_alive(), "a path hung"
+        if errors:
+            raise errors[0]
+        return self.count
+
+    def _someone_waits_for_a_lock(self) -> bool:
+        with self.engine.connect() as connection:
+            waiting = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        return bool(waiting)
+
+
+@dataclass
+class World:
+    services: CoreServices
+    customer_id: int
+    account_number: str
+    stk_request_id: int
+    checkout: str
+    phone: str
+
+
+def every_interleaving(
+    gate: Gate,
+    make_world: Callable[[], World],
+    first: Callable[[World], Any],
+    second: Callable[[World], Any],
+    check: Callable[[World], None],
+) -> int:
+    """Try ``first`` paused at each of its statements with ``second`` in between, then the
+    other way round; ``check`` each end state. The number of interleavings tried."""
+    tried = 0
+    for one, other in ((first, second), (second, first)):
+        for pause_at in itertools.count(1):
+            world = make_world()
+            ran = gate.interleave(
+                lambda one=one, world=world: one(world),
+                lambda other=other, world=world: other(world),
+                pause_at,
+            )
+            check(world)
+            tried += 1
+            if ran < pause_at:  # the first path ended before reaching this statement
+                break
+    return tried
+
+
+@pytest.fixture
+def gate(migrated_engine: Engine) -> Gate:
+    return Gate(migrated_engine)
+
+
+@pytest.fixture
+def make_world(store: Any) -> Callable[[], World]:
+    def make() -> World:
+        customer = store.customer()
+        checkout = store.sent_push(customer.id, AMOUNT)
+        with store.services.unit_of_work() as uow:
+            from core.models import StkRequest
+
+            request = uow.session.scalars(
+                select(StkRequest).where(StkRequest.checkout_request_id == checkout)
+            ).one()
+            stk_request_id = request.id
+        return World(
+            store.services,
+            customer.id,
+            customer.account_number,
+            stk_request_id,
+            checkout,
+            customer.phone,
+        )
+
+    return make
+
+
+# -- the paths -------------------------------------------------------------------------------------
+
+_receipts = itertools.count(1)
+
+
+def paybill(receipt: str | None = None) -> Callable[[World], Any]:
+    def pay(world: World) -> Any:
+        confirmation = C2BConfirmation(
+            trans_id=receipt or f"SIP{next(_receipts):07d}",
+            amount_kes=AMOUNT,
+            bill_ref_number=world.account_number,
+            paid_at=None,
+            payer_phone=None,
+            payer_name="JOHN DOE",
+        )
+        return in_transaction(world.services, lambda uow: confirm_c2b(uow, confirmation))
+
+    return pay
+
+
+def stk_callback(receipt: str, amount_kes: int = AMOUNT) -> Callable[[World], Any]:
+    def call_back(world: World) -> Any:
+        result = StkResult(
+            checkout_request_id=world.checkout,
+            result_code=0,
+            result_description="The service request is processed successfully.",
+            amount_kes=amount_kes,
+            receipt=receipt,
+            phone=world.phone,
+        )
+        return in_transaction(world.services, lambda uow: settle_stk(uow, result))
+
+    return call_back
+
+
+def stk_query_paid(world: World) -> Any:
+    return in_transaction(
+        world.services,
+        lambda uow: settle_stk_by_query(uow, world.stk_request_id, 0, "paid"),
+    )
+
+
+def cash(world: World) -> Any:
+    incoming = IncomingPayment(amount_kes=AMOUNT, method="cash")
+    return in_transaction(
+        world.services,
+        lambda uow: record_payment(uow, world.customer_id, Actor.cli(), incoming),
+    )
+
+
+def credited(world: World) -> tuple[int, int]:
+    """(payments, shillings credited) of the world's customer."""
+    with world.services.unit_of_work() as uow:
+        payments = uow.session.scalar(
+            select(func.count(Payment.id)).where(Payment.customer_id == world.customer_id)
+        )
+        total = uow.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_kes), 0)).where(
+                LedgerEntry.customer_id == world.customer_id,
+                LedgerEntry.kind == LedgerKind.PAYMENT.value,
+            )
+        )
+        return int(payments or 0), int(total or 0)
+
+
+# -- the interleavings -----------------------------------------------------------------------------
+
+
+def test_a_paybill_payment_and_a_query_paid_push_are_two_payments(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    def check(world: World) -> None:
+        assert credited(world) == (2, 2 * AMOUNT)
+
+    assert every_interleaving(gate, make_world, paybill(), stk_query_paid, check) > 4
+
+
+def test_a_callback_and_a_query_for_one_push_credit_it_once(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    receipts = (f"SIQ{number:07d}" for number in itertools.count())
+
+    def callback(world: World) -> Any:
+        return stk_callback(next(receipts))(world)
+
+    def check(world: World) -> None:
+        assert credited(world) == (1, AMOUNT)
+        with world.services.unit_of_work() as uow:
+            [reference] = uow.session.scalars(
+                select(Payment.reference).where(Payment.customer_id == world.customer_id)
+            )
+        assert reference.startswith("SIQ"), "the receipt is bound to a query's credit"
+
+    assert every_interleaving(gate, make_world, callback, stk_query_paid, check) > 4
+
+
+def test_one_receipt_by_callback_and_by_paybill_is_one_payment(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    receipts = iter(f"SIR{number:07d}" for number in itertools.count())
+    current: dict[int, str] = {}
+
+    def receipt_of(world: World) -> str:
+        return current.setdefault(world.customer_id, next(receipts))
+
+    def check(world: World) -> None:
+        assert credited(world) == (1, AMOUNT)
+
+    assert (
+        every_interleaving(
+            gate,
+            make_world,
+            lambda world: stk_callback(receipt_of(world))(world),
+            lambda world: paybill(receipt_of(world))(world),
+            check,
+        )
+        > 4
+    )
+
+
+def test_two_callbacks_with_new_receipts_for_one_push_credit_it_once(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    receipts = (f"SIS{number:07d}" for number in itertools.count())
+
+    def callback(world: World) -> Any:
+        return stk_callback(next(receipts))(world)
+
+    def check(world: World) -> None:
+        assert credited(world) == (1, AMOUNT)
+
+    assert every_interleaving(gate, make_world, callback, callback, check) > 4
+
+
+def test_a_cash_payment_and_an_stk_callback_are_both_credited(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    receipts = (f"SIT{number:07d}" for number in itertools.count())
+
+    def callback(world: World) -> Any:
+        return stk_callback(next(receipts))(world)
+
+    def check(world: World) -> None:
+        assert credited(world) == (2, 2 * AMOUNT)
+
+    assert every_interleaving(gate, make_world, cash, callback, check) > 4
