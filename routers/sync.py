@@ -260,16 +260,19 @@ class RouterSync:
     def _record(
         self, router_id: int, states: Sequence[CustomerState], report: ConvergeReport
     ) -> None:
-        """Clear ``sync_pending`` for customers the router confirmed, unless they changed since;
-        keep the router's refusal on those it did not. One statement each, for all rows."""
+        """Clear ``sync_pending`` for customers the router confirmed, and keep the router's
+        refusal on those it did not; either only if the customer has not changed since (a newer
+        change was not what the router answered). One statement each, for all rows."""
+        versions = {state.customer_id: state.sync_version for state in states}
         confirmed = [
             {"b_id": state.customer_id, "b_version": state.sync_version}
             for state in states
             if state.customer_id not in report.failed
         ]
         refused = [
-            {"b_id": customer_id, "b_error": message[:500]}
+            {"b_id": customer_id, "b_version": versions[customer_id], "b_error": message[:500]}
             for customer_id, message in report.failed.items()
+            if customer_id in versions
         ]
         self._write_results(confirmed, refused)
 
@@ -292,7 +295,10 @@ class RouterSync:
             if refused:
                 uow.session.execute(
                     table.update()
-                    .where(table.c.id == bindparam("b_id"))
+                    .where(
+                        table.c.id == bindparam("b_id"),
+                        table.c.sync_version == bindparam("b_version"),
+                    )
                     .values(sync_error=bindparam("b_error")),
                     refused,
                 )

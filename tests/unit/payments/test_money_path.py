@@ -23,9 +23,11 @@ from sqlalchemy import func, select
 from core.events import CallbackFlagged
 from core.models import MpesaCallback, Subscription
 from core.ports import RecordingNotifier
+from core.retry import in_transaction
 from core.stk_rules import Verdict
 from core.unit_of_work import CoreServices
 from core.usecases.plans import PlanSpec, add_plan
+from core.usecases.stk import claim_stk_send
 from jobs.payments import PaymentRuntime, register_payment_tasks
 from ussd.mpesa.daraja import OAUTH_PATH, STK_PUSH_PATH, DarajaClient
 from ussd.mpesa.fake_daraja import FakeDaraja
@@ -41,6 +43,7 @@ class SlowSafaricom:
 
     def __init__(self) -> None:
         self.prompts: list[dict[str, Any]] = []
+        self.lose_answers_of = {1}  # the prompts (by number) whose answer never comes back
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == OAUTH_PATH:
@@ -50,7 +53,7 @@ class SlowSafaricom:
         number = len(self.prompts) + 1
         checkout = f"ws_CO_0712202612000000{number:04d}"
         self.prompts.append({"checkout": checkout, "amount": body["Amount"]})
-        if number == 1:
+        if number in self.lose_answers_of:
             raise httpx.ReadTimeout("the answer was lost", request=request)
         return httpx.Response(
             200,
@@ -267,3 +270,64 @@ def test_a_payment_worth_many_periods_is_one_subscription_row(
             select(func.count(Subscription.id)).where(Subscription.customer_id == customer.id)
         )
     assert rows == 1
+
+
+# -- 8. a lost send job is made up for; a dead sender's push waits for its callback ---------------
+
+
+def test_a_push_whose_send_job_was_lost_is_sent_by_the_sweep(
+    mpesa: Any, tasks: Any, slow_safaricom: SlowSafaricom, expired_customer: Any
+) -> None:
+    slow_safaricom.lose_answers_of = set()
+    customer = expired_customer()
+    queued = mpesa.push(customer.id, PRICE)  # its job never ran (the queue lost it)
+    mpesa.clock.advance(timedelta(minutes=1))
+    tasks.mpesa_sweep.call_local()
+    assert len(slow_safaricom.prompts) == 1
+    assert mpesa.stk_request(queued.stk_request_id).status == "pending"
+    mpesa.clock.advance(timedelta(minutes=1))
+    tasks.mpesa_sweep.call_local()
+    assert len(slow_safaricom.prompts) == 1, "sent once"
+
+
+def test_a_push_queued_too_long_is_given_up_not_sent(
+    mpesa: Any, tasks: Any, slow_safaricom: SlowSafaricom, expired_customer: Any
+) -> None:
+    customer = expired_customer()
+    queued = mpesa.push(customer.id, PRICE)
+    mpesa.clock.advance(timedelta(minutes=11))
+    tasks.mpesa_sweep.call_local()
+    assert slow_safaricom.prompts == []
+    assert mpesa.stk_request(queued.stk_request_id).status == "error"
+
+
+def test_a_push_whose_sender_died_waits_for_its_callback_and_is_not_sent_again(
+    mpesa: Any, tasks: Any, slow_safaricom: SlowSafaricom, expired_customer: Any
+) -> None:
+    customer = expired_customer()
+    queued = mpesa.push(customer.id, PRICE)
+    in_transaction(mpesa.services, lambda uow: claim_stk_send(uow, queued.stk_request_id))
+    mpesa.clock.advance(timedelta(minutes=3))  # the worker was killed mid-send
+    tasks.mpesa_sweep.call_local()
+    assert mpesa.stk_request(queued.stk_request_id).status == "unconfirmed"
+    assert slow_safaricom.prompts == []
+    mpesa.deliver(
+        "stk",
+        mpesa.stk_payload("ws_CO_LOST_ANSWER", "SLG0000001", PRICE, phone=customer.phone),
+    )
+    assert mpesa.mpesa_payments() == [("SLG0000001", PRICE, customer.id)]
+    assert mpesa.stk_request(queued.stk_request_id).status == "paid"
+
+
+def test_a_callback_that_fits_two_unconfirmed_pushes_is_flagged_not_guessed(
+    mpesa: Any, tasks: Any, slow_safaricom: SlowSafaricom, expired_customer: Any
+) -> None:
+    slow_safaricom.lose_answers_of = {1, 2}
+    customer = expired_customer()
+    for _ in range(2):
+        run_send(tasks, mpesa.push(customer.id, PRICE).stk_request_id)
+    mpesa.deliver(
+        "stk", mpesa.stk_payload("ws_CO_WHICH_ONE", "SLH0000001", PRICE, phone=customer.phone)
+    )
+    assert mpesa.mpesa_payments() == []
+    assert mpesa.callbacks()[-1].status == "flagged"
