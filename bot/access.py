@@ -67,6 +67,12 @@ _SPECS = [
         Permission.RECORD_PAYMENT,
     ),
     CommandSpec(
+        "resolve",
+        "/resolve ID NOTE",
+        "an M-Pesa callback from /attention has been dealt with",
+        Permission.RECORD_PAYMENT,
+    ),
+    CommandSpec(
         "stk",
         "/stk REF [AMOUNT]",
         "send an M-Pesa PIN prompt to the customer's phone",

@@ -92,6 +92,7 @@ HANDLERS: dict[str, Handler] = {
     "expiring": lists.cmd_expiring,
     "unmatched": lists.cmd_unmatched,
     "assign": lists.cmd_assign,
+    "resolve": lists.cmd_resolve,
     "routers": lists.cmd_routers,
     "stats": lists.cmd_stats,
     "staff": cmd_staff,

@@ -12,10 +12,14 @@ from core import ledger, lifecycle
 from core.models import Customer, ExpiryExtension, Payment, Router, Subscription
 from core.unit_of_work import UnitOfWork
 from core.usage import PeriodUsage, period_usage
+from core.usecases.mpesa_callbacks import callbacks_for_staff
 from core.usecases.renewal import amount_to_renew
+from core.usecases.stk import PROVISIONAL_PREFIX
 from core.vocabulary import Status
 
 ATTENTION_EXPIRED_DAYS = 7
+# An STK push credited on Safaricom's query waits this long for its receipt before staff look.
+UNRECEIPTED_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
 
 @dataclass(frozen=True)
 class AttentionItem:
-    kind: str  # "expired", "unmatched_payment", "sync_error"
+    # "mpesa_callback", "unreceipted_credit", "unmatched_payment", "sync_error", "expired"
+    kind: str
     summary: str
     at: datetime | None
     account_number: str | None = None
@@ -174,10 +179,38 @@ class AttentionItem:
 
 
 def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
-    """Expired in the last week, money nobody was matched to, and routers that refused a change."""
+    """M-Pesa callbacks nobody could believe or handle, STK credits still without a receipt,
+    money nobody was matched to, routers that refused a change, and who expired this week."""
     session = uow.session
     now = uow.clock.now()
-    items: list[AttentionItem] = []
+    items: list[AttentionItem] = [
+        AttentionItem(
+            "mpesa_callback",
+            f"#{callback.id} {callback.kind} {callback.status}: {callback.error or ''}"[:300],
+            callback.received_at,
+            reference=str(callback.id),
+        )
+        for callback in callbacks_for_staff(uow, limit)
+    ]
+    for payment in session.scalars(
+        select(Payment)
+        .where(
+            Payment.reference.like(PROVISIONAL_PREFIX + "%"),
+            Payment.received_at < now - UNRECEIPTED_AFTER,
+        )
+        .order_by(Payment.received_at.desc())
+        .limit(limit)
+    ):
+        items.append(
+            AttentionItem(
+                "unreceipted_credit",
+                f"KES {payment.amount_kes:,} credited to {payment.account_reference} on "
+                "Safaricom's word (STK query); no receipt yet: check the M-Pesa statement",
+                payment.received_at,
+                account_number=payment.account_reference,
+                reference=payment.reference,
+            )
+        )
     for payment in session.scalars(
         select(Payment)
         .where(Payment.customer_id.is_(None))

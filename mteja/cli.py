@@ -38,6 +38,7 @@ from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
 from mteja.documents import invoice_commands, receipt_commands
 from mteja.envfile import ensure_at_callback_token, ensure_callback_token, ensure_secret_key
+from mteja.mpesa_cli import add_callback_commands
 from mteja.render import card_text, presence_text
 from routers.sync import Presence, RouterSync, librouteros_factory
 
@@ -506,6 +507,7 @@ def worker(
 
 mpesa_app = typer.Typer(help="M-Pesa (Safaricom Daraja).", no_args_is_help=True)
 app.add_typer(mpesa_app, name="mpesa")
+add_callback_commands(mpesa_app, opened_system, out)
 
 
 @mpesa_app.command("register-urls")

@@ -15,6 +15,7 @@ from core.models import Payment
 from core.queries import needs_attention, stats
 from core.reports import daily_figures, expiring_within, router_overview, unmatched_payment
 from core.usecases.billing import assign_payment, unmatched_payments
+from core.usecases.mpesa_callbacks import resolve_callback
 
 MAX_LIST_BUTTONS = 10
 MAX_LINE = 160
@@ -84,6 +85,8 @@ def cmd_attention(ctx: Context, line: CommandLine) -> Answer:
     if not items:
         return Answer("Nothing needs attention. 👍")
     headings = {
+        "mpesa_callback": "M-Pesa callbacks not credited (check the statement, then /resolve ID NOTE):",
+        "unreceipted_credit": "STK pushes credited on Safaricom's word, no receipt yet:",
         "unmatched_payment": "Money nobody was matched to (/assign RECEIPT REF):",
         "sync_error": "Routers refused a change:",
         "expired": "Expired in the last 7 days:",
@@ -166,6 +169,18 @@ def cmd_assign(ctx: Context, line: CommandLine) -> Answer:
         uow.commit()
     note = payment_note(paid, amount_kes, method, ctx)
     return card_answer(ctx, customer_id, f"{receipt.upper()} credited. {note}")
+
+
+def cmd_resolve(ctx: Context, line: CommandLine) -> Answer:
+    """``/resolve ID NOTE``: an M-Pesa callback left for staff has been dealt with."""
+    word = line.word(0).lstrip("#")
+    if not word.isdigit():
+        raise BadArguments("ID is the callback's number from /attention, e.g. /resolve 42 credited")
+    note = line.rest(1)
+    with ctx.uow() as uow:
+        resolve_callback(uow, ctx.actor, int(word), note)
+        uow.commit()
+    return Answer(f"Callback #{word} resolved: {note.strip()}")
 
 
 # -- the network and the numbers -----------------------------------------------------------------

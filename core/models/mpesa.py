@@ -18,7 +18,8 @@ class MpesaCallback(Base):
 
     ``status``: received (stored, not yet handled, or waiting for its next try), processed,
     rejected (validation said no), malformed (could not be parsed), flagged (parsed, but not
-    believed or matched: staff decide), failed (its handling kept raising; staff decide).
+    believed or matched: staff decide), failed (its handling kept raising; staff decide),
+    resolved (staff dealt with it; the audit log says how).
     ``attempts`` counts handlings that raised; ``next_attempt_at`` is when the replay may try
     again, so one bad row never holds back the others.
     """

@@ -9,10 +9,13 @@ and after ``MAX_ATTEMPTS`` the row is "failed" and flagged for staff.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
+from core import audit
+from core.actors import Actor, Permission, require
+from core.errors import InvalidInput, InvalidTransition
 from core.events import CallbackFlagged
 from core.models import MpesaCallback
 from core.unit_of_work import UnitOfWork
@@ -148,3 +151,72 @@ def waiting_stk_callbacks(uow: UnitOfWork, kind: str) -> list[StoredCallback]:
         .limit(500)
     )
     return [StoredCallback(row.id, row.kind, raw_body(row)) for row in rows]
+
+
+# -- for staff -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackForStaff:
+    id: int
+    kind: str
+    status: str
+    received_at: datetime
+    reference: str | None
+    error: str | None
+    excerpt: str
+
+
+def callbacks_for_staff(uow: UnitOfWork, limit: int = 50) -> list[CallbackForStaff]:
+    """Callbacks nobody could believe or handle (malformed, flagged, failed), newest first:
+    staff check each against the M-Pesa statement, act, and resolve it."""
+    rows = uow.session.scalars(
+        select(MpesaCallback)
+        .where(MpesaCallback.status.in_(FOR_STAFF))
+        .order_by(MpesaCallback.received_at.desc(), MpesaCallback.id.desc())
+        .limit(limit)
+    )
+    return [
+        CallbackForStaff(
+            row.id,
+            row.kind,
+            row.status,
+            row.received_at,
+            row.reference,
+            row.error,
+            " ".join(row.body.split())[:160],
+        )
+        for row in rows
+    ]
+
+
+def resolve_callback(uow: UnitOfWork, actor: Actor, callback_id: int, note: str) -> None:
+    """Staff have dealt with a callback left for them (credited it by hand, or found it was
+    nothing): it leaves the needs-attention queue, with who, when and why in the audit log."""
+    require(actor, Permission.RECORD_PAYMENT)
+    note = note.strip()
+    if not note:
+        raise InvalidInput("say what was done about it (a short note)")
+    callback = uow.session.scalars(
+        select(MpesaCallback).where(MpesaCallback.id == callback_id).with_for_update()
+    ).first()
+    if callback is None:
+        raise InvalidInput(f"no M-Pesa callback {callback_id}")
+    if callback.status not in FOR_STAFF:
+        raise InvalidTransition(
+            f"callback {callback_id} is {callback.status}; only malformed, flagged or failed "
+            "ones wait for staff"
+        )
+    before = callback.status
+    callback.status = "resolved"
+    callback.processed_at = uow.clock.now()
+    audit.record(
+        uow,
+        actor,
+        "mpesa.callback_resolved",
+        entity_type="mpesa_callback",
+        entity_id=callback.id,
+        before={"status": before, "error": callback.error},
+        after={"status": "resolved"},
+        reason=note[:500],
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.actors import Actor
-from core.usecases.billing import IncomingPayment, record_unmatched_payment
+from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
+from core.usecases.mpesa_callbacks import finish_callback, store_callback
 
 
 def test_history_pages_newest_first(chat, make_customer, clock, button_labels) -> None:
@@ -134,3 +135,44 @@ def test_stats_and_chart(chat, make_customer) -> None:
     assert chart.attachment.kind == "photo"
     assert chart.attachment.content.startswith(b"\x89PNG")
     assert chart.text.startswith("Revenue KES 1,500 in the last 30 days; 1 subscribers active")
+
+
+def test_callbacks_not_credited_wait_in_attention_until_resolved(chat, services, clock) -> None:
+    with services.unit_of_work() as uow:
+        stored = store_callback(uow, "stk", b'{"Body": {"stkCallback": {}}}', "196.201.214.1")
+        finish_callback(uow, stored.id, "flagged", error="a second receipt for a push")
+        uow.commit()
+    viewer, agent = chat("viewer"), chat("agent")
+    answer = viewer.say("/attention")
+    assert "M-Pesa callbacks not credited" in answer.text
+    assert f"#{stored.id} stk flagged: a second receipt for a push" in answer.text
+    assert viewer.say(f"/resolve {stored.id} checked").text.startswith("Your role (viewer) may not")
+    assert agent.say(f"/resolve {stored.id}").text == "⚠️ say what was done about it (a short note)"
+    done = agent.say(f"/resolve #{stored.id} not on the statement: a forgery")
+    assert done.text == f"Callback #{stored.id} resolved: not on the statement: a forgery"
+    assert viewer.say("/attention").text == "Nothing needs attention. 👍"
+    assert agent.say(f"/resolve {stored.id} again").text.startswith("⚠️ callback")
+
+
+def test_a_credit_on_safaricoms_word_waits_in_attention_for_its_receipt(
+    chat, services, make_customer, clock
+) -> None:
+    customer = make_customer()
+    with services.unit_of_work() as uow:
+        record_payment(
+            uow,
+            customer.id,
+            Actor.mpesa(),
+            IncomingPayment(
+                1500,
+                "mpesa",
+                "STKQ-ws_CO_1",
+                account_reference=customer.account_number,
+                source="stk_query",
+            ),
+        )
+        uow.commit()
+    assert "no receipt yet" not in chat("viewer").say("/attention").text  # it may still come
+    clock.advance(timedelta(hours=1))
+    text = chat("viewer").say("/attention").text
+    assert f"KES 1,500 credited to {customer.account_number} on Safaricom's word" in text
