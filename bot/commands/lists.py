@@ -85,7 +85,7 @@ def cmd_attention(ctx: Context, line: CommandLine) -> Answer:
     if not items:
         return Answer("Nothing needs attention. 👍")
     headings = {
-        "mpesa_callback": "M-Pesa callbacks not credited (check the statement, then /resolve ID NOTE):",
+        "mpesa_callback": "M-Pesa callbacks not credited (check, then /resolve ID NOTE):",
         "unreceipted_credit": "STK pushes credited on Safaricom's word, no receipt yet:",
         "unmatched_payment": "Money nobody was matched to (/assign RECEIPT REF):",
         "sync_error": "Routers refused a change:",
