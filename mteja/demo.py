@@ -106,7 +106,7 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
     """Fakes, simulated routers, a worker and the web app in this process until Ctrl-C."""
     from mteja.queueing import build_queue
     from mteja.web import build_app
-    from ussd.mpesa.serving import BackgroundServer
+    from sim.serving import BackgroundServer
 
     settings = system.settings
     with (

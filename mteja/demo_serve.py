@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 
 from core.settings import Settings
+from sim.serving import BackgroundServer
 from ussd.africastalking_urls import (
     new_at_callback_token,
     sms_delivery_url,
@@ -37,7 +38,6 @@ from ussd.mpesa.fake_daraja import (
     SANDBOX_SHORTCODE,
     FakeDaraja,
 )
-from ussd.mpesa.serving import BackgroundServer
 from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, FakeAfricasTalking
 
 PREFERRED_DARAJA_PORT = 8099

@@ -27,6 +27,8 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from sim.delayed_jobs import DelayedJobs
+from sim.serving import BackgroundServer
 from ussd.mpesa.daraja import PAYBILL, DarajaConfig
 from ussd.mpesa.fake_http import build_app
 from ussd.mpesa.fake_wire import (
@@ -40,8 +42,6 @@ from ussd.mpesa.fake_wire import (
     validate_stk_push,
 )
 from ussd.mpesa.phone import normalize_msisdn
-from ussd.mpesa.scheduler import DelayedJobs
-from ussd.mpesa.serving import BackgroundServer
 
 __all__ = [
     "DEFAULT_PAYER_PHONE",

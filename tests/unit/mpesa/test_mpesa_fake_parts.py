@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sim.delayed_jobs import DelayedJobs
 from ussd.mpesa.callbacks import parse_c2b, parse_stk_callback
 from ussd.mpesa.fake_daraja import FakeDaraja
 from ussd.mpesa.fake_wire import (
@@ -23,7 +24,6 @@ from ussd.mpesa.fake_wire import (
     stk_callback_payload,
     validate_stk_push,
 )
-from ussd.mpesa.scheduler import DelayedJobs
 
 PAID_AT = datetime(2019, 12, 19, 7, 21, 15, tzinfo=UTC)
 SHORTCODE = "174379"
