@@ -547,7 +547,7 @@ def fake_daraja(
     delay: Annotated[float, typer.Option(help="Seconds before the STK callback")] = 2.0,
 ) -> None:
     """Run a fake Safaricom Daraja (sandbox credentials) for the demo and tests."""
-    from ussd.mpesa.fake_daraja import run_fake_daraja
+    from sim.daraja.server import run_fake_daraja
 
     out.print(f"fake Daraja on http://127.0.0.1:{port} (sandbox shortcode 174379)")
     run_fake_daraja("127.0.0.1", port, default_outcome=outcome, default_delay_seconds=delay)

@@ -22,6 +22,14 @@ from typing import Any
 from rich.console import Console
 
 from core.settings import Settings
+from sim.daraja.server import (
+    DEFAULT_CONSUMER_KEY,
+    DEFAULT_CONSUMER_SECRET,
+    DEFAULT_PAYER_PHONE,
+    SANDBOX_PASSKEY,
+    SANDBOX_SHORTCODE,
+    FakeDaraja,
+)
 from sim.serving import BackgroundServer
 from ussd.africastalking_urls import (
     new_at_callback_token,
@@ -30,14 +38,6 @@ from ussd.africastalking_urls import (
     ussd_url,
 )
 from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
-from ussd.mpesa.fake_daraja import (
-    DEFAULT_CONSUMER_KEY,
-    DEFAULT_CONSUMER_SECRET,
-    DEFAULT_PAYER_PHONE,
-    SANDBOX_PASSKEY,
-    SANDBOX_SHORTCODE,
-    FakeDaraja,
-)
 from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, FakeAfricasTalking
 
 PREFERRED_DARAJA_PORT = 8099

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sim.daraja.server import FakeDarajaServer
 from sim.serving import BackgroundServer
 from ussd.mpesa.callbacks import (
     C2BPayment,
@@ -26,7 +27,6 @@ from ussd.mpesa.callbacks import (
     stk_callback_ack,
 )
 from ussd.mpesa.daraja import DarajaClient
-from ussd.mpesa.fake_daraja import FakeDarajaServer
 
 OUR_THREAD_PREFIXES = ("uvicorn-background", "fake-daraja-callbacks")
 

@@ -49,7 +49,7 @@ from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import expire_if_due
 from core.vocabulary import LedgerKind
-from ussd.mpesa.fake_wire import c2b_payload, stk_callback_payload
+from sim.daraja.wire import c2b_payload, stk_callback_payload
 from ussd.mpesa.handling import Handled, handle
 
 PLAN = "Home 10M"
