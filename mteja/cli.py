@@ -570,8 +570,8 @@ def fake_africastalking(
     delay: Annotated[float, typer.Option(help="Seconds before the delivery report")] = 2.0,
 ) -> None:
     """Run a fake Africa's Talking SMS API for the demo (set MTEJA_AT_BASE_URL to its URL)."""
+    from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME, run_fake_africastalking
     from ussd.africastalking_urls import sms_delivery_url, sms_inbound_url
-    from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, run_fake_africastalking
 
     token = load_settings().at_callback_token
     out.print(

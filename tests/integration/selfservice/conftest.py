@@ -31,8 +31,8 @@ from mteja.queueing import Queue, build_queue
 from mteja.web import build_app
 from routers.fake_gateway import InMemoryRouterGateway
 from routers.simulator.state import RouterState
+from sim.africastalking import FakeAfricasTalkingServer
 from sim.serving import BackgroundServer
-from ussd.sms.fake_at import FakeAfricasTalkingServer
 from ussd.sms.gateway import AfricasTalkingSms
 
 WANJIKU = "+254712345678"
