@@ -56,7 +56,6 @@ from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.fake_telegram import FakeTelegram, SentMessage
 from core.db import normalize_database_url
 from core.display import local_time
 from core.models import (
@@ -79,6 +78,7 @@ from mteja.queueing import build_queue
 from routers.compare import normalize
 from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME
 from sim.daraja.server import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from sim.telegram import FakeTelegram, SentMessage
 from ussd.africastalking_urls import ussd_url
 from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 
