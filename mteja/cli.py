@@ -650,7 +650,7 @@ def simulate_router(
     ] = 0.0,
 ) -> None:
     """Run the RouterOS API simulator (for the demo, tests and trying mteja without a MikroTik)."""
-    from routers.simulator import run_simulator
+    from sim.routeros import run_simulator
 
     out.print(f"RouterOS API simulator on {host}:{port} (user {username})")
     run_simulator(

@@ -35,8 +35,8 @@ from mteja.demo_serve import (
     what_to_try,
 )
 from mteja.render import card_text
-from routers.simulator import SimulatedRouter
 from routers.sync import RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 DEMO_ROUTER = "demo-nairobi"
 # Bytes per second each demo session downloads and uploads (about 1.7 GB and 170 MB a day).

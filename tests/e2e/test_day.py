@@ -447,7 +447,7 @@ def deployment(
             "router": [
                 sys.executable,
                 "-m",
-                "routers.simulator",
+                "sim.routeros",
                 "--port",
                 str(ports["router"]),
                 "--username",
