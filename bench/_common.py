@@ -40,8 +40,8 @@ from core.testing import migrated_engine, services_for
 from core.unit_of_work import CoreConfig, CoreServices
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
-from routers.simulator import SimulatedRouter
 from routers.sync import RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 API_USER = "mteja-api"
 API_PASSWORD = "bench-api-pw"

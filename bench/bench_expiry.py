@@ -62,8 +62,8 @@ from mteja.bootstrap import System
 from mteja.queueing import Queue, build_queue
 from routers.gateway import RouterCredentials
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import SimulatedRouter
 from routers.sync import PENDING_BATCH, RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 MODE_DESCRIPTIONS = {
     "queue": "real tasks (build_queue on MemoryHuey), drained by one in-process worker loop",

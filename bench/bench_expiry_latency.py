@@ -48,7 +48,7 @@ from core.events import ExpiryScheduled
 from core.settings import Settings
 from mteja.bootstrap import System
 from mteja.queueing import build_queue
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 POLL_SECONDS = 0.02
 REDIS_URL = "redis://127.0.0.1:6379"

@@ -36,8 +36,8 @@ from bench._common import (
     wrap_router_sync,
 )
 from routers.gateway import RouterGateway, RouterRejected, Write
-from routers.simulator import SimulatedRouter
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 UNMANAGED = 20
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from bench.results import emit_result
 from routers.gateway import RouterCredentials
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 _T = TypeVar("_T")
 SECRETS = "/ppp/secret"

@@ -36,9 +36,9 @@ from bench._common import (
     open_env,
 )
 from core.models import DailyUsage, Plan
-from routers.simulator import SimulatedRouter
 from routers.sync import librouteros_factory
 from routers.usage import SampleResult, UsageSampler
+from sim.routeros import SimulatedRouter
 
 TARGET_SECONDS = 5.0
 CAP_MB = 100_000

@@ -549,7 +549,7 @@ def fake_daraja(
     delay: Annotated[float, typer.Option(help="Seconds before the STK callback")] = 2.0,
 ) -> None:
     """Run a fake Safaricom Daraja (sandbox credentials) for the demo and tests."""
-    from ussd.mpesa.fake_daraja import run_fake_daraja
+    from sim.daraja.server import run_fake_daraja
 
     out.print(f"fake Daraja on http://127.0.0.1:{port} (sandbox shortcode 174379)")
     run_fake_daraja("127.0.0.1", port, default_outcome=outcome, default_delay_seconds=delay)
@@ -572,8 +572,8 @@ def fake_africastalking(
     delay: Annotated[float, typer.Option(help="Seconds before the delivery report")] = 2.0,
 ) -> None:
     """Run a fake Africa's Talking SMS API for the demo (set MTEJA_AT_BASE_URL to its URL)."""
+    from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME, run_fake_africastalking
     from ussd.africastalking_urls import sms_delivery_url, sms_inbound_url
-    from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, run_fake_africastalking
 
     token = load_settings().at_callback_token
     out.print(
@@ -652,7 +652,7 @@ def simulate_router(
     ] = 0.0,
 ) -> None:
     """Run the RouterOS API simulator (for the demo, tests and trying mteja without a MikroTik)."""
-    from routers.simulator import run_simulator
+    from sim.routeros import run_simulator
 
     out.print(f"RouterOS API simulator on {host}:{port} (user {username})")
     run_simulator(

@@ -35,8 +35,8 @@ from mteja.demo_serve import (
     what_to_try,
 )
 from mteja.render import card_text
-from routers.simulator import SimulatedRouter
 from routers.sync import RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 DEMO_ROUTER = "demo-nairobi"
 # Bytes per second each demo session downloads and uploads (about 1.7 GB and 170 MB a day).
@@ -106,7 +106,7 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
     """Fakes, simulated routers, a worker and the web app in this process until Ctrl-C."""
     from mteja.queueing import build_queue
     from mteja.web import build_app
-    from ussd.mpesa.serving import BackgroundServer
+    from sim.serving import BackgroundServer
 
     settings = system.settings
     with (

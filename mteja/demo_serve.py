@@ -22,14 +22,8 @@ from typing import Any
 from rich.console import Console
 
 from core.settings import Settings
-from ussd.africastalking_urls import (
-    new_at_callback_token,
-    sms_delivery_url,
-    sms_inbound_url,
-    ussd_url,
-)
-from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
-from ussd.mpesa.fake_daraja import (
+from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME, FakeAfricasTalking
+from sim.daraja.server import (
     DEFAULT_CONSUMER_KEY,
     DEFAULT_CONSUMER_SECRET,
     DEFAULT_PAYER_PHONE,
@@ -37,8 +31,14 @@ from ussd.mpesa.fake_daraja import (
     SANDBOX_SHORTCODE,
     FakeDaraja,
 )
-from ussd.mpesa.serving import BackgroundServer
-from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME, FakeAfricasTalking
+from sim.serving import BackgroundServer
+from ussd.africastalking_urls import (
+    new_at_callback_token,
+    sms_delivery_url,
+    sms_inbound_url,
+    ussd_url,
+)
+from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 
 PREFERRED_DARAJA_PORT = 8099
 PREFERRED_AT_PORT = 8098

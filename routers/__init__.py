@@ -1,4 +1,5 @@
-"""MikroTik routers: the RouterGateway port, its librouteros driver, a fake and a simulator.
+"""MikroTik routers: the RouterGateway port and its librouteros driver (the simulator and the
+in-memory fake are in ``sim.routeros``).
 
 Importing this package opens no connection and starts no server.
 """

@@ -1,7 +1,8 @@
 """The port through which mteja reads and writes a MikroTik router, menu by menu.
 
 Implementations: ``RouterOsGateway`` (librouteros, a real router or the simulator) and
-``InMemoryRouterGateway`` (a fake for unit tests). One contract test suite runs against both.
+``InMemoryRouterGateway`` (a fake for unit tests, in ``sim.routeros.memory_gateway``). One
+contract test suite runs against both.
 """
 
 from __future__ import annotations

@@ -56,7 +56,6 @@ from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.fake_telegram import FakeTelegram, SentMessage
 from core.db import normalize_database_url
 from core.display import local_time
 from core.models import (
@@ -77,10 +76,11 @@ from core.usecases.renewal import mark_changed
 from mteja.bootstrap import System, build_system
 from mteja.queueing import build_queue
 from routers.compare import normalize
+from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME
+from sim.daraja.server import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from sim.telegram import FakeTelegram, SentMessage
 from ussd.africastalking_urls import ussd_url
 from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
-from ussd.mpesa.fake_daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from ussd.sms.fake_at import DEFAULT_API_KEY, DEFAULT_USERNAME
 
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
 REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -447,7 +447,7 @@ def deployment(
             "router": [
                 sys.executable,
                 "-m",
-                "routers.simulator",
+                "sim.routeros",
                 "--port",
                 str(ports["router"]),
                 "--username",

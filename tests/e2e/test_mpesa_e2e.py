@@ -38,7 +38,7 @@ from core.usecases.plans import PlanSpec, add_plan
 from jobs.tasks import expire_all_due
 from mteja.bootstrap import build_system
 from mteja.queueing import build_queue
-from ussd.mpesa.fake_daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from sim.daraja.server import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 
 WAIT_SECONDS = 60.0
 ROUTER_USER = "admin"

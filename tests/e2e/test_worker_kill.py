@@ -33,8 +33,8 @@ from core.unit_of_work import CoreServices
 from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.network import RouterSpec, add_router
 from core.usecases.plans import PlanSpec, add_plan
-from routers.simulator import SimulatedRouter
 from routers.sync import RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 CUSTOMERS = 300
 WRITE_LATENCY = 0.02  # seconds per secret write: the sweep takes long enough to be interrupted

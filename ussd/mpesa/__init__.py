@@ -1,5 +1,5 @@
-"""M-Pesa (Safaricom Daraja) adapter: a typed client, callback parsers, and (separately
-imported, for tests and the demo) a fake Daraja in `ussd.mpesa.fake_daraja`.
+"""M-Pesa (Safaricom Daraja) adapter: a typed client and callback parsers. The fake Daraja for
+tests and the demo is in `sim.daraja`, outside the production packages.
 
 Standalone: plain typed values in and out, no dependency on mteja's core.
 """

@@ -1,3 +1,3 @@
-"""SMS with Africa's Talking: keywords subscribers send (``keywords``, ``commands``), the
-``AfricasTalkingSms`` gateway (``gateway``), and a fake Africa's Talking (``fake_at``, imported
-separately, for tests and the demo)."""
+"""SMS with Africa's Talking: keywords subscribers send (``keywords``, ``commands``) and the
+``AfricasTalkingSms`` gateway (``gateway``). The fake Africa's Talking for tests and the demo is
+``sim.africastalking``, outside the production packages."""

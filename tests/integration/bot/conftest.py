@@ -1,6 +1,6 @@
 """The real python-telegram-bot Application, long polling a local fake Bot API server.
 
-``telegram`` is the fake server (bot.fake_telegram): tests play staff through it (``says``,
+``telegram`` is the fake server (sim.telegram): tests play staff through it (``says``,
 ``presses``, ``sends_file``) and read what the bot sent. ``bot_app`` runs the Application in a
 thread of its own, as ``mteja bot`` does, and stops it after the test.
 """
@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot.fake_telegram import FakeTelegram
 from bot.staffbot import StaffBot
 from bot.telegram import ALLOWED_UPDATES, build_application
 from core.actors import Actor
@@ -32,6 +31,7 @@ from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.staff import add_staff
 from routers.sync import LiveSession, Presence
+from sim.telegram import FakeTelegram
 
 USER_IDS = {"owner": 1001, "admin": 1002, "agent": 1003, "viewer": 1004}
 STRANGER_ID = 4242

@@ -18,8 +18,8 @@ from core.usecases.billing import IncomingPayment, record_payment, record_unmatc
 from jobs.locks import FileRouterLock
 from mteja.bootstrap import System
 from mteja.queueing import Queue, build_queue
-from routers.fake_gateway import InMemoryRouterGateway
-from routers.simulator.state import RouterState
+from sim.routeros.memory_gateway import InMemoryRouterGateway
+from sim.routeros.state import RouterState
 
 STAFF_CHAT = -100500
 NAIROBI = ZoneInfo("Africa/Nairobi")

@@ -11,7 +11,7 @@ import pytest
 
 from core.settings import Settings
 from mteja.queueing import stk_callback_url
-from ussd.mpesa.fake_daraja import FakeDarajaServer
+from sim.daraja.server import FakeDarajaServer
 
 TOKEN = "cb-token-4d1a"
 

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sim.daraja.server import FakeDarajaServer
+from sim.serving import BackgroundServer
 from ussd.mpesa.callbacks import (
     C2BPayment,
     MalformedCallback,
@@ -25,8 +27,6 @@ from ussd.mpesa.callbacks import (
     stk_callback_ack,
 )
 from ussd.mpesa.daraja import DarajaClient
-from ussd.mpesa.fake_daraja import FakeDarajaServer
-from ussd.mpesa.serving import BackgroundServer
 
 OUR_THREAD_PREFIXES = ("uvicorn-background", "fake-daraja-callbacks")
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from sim.daraja.server import FakeDarajaServer
 from ussd.mpesa.daraja import DarajaClient
-from ussd.mpesa.fake_daraja import FakeDarajaServer
 
 # `receiver` is the conftest's Receiver app (test modules do not import conftest).
 Receiver = Any

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from sim.daraja.server import FakeDaraja
 from ussd.mpesa.daraja import DarajaClient, DarajaUnavailable
-from ussd.mpesa.fake_daraja import FakeDaraja
 
 CALLBACK = "https://isp.example.com/payments/stk/TOKEN"
 

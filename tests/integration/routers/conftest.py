@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from routers.fake_gateway import InMemoryRouterGateway
 from routers.gateway import RouterCredentials, RouterGateway
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import SimulatedRouter
-from routers.simulator.state import RouterState
+from sim.routeros import SimulatedRouter
+from sim.routeros.memory_gateway import InMemoryRouterGateway
+from sim.routeros.state import RouterState
 
 USERNAME = "mteja"
 PASSWORD = "s3cret-api"

@@ -8,7 +8,7 @@ import pytest
 
 from routers.gateway import RouterUnreachable
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 SECRETS = "/ppp/secret"
 

@@ -13,7 +13,7 @@ from routers.gateway import (
     RouterRejected,
     RouterUnreachable,
 )
-from routers.simulator.state import RouterState
+from sim.routeros.state import RouterState
 
 SECRETS = "/ppp/secret"
 

@@ -9,7 +9,7 @@ import pytest
 import routeros_api
 from routeros_api.exceptions import RouterOsApiCommunicationError
 
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 
 @pytest.fixture

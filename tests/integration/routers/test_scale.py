@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 SECRETS = "/ppp/secret"
 SUBSCRIBERS = 50_000

@@ -9,7 +9,7 @@ import pytest
 from librouteros.exceptions import FatalError, MultiTrapError, TrapError
 from librouteros.query import And, Key, Or
 
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 NAME, DISABLED, PROFILE = Key("name"), Key("disabled"), Key("profile")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from routers.protocol import SentenceDecoder, decode_words, encode_sentence
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 
 class RawClient:

@@ -8,7 +8,7 @@ import pytest
 
 from routers.gateway import RouterCredentials
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import ManualClock, SimulatedRouter
+from sim.routeros import ManualClock, SimulatedRouter
 
 SECRETS = "/ppp/secret"
 

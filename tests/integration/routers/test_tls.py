@@ -10,7 +10,7 @@ import pytest
 
 from routers.gateway import RouterCredentials, RouterUnreachable
 from routers.librouteros_gateway import RouterOsGateway
-from routers.simulator import SimulatedRouter
+from sim.routeros import SimulatedRouter
 
 
 @pytest.fixture

@@ -29,10 +29,10 @@ from jobs.locks import FileRouterLock
 from mteja.bootstrap import System
 from mteja.queueing import Queue, build_queue
 from mteja.web import build_app
-from routers.fake_gateway import InMemoryRouterGateway
-from routers.simulator.state import RouterState
-from ussd.mpesa.serving import BackgroundServer
-from ussd.sms.fake_at import FakeAfricasTalkingServer
+from sim.africastalking import FakeAfricasTalkingServer
+from sim.routeros.memory_gateway import InMemoryRouterGateway
+from sim.routeros.state import RouterState
+from sim.serving import BackgroundServer
 from ussd.sms.gateway import AfricasTalkingSms
 
 WANJIKU = "+254712345678"

@@ -15,7 +15,7 @@ from core.ports import GatewayRejected, GatewayUnavailable
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices
 from core.usecases.sms import queue_sms
-from ussd.sms.fake_at import FakeAfricasTalkingServer
+from sim.africastalking import FakeAfricasTalkingServer
 from ussd.sms.gateway import AfricasTalkingSms
 
 SAMPLES = Path("/work/shared/samples")

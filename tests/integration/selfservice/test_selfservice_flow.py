@@ -13,10 +13,10 @@ import pytest
 
 from core.models import Customer, InboundSms, MpesaCallback, SmsMessage, StkRequest, Ticket
 from core.unit_of_work import CoreServices
+from sim.africastalking import FakeAfricasTalkingServer
+from sim.daraja.server import FakeDarajaServer
 from ussd.mpesa.daraja import DarajaClient
-from ussd.mpesa.fake_daraja import FakeDarajaServer
 from ussd.mpesa.gateway import DarajaMpesaGateway
-from ussd.sms.fake_at import FakeAfricasTalkingServer
 from ussd.sms.gateway import AfricasTalkingSms
 
 WANJIKU = "+254712345678"

@@ -37,8 +37,8 @@ from core.usecases.plans import PlanSpec, add_plan
 from jobs.locks import FileRouterLock
 from mteja.bootstrap import System
 from mteja.queueing import Queue, build_queue
-from routers.simulator import SimulatedRouter
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
+from sim.routeros import SimulatedRouter
 
 API_USER = "mteja-api"
 API_PASSWORD = "api-s3cret"

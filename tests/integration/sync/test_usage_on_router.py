@@ -20,7 +20,7 @@ from core.usage import daily_usage
 from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.usage import SessionReading, record_usage
-from routers.simulator import ManualClock, SimulatedRouter
+from sim.routeros import ManualClock, SimulatedRouter
 
 MB = 1_000_000
 # 23:50 in Nairobi: the samples below straddle local midnight (21:00 UTC).

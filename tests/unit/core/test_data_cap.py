@@ -21,11 +21,11 @@ from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import PlanChangeTiming, change_plan
 from core.usecases.usage import CapOutcome, enforce_data_cap
-from routers.fake_gateway import InMemoryRouterGateway
-from routers.simulator.clock import ManualClock
-from routers.simulator.state import RouterState
 from routers.sync import RouterSync
 from routers.usage import SampleResult, UsageSampler
+from sim.routeros.clock import ManualClock
+from sim.routeros.memory_gateway import InMemoryRouterGateway
+from sim.routeros.state import RouterState
 
 MB = 1_000_000
 PASSWORD = "cap-test-pw"

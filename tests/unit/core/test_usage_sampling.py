@@ -18,10 +18,10 @@ from core.models import Customer, DailyUsage, Router, UsagePeriod, UsageReading
 from core.unit_of_work import CoreServices
 from core.usecases.network import RouterSpec, add_router
 from core.usecases.usage import SessionReading, UsageSample, record_usage
-from routers.fake_gateway import InMemoryRouterGateway
-from routers.simulator.clock import ManualClock
-from routers.simulator.state import RouterState
 from routers.usage import UsageSampler, parse_duration, read_sessions
+from sim.routeros.clock import ManualClock
+from sim.routeros.memory_gateway import InMemoryRouterGateway
+from sim.routeros.state import RouterState
 
 MB = 1_000_000
 

@@ -13,9 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ussd.mpesa.callbacks import parse_c2b, parse_stk_callback
-from ussd.mpesa.fake_daraja import FakeDaraja
-from ussd.mpesa.fake_wire import (
+from sim.daraja.server import FakeDaraja
+from sim.daraja.wire import (
     FakeRequestError,
     IdFactory,
     c2b_payload,
@@ -23,7 +22,8 @@ from ussd.mpesa.fake_wire import (
     stk_callback_payload,
     validate_stk_push,
 )
-from ussd.mpesa.scheduler import DelayedJobs
+from sim.delayed_jobs import DelayedJobs
+from ussd.mpesa.callbacks import parse_c2b, parse_stk_callback
 
 PAID_AT = datetime(2019, 12, 19, 7, 21, 15, tzinfo=UTC)
 SHORTCODE = "174379"

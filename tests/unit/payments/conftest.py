@@ -48,7 +48,7 @@ from core.usecases.stk import (
     settle_stk_by_query,
 )
 from core.vocabulary import LedgerKind
-from ussd.mpesa.fake_wire import c2b_payload, stk_callback_payload
+from sim.daraja.wire import c2b_payload, stk_callback_payload
 from ussd.mpesa.handling import Handled, handle
 
 PLAN = "Home 10M"

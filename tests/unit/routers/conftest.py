@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from routers.fake_gateway import InMemoryRouterGateway
-from routers.simulator.clock import ManualClock
-from routers.simulator.state import RouterState
+from sim.routeros.clock import ManualClock
+from sim.routeros.memory_gateway import InMemoryRouterGateway
+from sim.routeros.state import RouterState
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from routers.fake_gateway import InMemoryRouterGateway, Write
 from routers.gateway import (
     RouterAuthFailed,
     RouterGateway,
     RouterRejected,
     RouterUnreachable,
 )
-from routers.simulator.state import RouterState
+from sim.routeros.memory_gateway import InMemoryRouterGateway, Write
+from sim.routeros.state import RouterState
 
 
 def test_it_is_a_router_gateway(gateway: InMemoryRouterGateway) -> None:

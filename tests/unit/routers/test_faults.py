@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routers.simulator.faults import FaultInjector
+from sim.routeros.faults import FaultInjector
 
 
 def test_no_faults_by_default() -> None:

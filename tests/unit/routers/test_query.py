@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from routers.simulator.menus import MENUS
-from routers.simulator.query import QueryError, compile_query, plain_equalities
+from sim.routeros.menus import MENUS
+from sim.routeros.query import QueryError, compile_query, plain_equalities
 
 INTERFACES = [
     {".id": "*1", "name": "ether1", "type": "ether", "mtu": "1500", "comment": "uplink"},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from routers.simulator.clock import ManualClock
-from routers.simulator.state import RouterState
-from routers.simulator.traps import CommandTrap
+from sim.routeros.clock import ManualClock
+from sim.routeros.state import RouterState
+from sim.routeros.traps import CommandTrap
 
 SECRETS = "/ppp/secret"
 

@@ -1,4 +1,4 @@
-"""The simulator's traffic options: ``python -m routers.simulator --download-rate/--upload-rate``
+"""The simulator's traffic options: ``python -m sim.routeros --download-rate/--upload-rate``
 and ``mteja simulate-router`` make every session move that many bytes a second, in the
 subscriber's terms (download = the router's bytes out)."""
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from routers.simulator import __main__ as simulator_main
-from routers.simulator import server
-from routers.simulator.clock import ManualClock
-from routers.simulator.state import RouterState
+from sim.routeros import __main__ as simulator_main
+from sim.routeros import server
+from sim.routeros.clock import ManualClock
+from sim.routeros.state import RouterState
 
 
 def test_the_module_passes_the_rates_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,8 +20,8 @@ from routers.desired import (
     RemovedLogin,
     RouterDesired,
 )
-from routers.fake_gateway import InMemoryRouterGateway
 from routers.reconciler import Converger
+from sim.routeros.memory_gateway import InMemoryRouterGateway
 
 PROFILE_10M = Entry(PPP_PROFILE, {"name": "mteja-1-home-10m", "rate-limit": "5M/10M"})
 PROFILE_20M = Entry(PPP_PROFILE, {"name": "mteja-2-home-20m", "rate-limit": "10M/20M"})

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from routers.gateway import RouterAuthFailed, RouterRejected, RouterUnreachable, Write
-from routers.simulator.state import CommandResult, RouterState
-from routers.simulator.traps import CommandTrap
+from sim.routeros.state import CommandResult, RouterState
+from sim.routeros.traps import CommandTrap
 
 __all__ = ["InMemoryRouterGateway", "Write"]
 

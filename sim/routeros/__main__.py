@@ -1,11 +1,11 @@
-"""``python -m routers.simulator``: serve a simulated RouterOS API until interrupted."""
+"""``python -m sim.routeros``: serve a simulated RouterOS API until interrupted."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from routers.simulator.server import run_simulator
+from sim.routeros.server import run_simulator
 
 
 def main(argv: list[str] | None = None) -> None:

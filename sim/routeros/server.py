@@ -16,10 +16,10 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
-from routers.simulator.connection import ApiConnection, Credentials
-from routers.simulator.faults import FaultInjector
-from routers.simulator.state import BLOCKED_LIST, RouterState
-from routers.simulator.table import Item
+from sim.routeros.connection import ApiConnection, Credentials
+from sim.routeros.faults import FaultInjector
+from sim.routeros.state import BLOCKED_LIST, RouterState
+from sim.routeros.table import Item
 
 __all__ = ["ApiServer", "SimulatedRouter", "run_simulator"]
 

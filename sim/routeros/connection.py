@@ -23,9 +23,9 @@ from routers.protocol import (
     encode_length,
     encode_word,
 )
-from routers.simulator.faults import FaultInjector
-from routers.simulator.state import CommandResult, RouterState
-from routers.simulator.traps import INVALID_LOGIN, NOT_LOGGED_IN, CommandTrap, Trap
+from sim.routeros.faults import FaultInjector
+from sim.routeros.state import CommandResult, RouterState
+from sim.routeros.traps import INVALID_LOGIN, NOT_LOGGED_IN, CommandTrap, Trap
 
 __all__ = [
     "ApiConnection",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 
-from routers.simulator.menus import MenuSpec
-from routers.simulator.traps import NO_SUCH_ITEM, CommandTrap
+from sim.routeros.menus import MenuSpec
+from sim.routeros.traps import NO_SUCH_ITEM, CommandTrap
 
 __all__ = ["Item", "Table"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 
-from routers.simulator.traps import ARGUMENT_VALUE_FAILURE, CommandTrap
+from sim.routeros.traps import ARGUMENT_VALUE_FAILURE, CommandTrap
 
 __all__ = [
     "MENUS",

@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ussd.mpesa.fake_wire import FakeRequestError
+from sim.daraja.wire import FakeRequestError
 
 if TYPE_CHECKING:
-    from ussd.mpesa.fake_daraja import FakeDaraja
+    from sim.daraja.server import FakeDaraja
 
 __all__ = ["build_app"]
 

@@ -1,4 +1,4 @@
-"""Run small jobs after a delay on a few worker threads (the fake's callback delivery)."""
+"""Run small jobs after a delay on a few worker threads (the fakes' callbacks and reports)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A fake Safaricom Daraja for tests, the demo and benchmarks.
 
-It speaks the real wire format (see fake_http for the routes), so the real DarajaClient runs
+It speaks the real wire format (see sim.daraja.routes), so the real DarajaClient runs
 against it unchanged through `base_url`. STK pushes end in a chosen outcome (per phone or by
 default) and the callback is POSTed from a background thread after a delay; paybill payments
 are simulated with pay_bill(). Everything received and sent is recorded (`stk_requests`,
@@ -27,9 +27,8 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from ussd.mpesa.daraja import PAYBILL, DarajaConfig
-from ussd.mpesa.fake_http import build_app
-from ussd.mpesa.fake_wire import (
+from sim.daraja.routes import build_app
+from sim.daraja.wire import (
     BAD_REQUEST_CODE,
     FakeRequestError,
     IdFactory,
@@ -39,9 +38,10 @@ from ussd.mpesa.fake_wire import (
     stk_callback_payload,
     validate_stk_push,
 )
+from sim.delayed_jobs import DelayedJobs
+from sim.serving import BackgroundServer
+from ussd.mpesa.daraja import PAYBILL, DarajaConfig
 from ussd.mpesa.phone import normalize_msisdn
-from ussd.mpesa.scheduler import DelayedJobs
-from ussd.mpesa.serving import BackgroundServer
 
 __all__ = [
     "DEFAULT_PAYER_PHONE",
@@ -351,7 +351,7 @@ class FakeDaraja:
             self._app = build_app(self)
         return self._app
 
-    # --- Daraja operations: fake_http translates HTTP to and from these -----------------------
+    # --- Daraja operations: the routes translate HTTP to and from these -----------------------
     # Each one raises FakeRequestError for what Daraja would refuse.
 
     def issue_token(self, grant_type: str | None, authorization: str) -> dict[str, str]:

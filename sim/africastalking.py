@@ -39,8 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ussd.mpesa.scheduler import DelayedJobs
-from ussd.mpesa.serving import BackgroundServer
+from sim.delayed_jobs import DelayedJobs
+from sim.serving import BackgroundServer
 
 __all__ = ["FakeAfricasTalking", "FakeAfricasTalkingServer", "FakeSms", "run_fake_africastalking"]
 

@@ -12,7 +12,7 @@ import random
 import threading
 from dataclasses import dataclass
 
-from routers.simulator.menus import WRITE_VERBS
+from sim.routeros.menus import WRITE_VERBS
 
 __all__ = ["FaultInjector"]
 

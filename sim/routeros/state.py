@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from routers.simulator.menus import MENUS, READ_VERBS, MenuKind, MenuSpec
-from routers.simulator.query import QueryError, compile_query, plain_equalities
-from routers.simulator.table import Item, Table
-from routers.simulator.traffic import Meter, TrafficModel, format_duration
-from routers.simulator.traps import (
+from sim.routeros.menus import MENUS, READ_VERBS, MenuKind, MenuSpec
+from sim.routeros.query import QueryError, compile_query, plain_equalities
+from sim.routeros.table import Item, Table
+from sim.routeros.traffic import Meter, TrafficModel, format_duration
+from sim.routeros.traps import (
     ARGUMENT_VALUE_FAILURE,
     NO_SUCH_COMMAND,
     NO_SUCH_COMMAND_PREFIX,
