@@ -29,8 +29,8 @@ from core.unit_of_work import CoreServices
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.stk import claim_stk_send
 from jobs.payments import PaymentRuntime, register_payment_tasks
+from sim.daraja.server import FakeDaraja
 from ussd.mpesa.daraja import OAUTH_PATH, STK_PUSH_PATH, DarajaClient
-from ussd.mpesa.fake_daraja import FakeDaraja
 from ussd.mpesa.gateway import DarajaMpesaGateway
 from ussd.mpesa.handling import replay_unprocessed
 

@@ -113,7 +113,7 @@ class Safaricom:
 def stk_body(prompt: Prompt, *, amount_kes: int | None = None, receipt: str | None = None) -> bytes:
     import json
 
-    from ussd.mpesa.fake_wire import stk_callback_payload
+    from sim.daraja.wire import stk_callback_payload
 
     paid = prompt.outcome == "paid" or receipt is not None
     payload = stk_callback_payload(
@@ -132,7 +132,7 @@ def stk_body(prompt: Prompt, *, amount_kes: int | None = None, receipt: str | No
 def c2b_body(account: str, amount_kes: int, receipt: str) -> bytes:
     import json
 
-    from ussd.mpesa.fake_wire import c2b_payload
+    from sim.daraja.wire import c2b_payload
 
     payload = c2b_payload(
         trans_id=receipt,

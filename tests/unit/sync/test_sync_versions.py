@@ -17,9 +17,9 @@ from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
-from routers.fake_gateway import InMemoryRouterGateway
 from routers.gateway import RouterRejected
 from routers.sync import RouterSync
+from sim.routeros.memory_gateway import InMemoryRouterGateway
 
 
 class RefusesWhileStaffChangeTheCustomer(InMemoryRouterGateway):
