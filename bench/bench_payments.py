@@ -82,9 +82,9 @@ from core.settings import Settings
 from core.testing import free_port
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
 from jobs.tasks import expire_all_due
+from payments.callback_urls import c2b_confirmation_url, c2b_validation_url
 from sim.daraja.server import SANDBOX_SHORTCODE, FakeDaraja
 from sim.routeros import SimulatedRouter
-from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 
 WARMUP = 5
 TOKEN = "bench-callback-token"

@@ -20,6 +20,7 @@ from core.events import (
     StkPushRequested,
     TicketOpened,
 )
+from jobs.messages import MessageTasks
 from jobs.payments import PaymentTasks
 from jobs.tasks import Tasks, enqueue_sync, expiry_key
 
@@ -32,11 +33,13 @@ class HueyDispatcher:
         huey: Huey,
         tasks: Tasks,
         payments: PaymentTasks,
+        messages: MessageTasks,
         ticket_alert: TaskWrapper | None = None,
     ) -> None:
         self.huey = huey
         self.tasks = tasks
         self.payments = payments
+        self.messages = messages
         self.ticket_alert = ticket_alert
 
     def dispatch(self, event: Event) -> None:
@@ -53,15 +56,15 @@ class HueyDispatcher:
                     event.router_id, event.account_number, event.username, event.connection_type
                 )
         elif isinstance(event, PaymentReceived):
-            self.payments.payment_notices(event.payment_id)
+            self.messages.payment_notices(event.payment_id)
         elif isinstance(event, StkPushRequested):
             self.payments.send_stk_push(event.stk_request_id)
         elif isinstance(event, StkPushFailed):
-            self.payments.stk_failure_notices(event.stk_request_id)
+            self.messages.stk_failure_notices(event.stk_request_id)
         elif isinstance(event, CallbackFlagged):
-            self.payments.flag_callback(event.callback_id, event.reason)
+            self.messages.flag_callback(event.callback_id, event.reason)
         elif isinstance(event, SmsQueued):
-            self.payments.send_sms(event.message_id)
+            self.messages.send_sms(event.message_id)
         elif isinstance(event, TicketOpened) and self.ticket_alert is not None:
             self.ticket_alert(event.ticket_id)
 

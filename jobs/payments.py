@@ -1,4 +1,5 @@
-"""Tasks for money and messages: STK pushes, STK queries, receipts, staff alerts, SMS."""
+"""Tasks for M-Pesa: send an STK push (once), query a push whose callback is late, and the
+minute sweep that replays stored callbacks and makes up for lost or orphaned sends."""
 
 from __future__ import annotations
 
@@ -10,20 +11,14 @@ from datetime import timedelta
 from huey import Huey
 from huey.api import TaskWrapper
 
-from core.models import SmsMessage, StkRequest
+from core.models import StkRequest
 from core.ports import (
     GatewayOutcomeUnknown,
     GatewayRejected,
     MpesaGateway,
-    SmsGateway,
-    SmsSent,
-    StaffNotifier,
 )
 from core.retry import in_transaction
-from core.unit_of_work import CoreServices, UnitOfWork
-from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
-from core.usecases.sms import SENDING, claim_for_sending, messages_to_resend, release_claim
-from core.usecases.sms_history import apply_pending_reports
+from core.unit_of_work import CoreServices
 from core.usecases.stk import (
     StkStatus,
     abandoned_sends,
@@ -54,8 +49,6 @@ class PaymentRuntime:
 
     services: CoreServices
     mpesa: MpesaGateway | None
-    sms: SmsGateway
-    notifier: StaffNotifier
     stk_callback_url: str
     replay_callbacks: Callable[[], int]
     # Handles the STK callbacks that overtook the push's answer.
@@ -66,16 +59,11 @@ class PaymentRuntime:
 class PaymentTasks:
     send_stk_push: TaskWrapper
     query_stk: TaskWrapper
-    payment_notices: TaskWrapper
-    stk_failure_notices: TaskWrapper
-    flag_callback: TaskWrapper
-    send_sms: TaskWrapper
-    sms_sweep: TaskWrapper
     mpesa_sweep: TaskWrapper
 
 
 def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) -> PaymentTasks:
-    """Register the payment and messaging tasks on ``huey``."""
+    """Register the M-Pesa tasks on ``huey``."""
 
     @huey.task(name="send_stk_push", retries=3, retry_delay=5)
     def send_stk_push(stk_request_id: int) -> None:
@@ -148,71 +136,8 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
             lambda uow: settle_stk_by_query(uow, stk_request_id, code, answer.description),
         )
 
-    def notify_from(work: Callable[[UnitOfWork], str | None]) -> None:
-        env = runtime()
-        line = in_transaction(env.services, work)
-        if line:
-            env.notifier.notify(line)
-
-    @huey.task(name="payment_notices", retries=3, retry_delay=10)
-    def payment_notices_task(payment_id: int) -> None:
-        """The payer's SMS receipt and the staff alert."""
-        notify_from(lambda uow: payment_notices(uow, payment_id))
-
-    @huey.task(name="stk_failure_notices", retries=3, retry_delay=10)
-    def stk_failure_task(stk_request_id: int) -> None:
-        """Tell the subscriber in plain words why the push failed; tell staff."""
-        notify_from(lambda uow: stk_failure_notices(uow, stk_request_id))
-
-    @huey.task(name="flag_callback", retries=3, retry_delay=10)
-    def flag_callback(callback_id: int, reason: str) -> None:
-        """A callback could not be handled: staff check it against the statement."""
-        env = runtime()
-        with env.services.unit_of_work() as uow:
-            line = callback_flag_line(uow, callback_id, reason)
-        env.notifier.notify(line)
-
-    @huey.task(name="send_sms", retries=5, retry_delay=10, retry_backoff=2)
-    def send_sms(message_id: int) -> None:
-        """Send one queued SMS and record the provider's id, cost and status."""
-        env = runtime()
-        claimed = in_transaction(env.services, lambda uow: claim_for_sending(uow, message_id))
-        if claimed is None:
-            return  # already sent, being sent by another worker, or gone
-        phone, body = claimed
-        try:
-            result = env.sms.send(phone, body)
-        except GatewayRejected as refusal:
-            # Retrying a refusal (a bad API key, a barred number) sends nothing more.
-            result = SmsSent(None, None, "failed", str(refusal)[:500])
-        except Exception:
-            # Unreachable (or anything else unexpected): give the message back, huey retries.
-            in_transaction(env.services, lambda uow: release_claim(uow, message_id))
-            raise
-
-        def record(uow: UnitOfWork) -> None:
-            stored = uow.session.get(SmsMessage, message_id)
-            assert stored is not None
-            if stored.status in ("queued", SENDING):
-                stored.status = result.status
-            stored.provider_message_id = result.provider_message_id
-            stored.cost = result.cost
-            stored.error = result.error
-            stored.sent_at = uow.clock.now()
-            # Reports that arrived before we knew the provider's id wait for it.
-            apply_pending_reports(uow, stored)
-
-        in_transaction(env.services, record)
-
     def services() -> CoreServices:
         return runtime().services
-
-    @once_per_slot_task(huey, "sms_sweep", every_minutes=1, services=services)
-    def sms_sweep() -> None:
-        """Enqueue again the messages whose send job was lost (queue down, worker killed)."""
-        env = runtime()
-        for message_id in in_transaction(env.services, messages_to_resend):
-            send_sms(message_id)
 
     @once_per_slot_task(huey, "mpesa_sweep", every_minutes=1, services=services)
     def mpesa_sweep() -> None:
@@ -237,16 +162,7 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
         if abandoned:
             env.replay_waiting_stk_callbacks()
 
-    return PaymentTasks(
-        send_stk_push,
-        query_stk,
-        payment_notices_task,
-        stk_failure_task,
-        flag_callback,
-        send_sms,
-        sms_sweep,
-        mpesa_sweep,
-    )
+    return PaymentTasks(send_stk_push, query_stk, mpesa_sweep)
 
 
 def _give_up(services: CoreServices, stk_request_id: int) -> None:

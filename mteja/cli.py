@@ -513,8 +513,8 @@ add_callback_commands(mpesa_app, opened_system, out)
 @mpesa_app.command("register-urls")
 def mpesa_register_urls() -> None:
     """Tell Safaricom where to send paybill validation and confirmation callbacks."""
-    from ussd.mpesa import callback_urls
-    from ussd.mpesa.daraja import DarajaError
+    from payments import callback_urls
+    from payments.daraja import DarajaError
 
     settings = load_settings()
     if not settings.callback_token:

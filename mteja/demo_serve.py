@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 
 from core.settings import Settings
+from payments.callback_urls import c2b_confirmation_url, c2b_validation_url
 from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME, FakeAfricasTalking
 from sim.daraja.server import (
     DEFAULT_CONSUMER_KEY,
@@ -38,7 +39,6 @@ from ussd.africastalking_urls import (
     sms_inbound_url,
     ussd_url,
 )
-from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 
 PREFERRED_DARAJA_PORT = 8099
 PREFERRED_AT_PORT = 8098

@@ -9,8 +9,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from core.crypto import new_secret_key
+from payments.callback_urls import new_callback_token
 from ussd.africastalking_urls import new_at_callback_token
-from ussd.mpesa.callback_urls import new_callback_token
 
 SECRET_KEY_VARIABLE = "MTEJA_SECRET_KEY"
 

@@ -16,6 +16,7 @@ from core.settings import Settings
 from core.usecases.reminders import ReminderPolicy
 from jobs.dispatch import HueyDispatcher
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
+from jobs.messages import MessageRuntime, MessageTasks, register_message_tasks
 from jobs.payments import PaymentRuntime, PaymentTasks, register_payment_tasks
 from jobs.queue import make_huey
 from jobs.reminders import ReminderRuntime, register_reminder_tasks
@@ -24,13 +25,13 @@ from jobs.tasks import Runtime, Tasks, register_tasks
 from jobs.tickets import TicketRuntime, register_ticket_tasks
 from jobs.usage import UsageRuntime, UsageTasks, register_usage_tasks
 from mteja.bootstrap import System
+from payments import callback_urls
 from routers.desired import SyncOptions
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
 from routers.usage import UsageSampler
-from ussd.mpesa import callback_urls
 
 if TYPE_CHECKING:
-    from ussd.mpesa.daraja import DarajaClient
+    from payments.daraja import DarajaClient
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Queue:
     huey: Huey
     tasks: Tasks
     payments: PaymentTasks
+    messages: MessageTasks
     notifier: StaffNotifier
     ticket_alert: TaskWrapper
     expiry_reminders: TaskWrapper
@@ -58,7 +60,7 @@ def daraja_client(settings: Settings) -> DarajaClient | None:
     """A Daraja client (or one for the fake Daraja at MTEJA_MPESA_BASE_URL) when configured."""
     if not (settings.mpesa_consumer_key and settings.mpesa_shortcode and settings.mpesa_passkey):
         return None
-    from ussd.mpesa.daraja import PAYBILL, TILL, DarajaClient, DarajaConfig
+    from payments.daraja import PAYBILL, TILL, DarajaClient, DarajaConfig
 
     config = DarajaConfig(
         consumer_key=settings.mpesa_consumer_key,
@@ -74,7 +76,7 @@ def daraja_client(settings: Settings) -> DarajaClient | None:
 
 def mpesa_gateway(settings: Settings) -> MpesaGateway | None:
     """The MpesaGateway over Daraja, or None when M-Pesa is not configured."""
-    from ussd.mpesa.gateway import DarajaMpesaGateway
+    from payments.gateway import DarajaMpesaGateway
 
     client = daraja_client(settings)
     return DarajaMpesaGateway(client) if client is not None else None
@@ -166,14 +168,12 @@ def build_queue(
 
     def payments() -> PaymentRuntime:
         if not payment_runtime:
-            from ussd.mpesa.handling import replay_unprocessed, replay_waiting_stk_callbacks
+            from payments.handling import replay_unprocessed, replay_waiting_stk_callbacks
 
             payment_runtime.append(
                 PaymentRuntime(
                     services=system.services,
                     mpesa=mpesa or mpesa_gateway(settings),
-                    sms=sms or sms_gateway(settings),
-                    notifier=staff_notifier,
                     stk_callback_url=stk_callback_url(settings),
                     replay_callbacks=lambda: replay_unprocessed(
                         system.services, settings.mpesa_shortcode
@@ -187,13 +187,25 @@ def build_queue(
 
     tasks = register_tasks(huey, runtime, reconcile_every_minutes=settings.reconcile_minutes)
     payment_tasks = register_payment_tasks(huey, payments)
+    message_runtime: list[MessageRuntime] = []
+
+    def messages() -> MessageRuntime:
+        if not message_runtime:
+            message_runtime.append(
+                MessageRuntime(system.services, sms or sms_gateway(settings), staff_notifier)
+            )
+        return message_runtime[0]
+
+    message_tasks = register_message_tasks(huey, messages)
     ticket_alert = register_ticket_tasks(
         huey, lambda: TicketRuntime(system.services, staff_notifier)
     )
     expiry_reminders = register_reminder_tasks(
         huey, lambda: ReminderRuntime(system.services, reminder_policy(settings))
     )
-    system.services.dispatcher = HueyDispatcher(huey, tasks, payment_tasks, ticket_alert)
+    system.services.dispatcher = HueyDispatcher(
+        huey, tasks, payment_tasks, message_tasks, ticket_alert
+    )
     daily_summary = register_report_tasks(huey, lambda: report_runtime(system, staff_notifier))
     usage_tasks = register_usage_tasks(
         huey, lambda: UsageRuntime(UsageSampler(system.services, runtime().router_sync.gateways))
@@ -202,6 +214,7 @@ def build_queue(
         huey,
         tasks,
         payment_tasks,
+        message_tasks,
         staff_notifier,
         ticket_alert,
         expiry_reminders,

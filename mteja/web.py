@@ -21,10 +21,10 @@ from core.unit_of_work import CoreServices
 from mteja.bootstrap import NotInitialized, System, build_system
 from mteja.queueing import Queue, build_queue
 from mteja.staffbot import with_telegram_webhook
+from payments.callback_urls import callback_url_problem
+from payments.routes import MpesaWebConfig, parse_allowed
 from ussd.app import WebConfig
 from ussd.app import create_app as create_web_app
-from ussd.mpesa.callback_urls import callback_url_problem
-from ussd.routes.mpesa import MpesaWebConfig, parse_allowed
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.unit_of_work import CoreServices
+from payments.routes import MpesaWebConfig, mpesa_routes
 from ussd.routes.forms import Network
-from ussd.routes.mpesa import MpesaWebConfig, mpesa_routes
 from ussd.routes.sms import sms_routes
 from ussd.routes.ussd import ussd_routes
 from ussd.routes.work import DatabaseWork

@@ -8,7 +8,9 @@ from sqlalchemy import select, update
 
 from core.events import SmsQueued
 from core.models import SmsMessage
+from core.ports import SmsSent
 from core.unit_of_work import UnitOfWork
+from core.usecases.sms_history import apply_pending_reports
 
 
 def queue_sms(
@@ -88,3 +90,19 @@ def messages_to_resend(uow: UnitOfWork, limit: int = 500) -> list[int]:
             .limit(limit)
         )
     )
+
+
+def record_sent(uow: UnitOfWork, message_id: int, result: SmsSent) -> None:
+    """Keep what the provider answered for a send: its id, cost and status. A delivery report
+    that came first already moved the status on; reports that came before the provider's id
+    was known are applied now."""
+    stored = uow.session.get(SmsMessage, message_id)
+    if stored is None:
+        return
+    if stored.status in ("queued", SENDING):
+        stored.status = result.status
+    stored.provider_message_id = result.provider_message_id
+    stored.cost = result.cost
+    stored.error = result.error
+    stored.sent_at = uow.clock.now()
+    apply_pending_reports(uow, stored)

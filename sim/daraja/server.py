@@ -27,6 +27,8 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from payments.daraja import PAYBILL, DarajaConfig
+from payments.phone import normalize_msisdn
 from sim.daraja.routes import build_app
 from sim.daraja.wire import (
     BAD_REQUEST_CODE,
@@ -40,8 +42,6 @@ from sim.daraja.wire import (
 )
 from sim.delayed_jobs import DelayedJobs
 from sim.serving import BackgroundServer
-from ussd.mpesa.daraja import PAYBILL, DarajaConfig
-from ussd.mpesa.phone import normalize_msisdn
 
 __all__ = [
     "DEFAULT_PAYER_PHONE",

@@ -12,9 +12,9 @@ import string
 from datetime import datetime
 from typing import Any
 
-from ussd.mpesa.callback_urls import forbidden_word
-from ussd.mpesa.daraja import PAYBILL, TILL
-from ussd.mpesa.wire import format_daraja_time, kenya_tz, parse_daraja_time, stk_password
+from payments.callback_urls import forbidden_word
+from payments.daraja import PAYBILL, TILL
+from payments.wire import format_daraja_time, kenya_tz, parse_daraja_time, stk_password
 
 __all__ = [
     "BAD_REQUEST_CODE",

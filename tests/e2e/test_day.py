@@ -75,12 +75,12 @@ from core.testing import free_port
 from core.usecases.renewal import mark_changed
 from mteja.bootstrap import System, build_system
 from mteja.queueing import build_queue
+from payments.callback_urls import c2b_confirmation_url, c2b_validation_url
 from routers.compare import normalize
 from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME
 from sim.daraja.server import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from sim.telegram import FakeTelegram, SentMessage
 from ussd.africastalking_urls import ussd_url
-from ussd.mpesa.callback_urls import c2b_confirmation_url, c2b_validation_url
 
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
 REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -13,9 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sim.daraja.server import FakeDarajaServer
-from sim.serving import BackgroundServer
-from ussd.mpesa.callbacks import (
+from payments.callbacks import (
     C2BPayment,
     MalformedCallback,
     StkCallback,
@@ -26,7 +24,9 @@ from ussd.mpesa.callbacks import (
     parse_stk_callback,
     stk_callback_ack,
 )
-from ussd.mpesa.daraja import DarajaClient
+from payments.daraja import DarajaClient
+from sim.daraja.server import FakeDarajaServer
+from sim.serving import BackgroundServer
 
 OUR_THREAD_PREFIXES = ("uvicorn-background", "fake-daraja-callbacks")
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from payments.daraja import DarajaClient
 from sim.daraja.server import FakeDarajaServer
-from ussd.mpesa.daraja import DarajaClient
 
 # `receiver` is the conftest's Receiver app (test modules do not import conftest).
 Receiver = Any

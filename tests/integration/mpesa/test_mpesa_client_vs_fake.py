@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from sim.daraja.server import FakeDarajaServer
-from ussd.mpesa.daraja import (
+from payments.daraja import (
     DarajaAuthFailed,
     DarajaClient,
     DarajaRejected,
     StkPushAccepted,
 )
+from sim.daraja.server import FakeDarajaServer
 
 CALLBACK = "https://isp.example.com/payments/stk/TOKEN"
 DROP = object()

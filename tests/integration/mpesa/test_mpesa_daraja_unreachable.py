@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from payments.daraja import DarajaClient, DarajaUnavailable
 from sim.daraja.server import FakeDaraja
-from ussd.mpesa.daraja import DarajaClient, DarajaUnavailable
 
 CALLBACK = "https://isp.example.com/payments/stk/TOKEN"
 

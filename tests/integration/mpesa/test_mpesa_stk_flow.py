@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from payments.callbacks import stk_result_text
+from payments.daraja import DarajaClient, DarajaRejected, StkPushAccepted, StkQueryStatus
 from sim.daraja.server import FakeDarajaServer, StkOutcome
-from ussd.mpesa.callbacks import stk_result_text
-from ussd.mpesa.daraja import DarajaClient, DarajaRejected, StkPushAccepted, StkQueryStatus
 
 # `receiver` is the conftest's Receiver app (test modules do not import conftest).
 Receiver = Any

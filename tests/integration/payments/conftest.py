@@ -28,13 +28,13 @@ from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.stk import mark_stk_sent, request_stk_push
 from mteja.web import build_app
-from sim.daraja.wire import c2b_payload, stk_callback_payload
-from ussd.mpesa.callback_urls import (
+from payments.callback_urls import (
     CALLBACK_PREFIX,
     c2b_confirmation_path,
     c2b_validation_path,
     stk_callback_path,
 )
+from sim.daraja.wire import c2b_payload, stk_callback_payload
 
 PLAN_PRICE_KES = 1500
 SHORTCODE = "174379"

@@ -12,8 +12,8 @@ from core.events import CallbackFlagged, PaymentReceived
 from core.retry import in_transaction
 from core.usecases.mpesa_callbacks import store_callback
 from core.usecases.stk import claim_stk_send, mark_stk_sent, request_stk_push
-from ussd.mpesa.callback_urls import CALLBACK_PREFIX, LEGACY_CALLBACK_PREFIX
-from ussd.mpesa.handling import replay_unprocessed, replay_waiting_stk_callbacks
+from payments.callback_urls import CALLBACK_PREFIX, LEGACY_CALLBACK_PREFIX
+from payments.handling import replay_unprocessed, replay_waiting_stk_callbacks
 
 PRICE = 1500
 MAX_STORED = 64 * 1024

@@ -22,9 +22,9 @@ from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.c2b import C2BConfirmation, confirm_c2b
 from core.usecases.mpesa_callbacks import store_callback
 from mteja.web import build_app
+from payments.callback_urls import c2b_confirmation_path, stk_callback_path
+from payments.handling import handle
 from sim.serving import BackgroundServer
-from ussd.mpesa.callback_urls import c2b_confirmation_path, stk_callback_path
-from ussd.mpesa.handling import handle
 
 PRICE = 1500
 PERIOD = timedelta(days=30)

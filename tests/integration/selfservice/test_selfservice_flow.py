@@ -13,10 +13,10 @@ import pytest
 
 from core.models import Customer, InboundSms, MpesaCallback, SmsMessage, StkRequest, Ticket
 from core.unit_of_work import CoreServices
+from payments.daraja import DarajaClient
+from payments.gateway import DarajaMpesaGateway
 from sim.africastalking import FakeAfricasTalkingServer
 from sim.daraja.server import FakeDarajaServer
-from ussd.mpesa.daraja import DarajaClient
-from ussd.mpesa.gateway import DarajaMpesaGateway
 from ussd.sms.gateway import AfricasTalkingSms
 
 WANJIKU = "+254712345678"

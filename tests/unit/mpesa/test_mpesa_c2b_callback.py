@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ussd.mpesa.callbacks import (
+from payments.callbacks import (
     C2B_REJECTION_CODES,
     STK_RESULT_TEXT_EN,
     STK_RESULT_TEXT_SW,

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ussd.mpesa.callbacks import (
+from payments.callbacks import (
     C2BPayment,
     MalformedCallback,
     StkCallback,

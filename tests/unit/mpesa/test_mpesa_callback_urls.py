@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ussd.mpesa import callback_urls
-from ussd.mpesa.callback_urls import (
+from payments import callback_urls
+from payments.callback_urls import (
     LEGACY_CALLBACK_PREFIX,
     c2b_confirmation_path,
     c2b_confirmation_url,

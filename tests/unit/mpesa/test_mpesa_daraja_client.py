@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ussd.mpesa.daraja import (
+from payments.daraja import (
     TILL,
     DarajaAuthFailed,
     DarajaClient,
@@ -23,7 +23,7 @@ from ussd.mpesa.daraja import (
     StkQueryStatus,
     transaction_desc,
 )
-from ussd.mpesa.phone import InvalidPhoneNumber
+from payments.phone import InvalidPhoneNumber
 
 PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 SECRET = "consumer-secret-value"

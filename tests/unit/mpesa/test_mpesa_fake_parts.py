@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from payments.callbacks import parse_c2b, parse_stk_callback
 from sim.daraja.server import FakeDaraja
 from sim.daraja.wire import (
     FakeRequestError,
@@ -23,7 +24,6 @@ from sim.daraja.wire import (
     validate_stk_push,
 )
 from sim.delayed_jobs import DelayedJobs
-from ussd.mpesa.callbacks import parse_c2b, parse_stk_callback
 
 PAID_AT = datetime(2019, 12, 19, 7, 21, 15, tzinfo=UTC)
 SHORTCODE = "174379"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ussd.mpesa.phone import InvalidPhoneNumber, normalize_msisdn, to_e164, try_e164
-from ussd.mpesa.wire import format_daraja_time, parse_daraja_time, stk_password
+from payments.phone import InvalidPhoneNumber, normalize_msisdn, to_e164, try_e164
+from payments.wire import format_daraja_time, parse_daraja_time, stk_password
 
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ussd.mpesa.callbacks import (
+from payments.callbacks import (
     MAX_CALLBACK_BYTES,
     MalformedCallback,
     StkCallback,

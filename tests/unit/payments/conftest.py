@@ -48,8 +48,8 @@ from core.usecases.stk import (
     settle_stk_by_query,
 )
 from core.vocabulary import LedgerKind
+from payments.handling import Handled, handle
 from sim.daraja.wire import c2b_payload, stk_callback_payload
-from ussd.mpesa.handling import Handled, handle
 
 PLAN = "Home 10M"
 PLAN_PRICE_KES = 1500

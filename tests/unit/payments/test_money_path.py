@@ -22,17 +22,16 @@ from sqlalchemy import func, select
 
 from core.events import CallbackFlagged
 from core.models import MpesaCallback, Subscription
-from core.ports import RecordingNotifier
 from core.retry import in_transaction
 from core.stk_rules import Verdict
 from core.unit_of_work import CoreServices
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.stk import claim_stk_send
 from jobs.payments import PaymentRuntime, register_payment_tasks
+from payments.daraja import OAUTH_PATH, STK_PUSH_PATH, DarajaClient
+from payments.gateway import DarajaMpesaGateway
+from payments.handling import replay_unprocessed
 from sim.daraja.server import FakeDaraja
-from ussd.mpesa.daraja import OAUTH_PATH, STK_PUSH_PATH, DarajaClient
-from ussd.mpesa.gateway import DarajaMpesaGateway
-from ussd.mpesa.handling import replay_unprocessed
 
 PRICE = 1500
 
@@ -79,8 +78,6 @@ def tasks(services: CoreServices, slow_safaricom: SlowSafaricom) -> Any:
     runtime = PaymentRuntime(
         services=services,
         mpesa=DarajaMpesaGateway(DarajaClient(config, http=http)),
-        sms=None,  # type: ignore[arg-type]  # no SMS is sent by these tasks
-        notifier=RecordingNotifier(),
         stk_callback_url="https://isp.example.com/payments/stk/token",
         replay_callbacks=lambda: 0,
         replay_waiting_stk_callbacks=lambda: 0,
@@ -197,7 +194,7 @@ POISON = "SLP0000000"
 @pytest.fixture
 def poisoned(monkeypatch: pytest.MonkeyPatch) -> None:
     """Handling the paybill receipt POISON raises, as a bug in our code would."""
-    import ussd.mpesa.handling as handling
+    import payments.handling as handling
 
     real = handling.confirm_c2b
 

@@ -4,7 +4,7 @@ in), every balance is the sum of that customer's distinct receipts less what ren
 there is one payment per distinct receipt, and every expiry is what the money buys.
 
 Each delivery goes the way a real one does: the raw body is stored (store_callback) and then
-handled (ussd.mpesa.handling.handle), with real Daraja payloads. Customers start with nothing
+handled (payments.handling.handle), with real Daraja payloads. Customers start with nothing
 paid and the clock is frozen, so n shillings buy exactly n // price periods from that instant.
 """
 

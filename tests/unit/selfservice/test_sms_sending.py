@@ -13,7 +13,7 @@ from core.models import SmsMessage
 from core.ports import GatewayUnavailable, RecordingNotifier, SmsSent
 from core.unit_of_work import CoreServices
 from core.usecases.sms import claim_for_sending, messages_to_resend, queue_sms
-from jobs.payments import PaymentRuntime, register_payment_tasks
+from jobs.messages import MessageRuntime, register_message_tasks
 
 PHONE = "+254712345678"
 
@@ -40,16 +40,8 @@ def sms() -> CountingSms:
 @pytest.fixture
 def send_sms(services: CoreServices, sms: CountingSms):
     huey = MemoryHuey("sms-tests", immediate=True, utc=True)
-    runtime = PaymentRuntime(
-        services=services,
-        mpesa=None,
-        sms=sms,
-        notifier=RecordingNotifier(),
-        stk_callback_url="http://127.0.0.1/stk",
-        replay_callbacks=lambda: 0,
-        replay_waiting_stk_callbacks=lambda: 0,
-    )
-    return register_payment_tasks(huey, lambda: runtime)
+    runtime = MessageRuntime(services=services, sms=sms, notifier=RecordingNotifier())
+    return register_message_tasks(huey, lambda: runtime)
 
 
 def queued(services: CoreServices, body: str = "Asante!") -> int:

@@ -16,8 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.messages import STK_RESULT_TEXT_EN, STK_RESULT_TEXT_SW, stk_result_text
-from ussd.mpesa.phone import try_e164
-from ussd.mpesa.wire import parse_daraja_time
+from payments.phone import try_e164
+from payments.wire import parse_daraja_time
 
 __all__ = [
     "C2B_REJECTION_CODES",

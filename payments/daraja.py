@@ -29,8 +29,8 @@ from typing import Any
 
 import httpx
 
-from ussd.mpesa.phone import normalize_msisdn
-from ussd.mpesa.wire import format_daraja_time, stk_password
+from payments.phone import normalize_msisdn
+from payments.wire import format_daraja_time, stk_password
 
 __all__ = [
     "PAYBILL",

@@ -27,7 +27,7 @@ from core.usecases.mpesa_callbacks import (
     waiting_stk_callbacks,
 )
 from core.usecases.stk import StkResult, push_being_sent, settle_stk
-from ussd.mpesa.callbacks import (
+from payments.callbacks import (
     MalformedCallback,
     c2b_accept,
     c2b_confirmation_ack,

@@ -4,7 +4,7 @@ tests and the demo is in `sim.daraja`, outside the production packages.
 Standalone: plain typed values in and out, no dependency on mteja's core.
 """
 
-from ussd.mpesa.callbacks import (
+from payments.callbacks import (
     C2B_REJECTION_CODES,
     MAX_CALLBACK_BYTES,
     C2BPayment,
@@ -18,7 +18,7 @@ from ussd.mpesa.callbacks import (
     stk_callback_ack,
     stk_result_text,
 )
-from ussd.mpesa.daraja import (
+from payments.daraja import (
     PAYBILL,
     PRODUCTION_BASE_URL,
     SANDBOX_BASE_URL,
@@ -33,7 +33,7 @@ from ussd.mpesa.daraja import (
     StkQueryResult,
     StkQueryStatus,
 )
-from ussd.mpesa.phone import InvalidPhoneNumber, normalize_msisdn, to_e164
+from payments.phone import InvalidPhoneNumber, normalize_msisdn, to_e164
 
 __all__ = [
     "C2B_REJECTION_CODES",

@@ -9,7 +9,7 @@ from core.ports import (
     StkPushSent,
     StkQueryAnswer,
 )
-from ussd.mpesa.daraja import (
+from payments.daraja import (
     DarajaAuthFailed,
     DarajaClient,
     DarajaOutcomeUnknown,

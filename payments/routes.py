@@ -1,7 +1,7 @@
 """Safaricom's callbacks: STK results, C2B validation and confirmation.
 
 Served at ``/payments/stk|c2b/validation|c2b/confirmation/{token}`` (built in
-ussd.mpesa.callback_urls: Daraja blocks callback URLs containing "mpesa"), and at the same paths
+payments.callback_urls: Daraja blocks callback URLs containing "mpesa"), and at the same paths
 under the old ``/mpesa/`` prefix for installs that registered those by hand.
 
 Checked before they are believed: the secret token in the path (wrong → 404), the source address
@@ -26,15 +26,15 @@ from starlette.routing import Route
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices
 from core.usecases.mpesa_callbacks import finish_callback, store_callback
-from ussd.mpesa.callback_urls import (
+from payments.callback_urls import (
     CALLBACK_PREFIX,
     LEGACY_CALLBACK_PREFIX,
     c2b_confirmation_path,
     c2b_validation_path,
     stk_callback_path,
 )
-from ussd.mpesa.callbacks import MAX_CALLBACK_BYTES
-from ussd.mpesa.handling import C2B_CONFIRMATION, C2B_VALIDATION, STK, handle
+from payments.callbacks import MAX_CALLBACK_BYTES
+from payments.handling import C2B_CONFIRMATION, C2B_VALIDATION, STK, handle
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,94 @@
+"""Tasks for messages: SMS sends and their sweep, payment receipts, STK-failure notices and
+staff alerts about callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from huey import Huey
+from huey.api import TaskWrapper
+
+from core.ports import GatewayRejected, SmsGateway, SmsSent, StaffNotifier
+from core.retry import in_transaction
+from core.unit_of_work import CoreServices, UnitOfWork
+from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
+from core.usecases.sms import claim_for_sending, messages_to_resend, record_sent, release_claim
+from jobs.periodic import once_per_slot_task
+
+
+@dataclass
+class MessageRuntime:
+    """What the message tasks need, built by the composition root of the running process."""
+
+    services: CoreServices
+    sms: SmsGateway
+    notifier: StaffNotifier
+
+
+@dataclass
+class MessageTasks:
+    payment_notices: TaskWrapper
+    stk_failure_notices: TaskWrapper
+    flag_callback: TaskWrapper
+    send_sms: TaskWrapper
+    sms_sweep: TaskWrapper
+
+
+def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) -> MessageTasks:
+    """Register the SMS and notice tasks on ``huey``."""
+
+    def notify_from(work: Callable[[UnitOfWork], str | None]) -> None:
+        env = runtime()
+        line = in_transaction(env.services, work)
+        if line:
+            env.notifier.notify(line)
+
+    @huey.task(name="payment_notices", retries=3, retry_delay=10)
+    def payment_notices_task(payment_id: int) -> None:
+        """The payer's SMS receipt and the staff alert."""
+        notify_from(lambda uow: payment_notices(uow, payment_id))
+
+    @huey.task(name="stk_failure_notices", retries=3, retry_delay=10)
+    def stk_failure_task(stk_request_id: int) -> None:
+        """Tell the subscriber in plain words why the push failed; tell staff."""
+        notify_from(lambda uow: stk_failure_notices(uow, stk_request_id))
+
+    @huey.task(name="flag_callback", retries=3, retry_delay=10)
+    def flag_callback(callback_id: int, reason: str) -> None:
+        """A callback could not be believed or handled: staff check it against the statement."""
+        env = runtime()
+        with env.services.unit_of_work() as uow:
+            line = callback_flag_line(uow, callback_id, reason)
+        env.notifier.notify(line)
+
+    @huey.task(name="send_sms", retries=5, retry_delay=10, retry_backoff=2)
+    def send_sms(message_id: int) -> None:
+        """Send one queued SMS and record the provider's id, cost and status."""
+        env = runtime()
+        claimed = in_transaction(env.services, lambda uow: claim_for_sending(uow, message_id))
+        if claimed is None:
+            return  # already sent, being sent by another worker, or gone
+        phone, body = claimed
+        try:
+            result = env.sms.send(phone, body)
+        except GatewayRejected as refusal:
+            # Retrying a refusal (a bad API key, a barred number) sends nothing more.
+            result = SmsSent(None, None, "failed", str(refusal)[:500])
+        except Exception:
+            # Unreachable (or anything else unexpected): give the message back, huey retries.
+            in_transaction(env.services, lambda uow: release_claim(uow, message_id))
+            raise
+        in_transaction(env.services, lambda uow: record_sent(uow, message_id, result))
+
+    def services() -> CoreServices:
+        return runtime().services
+
+    @once_per_slot_task(huey, "sms_sweep", every_minutes=1, services=services)
+    def sms_sweep() -> None:
+        """Enqueue again the messages whose send job was lost (queue down, worker killed)."""
+        env = runtime()
+        for message_id in in_transaction(env.services, messages_to_resend):
+            send_sms(message_id)
+
+    return MessageTasks(payment_notices_task, stk_failure_task, flag_callback, send_sms, sms_sweep)
