@@ -314,3 +314,27 @@ def test_a_cash_payment_and_an_stk_callback_are_both_credited(
         assert credited(world) == (2, 2 * AMOUNT)
 
     assert every_interleaving(gate, make_world, cash, callback, check) > 4
+
+
+def test_one_paybill_confirmation_delivered_twice_is_one_payment(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    receipts = iter(f"SIU{number:07d}" for number in itertools.count())
+    current: dict[int, str] = {}
+
+    def deliver(world: World) -> Any:
+        return paybill(current.setdefault(world.customer_id, next(receipts)))(world)
+
+    def check(world: World) -> None:
+        assert credited(world) == (1, AMOUNT)
+
+    assert every_interleaving(gate, make_world, deliver, deliver, check) > 4
+
+
+def test_a_query_paid_push_and_staff_cash_are_both_credited(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    def check(world: World) -> None:
+        assert credited(world) == (2, 2 * AMOUNT)
+
+    assert every_interleaving(gate, make_world, stk_query_paid, cash, check) > 4
