@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core import ledger, lifecycle
-from core.models import Customer, ExpiryExtension, Payment, Router, Subscription
+from core.models import Customer, ExpiryExtension, Payment, Router, StkRequest, Subscription
+from core.stk_rules import PushStatus
 from core.unit_of_work import UnitOfWork
 from core.usage import PeriodUsage, period_usage
 from core.usecases.mpesa_callbacks import callbacks_for_staff
@@ -170,7 +171,8 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
 
 @dataclass(frozen=True)
 class AttentionItem:
-    # "mpesa_callback", "unreceipted_credit", "unmatched_payment", "sync_error", "expired"
+    # "mpesa_callback", "unsettled_push", "unreceipted_credit", "unmatched_payment",
+    # "sync_error", "expired"
     kind: str
     summary: str
     at: datetime | None
@@ -179,7 +181,8 @@ class AttentionItem:
 
 
 def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
-    """M-Pesa callbacks nobody could believe or handle, STK credits still without a receipt,
+    """M-Pesa callbacks nobody could believe or handle, STK pushes Safaricom never settled,
+    STK credits still without a receipt,
     money nobody was matched to, routers that refused a change, and who expired this week."""
     session = uow.session
     now = uow.clock.now()
@@ -192,6 +195,25 @@ def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
         )
         for callback in callbacks_for_staff(uow, limit)
     ]
+    for push in session.scalars(
+        select(StkRequest)
+        .where(
+            StkRequest.status.in_([PushStatus.UNCONFIRMED.value, PushStatus.PENDING.value]),
+            StkRequest.created_at < now - UNRECEIPTED_AFTER,
+            StkRequest.created_at >= now - timedelta(days=ATTENTION_EXPIRED_DAYS),
+        )
+        .order_by(StkRequest.created_at.desc())
+        .limit(limit)
+    ):
+        items.append(
+            AttentionItem(
+                "unsettled_push",
+                f"STK push of KES {push.amount_kes:,} to {push.phone} ({push.status}): no "
+                "answer from Safaricom; if the statement shows it paid, record it with /pay",
+                push.created_at,
+                account_number=push.account_reference,
+            )
+        )
     for payment in session.scalars(
         select(Payment)
         .where(

@@ -23,11 +23,23 @@ flagged for staff, never credited automatically and never dropped.
 | paid, another receipt      | paid with a receipt                       | FLAG (second receipt)   |
 | paid, new receipt          | not paid (any other status)               | CREDIT the pushed amount|
 | paid, receipt kept         | not paid                                  | CREDIT: that payment is |
-| unmatched                  |                                           | the push's customer's   |
+| unmatched, of the pushed   |                                           | the push's customer's   |
+| amount                     |                                           |                         |
 | paid, receipt credited to  | not paid                                  | LINK the push to it     |
-| the push's customer        |                                           |                         |
+| the push's customer, of    |                                           |                         |
+| the pushed amount          |                                           |                         |
+| paid, receipt held for     | not paid                                  | FLAG                    |
+| another amount             |                                           |                         |
 | paid, receipt credited to  | not paid                                  | FLAG                    |
 | another customer           |                                           |                         |
+
+A paid callback whose CheckoutRequestID we never stored (the send's answer was lost) is matched
+by ``pick_unconfirmed``: to the one unconfirmed push of its phone and amount, only while no push
+of that phone and amount is still being sent (the callback may be that one's: it waits), and
+never when the callback's phone is masked or missing. Otherwise it is flagged.
+
+A result for a push whose customer has been deleted since is flagged; real money of the pushed
+amount is kept as an unmatched payment for staff to assign.
 
 A paybill (C2B) confirmation proves its own receipt and is credited by it; Daraja posts STK
 results to the push's CallBackURL only, so a paybill payment is never taken for a push's money.
@@ -91,6 +103,8 @@ class ResultFacts:
     amount_kes: int | None = None
     phone: str | None = None
     receipt_holder: ReceiptHolder = ReceiptHolder.NOBODY
+    # The amount of the payment that already holds the receipt, if one does.
+    held_amount_kes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +147,25 @@ def decide(push: PushFacts, result: ResultFacts) -> Decision:
             "the push was credited by an STK query and its receipt was credited too: "
             "one payment credited twice",
         )
-    if holder in (ReceiptHolder.NOBODY, ReceiptHolder.UNMATCHED):
+    if holder is ReceiptHolder.NOBODY:
         return Decision(Verdict.CREDIT)
-    if holder is ReceiptHolder.SAME_CUSTOMER:
-        return Decision(Verdict.LINK)
-    return Decision(Verdict.FLAG, "the receipt is already credited to another customer")
+    if holder is ReceiptHolder.OTHER_CUSTOMER:
+        return Decision(Verdict.FLAG, "the receipt is already credited to another customer")
+    if result.held_amount_kes != push.amount_kes:
+        return Decision(
+            Verdict.FLAG,
+            f"the receipt is already recorded for KES {result.held_amount_kes or 0:,}, "
+            f"not the pushed KES {push.amount_kes:,}",
+        )
+    if holder is ReceiptHolder.UNMATCHED:
+        return Decision(Verdict.CREDIT)
+    return Decision(Verdict.LINK)
+
+
+def pick_unconfirmed(candidates: list[tuple[int, PushStatus]]) -> int | None:
+    """The push a paid callback with an unknown CheckoutRequestID is for, from the pushes of
+    its phone and amount that are unconfirmed or being sent (see the module docstring)."""
+    if len(candidates) != 1:
+        return None
+    push_id, status = candidates[0]
+    return push_id if status is PushStatus.UNCONFIRMED else None

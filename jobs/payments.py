@@ -23,6 +23,7 @@ from core.usecases.stk import (
     StkStatus,
     abandoned_sends,
     claim_stk_send,
+    give_up_stk_send,
     mark_stk_error,
     mark_stk_sent,
     mark_stk_unconfirmed,
@@ -167,7 +168,8 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
 
 def _give_up(services: CoreServices, stk_request_id: int) -> None:
     in_transaction(
-        services, lambda uow: mark_stk_error(uow, stk_request_id, "M-Pesa could not be reached")
+        services,
+        lambda uow: give_up_stk_send(uow, stk_request_id, "M-Pesa could not be reached"),
     )
 
 

@@ -45,6 +45,8 @@ MAX_IDENTIFIER = 64
 # Names, account references and phone hashes are short; nothing of ours holds more than this.
 MAX_TEXT = 100
 _IDENTIFIER_TEXT = re.compile(r"[A-Za-z0-9_.:\-]+")
+# M-Pesa receipts (TransID, MpesaReceiptNumber) are letters and digits only, e.g. NLJ7RT61SV.
+_RECEIPT_TEXT = re.compile(r"[A-Za-z0-9]+")
 _INT32 = 2**31 - 1
 _YEARS = range(2000, 2100)
 
@@ -202,10 +204,13 @@ def _text(
     return text
 
 
-def _identifier(container: dict[str, Any], key: str, where: str) -> str:
-    """An id Safaricom made (TransID, CheckoutRequestID, a receipt): letters, digits, _ - . :"""
+def _identifier(
+    container: dict[str, Any], key: str, where: str, pattern: re.Pattern[str] | None = None
+) -> str:
+    """An id Safaricom made (CheckoutRequestID: letters, digits, _ - . :; a receipt: letters
+    and digits only, so no callback can name one of our own references such as STKQ-…)."""
     text = _text(container, key, where, limit=MAX_IDENTIFIER)
-    if not _IDENTIFIER_TEXT.fullmatch(text):
+    if not (pattern or _IDENTIFIER_TEXT).fullmatch(text):
         raise MalformedCallback(f"{where}.{key} {text[:40]!r} is not an M-Pesa identifier")
     return text
 
@@ -306,7 +311,7 @@ def parse_stk_callback(body: bytes) -> StkCallback:
     receipt = items["MpesaReceiptNumber"]
     if not isinstance(receipt, str) or not receipt.strip():
         raise MalformedCallback(f"MpesaReceiptNumber must be text, got {str(receipt)[:40]!r}")
-    receipt = _identifier(items, "MpesaReceiptNumber", "CallbackMetadata")
+    receipt = _identifier(items, "MpesaReceiptNumber", "CallbackMetadata", _RECEIPT_TEXT)
     transaction_date = items.get("TransactionDate")
     return StkCallback(
         merchant_request_id=parsed.merchant_request_id,
@@ -369,7 +374,7 @@ def parse_c2b(body: bytes) -> C2BPayment:
         raise MalformedCallback(f"OrgAccountBalance must be text, got {_json_type(balance)}")
     return C2BPayment(
         transaction_type=_text(document, "TransactionType", where),
-        trans_id=_identifier(document, "TransID", where),
+        trans_id=_identifier(document, "TransID", where, _RECEIPT_TEXT),
         trans_time=_daraja_time(_field(document, "TransTime", where), "TransTime"),
         amount_kes=_amount_kes(_field(document, "TransAmount", where), "TransAmount"),
         business_short_code=_text(document, "BusinessShortCode", where),

@@ -181,7 +181,10 @@ def replay_waiting_stk_callbacks(services: CoreServices) -> int:
     with services.unit_of_work(read_only=True) as uow:
         waiting = waiting_stk_callbacks(uow, STK)
     for callback in waiting:
-        handle(services, callback.id, STK, callback.body)
+        try:
+            handle(services, callback.id, STK, callback.body)
+        except Exception:  # the database itself failed; the sweep tries the row again
+            log.exception("replaying waiting STK callback %s failed", callback.id)
     return len(waiting)
 
 

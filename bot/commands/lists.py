@@ -86,6 +86,7 @@ def cmd_attention(ctx: Context, line: CommandLine) -> Answer:
         return Answer("Nothing needs attention. 👍")
     headings = {
         "mpesa_callback": "M-Pesa callbacks not credited (check, then /resolve ID NOTE):",
+        "unsettled_push": "STK pushes Safaricom never answered (check the statement):",
         "unreceipted_credit": "STK pushes credited on Safaricom's word, no receipt yet:",
         "unmatched_payment": "Money nobody was matched to (/assign RECEIPT REF):",
         "sync_error": "Routers refused a change:",

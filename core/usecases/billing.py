@@ -85,9 +85,13 @@ def record_payment(
     if reference is not None:
         existing = find_payment(uow, method.value, reference)
         if existing is not None and existing.customer_id is None:
-            # Money that arrived unmatched and is now recorded for this customer: it is theirs.
-            existing.customer_id = customer.id
-            return _credit(uow, customer, existing, actor, activate=activate)
+            # Money that arrived unmatched and is now recorded for this customer: it is theirs,
+            # unless another path gave it to someone while we looked (re-read under its lock).
+            existing = _locked_payment(uow, method.value, reference)
+            assert existing is not None
+            if existing.customer_id is None:
+                existing.customer_id = customer.id
+                return _credit(uow, customer, existing, actor, activate=activate)
         if existing is not None:
             return _duplicate(uow, existing)
     payment = _new_payment(uow, actor, incoming, method, reference, received_at, customer.id)
@@ -199,18 +203,25 @@ def assign_payment(
 ) -> PaymentResult:
     """Give an unmatched payment to a customer: credit, renew, audit."""
     require(actor, Permission.RECORD_PAYMENT)
-    payment = uow.session.scalars(
-        select(Payment)
-        .where(Payment.method == method, Payment.reference == reference.strip().upper())
-        .with_for_update()
-    ).first()
+    # The customer first, then the payment (the order of every path that credits): a callback
+    # naming the same receipt at the same moment waits instead of deadlocking with us.
+    customer = get_customer(uow, customer_id)
+    payment = _locked_payment(uow, method, reference.strip().upper())
     if payment is None:
         raise PaymentNotFound(f"no payment with reference {reference.strip()!r}")
     if payment.customer_id is not None:
         raise InvalidTransition(f"payment {payment.reference} is already credited to a customer")
-    customer = get_customer(uow, customer_id)
     payment.customer_id = customer.id
     return _credit(uow, customer, payment, actor, activate=activate)
+
+
+def _locked_payment(uow: UnitOfWork, method: str, reference: str) -> Payment | None:
+    return uow.session.scalars(
+        select(Payment)
+        .where(Payment.method == method, Payment.reference == reference)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def unmatched_payments(uow: UnitOfWork, limit: int = 50) -> list[Payment]:

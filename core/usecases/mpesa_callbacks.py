@@ -66,10 +66,10 @@ def finish_callback(
     reference: str | None = None,
     error: str | None = None,
 ) -> None:
-    """Record how a stored callback was handled; what is left for staff alerts them."""
+    """Record how a stored callback was handled, once; what is left for staff alerts them."""
     callback = uow.session.get(MpesaCallback, callback_id)
-    if callback is None:
-        return
+    if callback is None or callback.status != "received":
+        return  # finished already (a replay raced the route, or staff resolved it)
     callback.status = status
     callback.reference = reference[:64] if reference else None
     callback.error = error
@@ -143,10 +143,15 @@ def callbacks_due(
 
 
 def waiting_stk_callbacks(uow: UnitOfWork, kind: str) -> list[StoredCallback]:
-    """STK callbacks that came before their push's CheckoutRequestID was stored."""
+    """STK callbacks that came before their push's CheckoutRequestID was stored (and none
+    whose handling failed and waits for its next try: that row keeps its own backoff)."""
     rows = uow.session.scalars(
         select(MpesaCallback)
-        .where(MpesaCallback.status == "received", MpesaCallback.kind == kind)
+        .where(
+            MpesaCallback.status == "received",
+            MpesaCallback.kind == kind,
+            MpesaCallback.next_attempt_at.is_(None),
+        )
         .order_by(MpesaCallback.id)
         .limit(500)
     )

@@ -9,6 +9,7 @@ push row.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from core.actors import Actor, ActorKind, Permission, require
 from core.errors import InvalidInput, RateLimited
 from core.events import StkPushFailed, StkPushRequested
 from core.lookup import get_customer
-from core.models import Payment, StkRequest
+from core.models import Customer, Payment, StkRequest
 from core.phones import normalize_phone
 from core.stk_rules import (
     OPEN_STATUSES,
@@ -30,10 +31,19 @@ from core.stk_rules import (
     ResultFacts,
     Verdict,
     decide,
+    pick_unconfirmed,
 )
 from core.unit_of_work import UnitOfWork
-from core.usecases.billing import IncomingPayment, PaymentResult, find_payment, record_payment
+from core.usecases.billing import (
+    IncomingPayment,
+    PaymentResult,
+    find_payment,
+    record_payment,
+    record_unmatched_payment,
+)
 from core.usecases.renewal import amount_to_renew, renewal_plan
+
+log = logging.getLogger(__name__)
 
 SELF_SERVICE_PUSHES = 3
 SELF_SERVICE_WINDOW = timedelta(minutes=10)
@@ -165,13 +175,35 @@ def release_stk_send(uow: UnitOfWork, stk_request_id: int) -> None:
 def mark_stk_sent(
     uow: UnitOfWork, stk_request_id: int, merchant_request_id: str, checkout_request_id: str
 ) -> None:
-    """Safaricom accepted the push: wait for its callback (or query it later)."""
+    """Safaricom accepted the push: wait for its callback (or query it later).
+
+    A push already settled, or already holding a CheckoutRequestID, keeps what it has; so does
+    one whose id a callback gave to another push (which should not happen: it is logged, and the
+    push stays unconfirmed for staff)."""
     request = _locked_push(uow, stk_request_id)
+    if request.checkout_request_id is not None or request.status not in (
+        PushStatus.QUEUED,
+        PushStatus.SENDING,
+        PushStatus.UNCONFIRMED,
+    ):
+        return
+    holder = uow.session.scalar(
+        select(StkRequest.id).where(StkRequest.checkout_request_id == checkout_request_id)
+    )
+    if holder is not None:
+        log.error(
+            "STK push %s: Safaricom's CheckoutRequestID %s is already push %s's",
+            stk_request_id,
+            checkout_request_id,
+            holder,
+        )
+        request.status = PushStatus.UNCONFIRMED.value
+        request.result_description = f"its CheckoutRequestID is already push {holder}'s"
+        return
     request.merchant_request_id = merchant_request_id
     request.checkout_request_id = checkout_request_id
     request.sent_at = uow.clock.now()
-    if request.status in (PushStatus.QUEUED, PushStatus.SENDING, PushStatus.UNCONFIRMED):
-        request.status = PushStatus.PENDING.value
+    request.status = PushStatus.PENDING.value
 
 
 def mark_stk_unconfirmed(uow: UnitOfWork, stk_request_id: int, message: str) -> None:
@@ -187,14 +219,22 @@ def mark_stk_unconfirmed(uow: UnitOfWork, stk_request_id: int, message: str) -> 
 
 
 def mark_stk_error(uow: UnitOfWork, stk_request_id: int, message: str) -> None:
-    """Safaricom refused the push, or it never left: the subscriber is told."""
+    """Safaricom refused the push (it never reached a phone): the subscriber is told."""
     request = _locked_push(uow, stk_request_id)
-    if request.status not in (PushStatus.QUEUED, PushStatus.SENDING, PushStatus.PENDING):
+    if request.status not in (PushStatus.QUEUED, PushStatus.SENDING):
         return
     request.status = PushStatus.ERROR.value
     request.result_description = message[:500]
     request.settled_at = uow.clock.now()
     uow.publish(StkPushFailed(request.id))
+
+
+def give_up_stk_send(uow: UnitOfWork, stk_request_id: int, message: str) -> None:
+    """A push still queued long after it was asked for is not sent any more (a prompt minutes
+    late would surprise the subscriber); one a send job claimed meanwhile is left to it."""
+    request = _locked_push(uow, stk_request_id)
+    if request.status == PushStatus.QUEUED:
+        mark_stk_error(uow, stk_request_id, message)
 
 
 def pending_stk_requests(uow: UnitOfWork, older_than: timedelta) -> list[int]:
@@ -286,6 +326,8 @@ def settle_stk(uow: UnitOfWork, result: StkResult) -> StkSettlement:
             return StkSettlement(None, "no STK push of ours has this CheckoutRequestID")
     customer_id = uow.session.scalar(select(StkRequest.customer_id).where(StkRequest.id == push_id))
     assert customer_id is not None
+    if _customer_gone(uow, customer_id):
+        return _for_a_deleted_customer(uow, push_id, result)
     get_customer(uow, customer_id)  # the customer first: the rule of every credit
     request = _locked_push(uow, push_id)
     if request.checkout_request_id is None:
@@ -299,20 +341,67 @@ def settle_stk(uow: UnitOfWork, result: StkResult) -> StkSettlement:
 
 
 def _unconfirmed_match(uow: UnitOfWork, result: StkResult) -> int | None:
-    """The one unconfirmed push this paid result can be for (same amount; same phone when the
-    callback gives one), or None when none or several fit."""
-    if result.result_code != 0 or result.amount_kes is None:
+    """The one unconfirmed push this paid result can be for: same phone, same amount, and no
+    push of that phone and amount still being sent (the callback may be that one's: it waits).
+    None when the callback gives no phone (a masked one proves nothing), or none or several fit.
+    """
+    if result.result_code != 0 or result.amount_kes is None or result.phone is None:
         return None
-    query = select(StkRequest.id).where(
-        StkRequest.status == PushStatus.UNCONFIRMED.value,
-        StkRequest.checkout_request_id.is_(None),
-        StkRequest.amount_kes == result.amount_kes,
-        StkRequest.created_at > uow.clock.now() - UNCONFIRMED_MATCH_WINDOW,
+    rows = uow.session.execute(
+        select(StkRequest.id, StkRequest.status).where(
+            StkRequest.status.in_([PushStatus.UNCONFIRMED.value, PushStatus.SENDING.value]),
+            StkRequest.checkout_request_id.is_(None),
+            StkRequest.amount_kes == result.amount_kes,
+            StkRequest.phone == result.phone,
+            StkRequest.created_at > uow.clock.now() - UNCONFIRMED_MATCH_WINDOW,
+        )
     )
-    if result.phone is not None:
-        query = query.where(StkRequest.phone == result.phone)
-    candidates = list(uow.session.scalars(query.limit(2)))
-    return candidates[0] if len(candidates) == 1 else None
+    return pick_unconfirmed([(int(row.id), PushStatus(row.status)) for row in rows])
+
+
+def _customer_gone(uow: UnitOfWork, customer_id: int) -> bool:
+    deleted_at = uow.session.scalar(select(Customer.deleted_at).where(Customer.id == customer_id))
+    return deleted_at is not None
+
+
+def _for_a_deleted_customer(uow: UnitOfWork, push_id: int, result: StkResult) -> StkSettlement:
+    """The push's customer was deleted since: real money of the pushed amount under a new
+    receipt is kept unmatched for staff to assign, never dropped; anything else is flagged."""
+    request = _locked_push(uow, push_id)
+    reason = "the push's customer has been deleted"
+    if (
+        result.result_code != 0
+        or result.amount_kes != request.amount_kes
+        or request.status == PushStatus.PAID
+        or find_payment(uow, "mpesa", _receipt(result)) is not None
+    ):
+        return StkSettlement(Verdict.FLAG, reason, None, request.id)
+    if request.checkout_request_id is None:
+        request.checkout_request_id = result.checkout_request_id
+    kept = _keep_unmatched(uow, request, _receipt(result), result.paid_at)
+    return StkSettlement(Verdict.FLAG, reason + "; the money is kept unmatched", kept, request.id)
+
+
+def _keep_unmatched(
+    uow: UnitOfWork, request: StkRequest, reference: str, paid_at: datetime | None
+) -> PaymentResult:
+    kept = record_unmatched_payment(
+        uow,
+        Actor.mpesa(),
+        IncomingPayment(
+            amount_kes=request.amount_kes,
+            method="mpesa",
+            reference=reference,
+            received_at=paid_at,
+            payer_phone=request.phone,
+            account_reference=request.account_reference,
+            source="stk",
+        ),
+    )
+    request.status = PushStatus.PAID.value
+    request.settled_at = uow.clock.now()
+    request.payment_id = kept.payment_id
+    return kept
 
 
 def _push_facts(uow: UnitOfWork, request: StkRequest) -> PushFacts:
@@ -332,11 +421,13 @@ def _is_provisional(payment: Payment) -> bool:
 def _result_facts(uow: UnitOfWork, request: StkRequest, result: StkResult) -> ResultFacts:
     if result.result_code != 0:
         return ResultFacts(paid=False)
+    holder = find_payment(uow, "mpesa", _receipt(result))
     return ResultFacts(
         paid=True,
         amount_kes=result.amount_kes,
         phone=result.phone,
-        receipt_holder=_receipt_holder(uow, request, _receipt(result)),
+        receipt_holder=_receipt_holder(request, holder),
+        held_amount_kes=holder.amount_kes if holder is not None else None,
     )
 
 
@@ -347,8 +438,7 @@ def _receipt(result: StkResult) -> str:
     return receipt
 
 
-def _receipt_holder(uow: UnitOfWork, request: StkRequest, receipt: str) -> ReceiptHolder:
-    holder = find_payment(uow, "mpesa", receipt)
+def _receipt_holder(request: StkRequest, holder: Payment | None) -> ReceiptHolder:
     if holder is None:
         return ReceiptHolder.NOBODY
     if holder.id == request.payment_id:
@@ -395,14 +485,26 @@ def settle_stk_by_query(
     )
     if customer_id is None:
         raise InvalidInput(f"no STK request {stk_request_id}")
-    get_customer(uow, customer_id)  # the customer first: the rule of every credit
+    gone = _customer_gone(uow, customer_id)
+    if not gone:
+        get_customer(uow, customer_id)  # the customer first: the rule of every credit
     request = _locked_push(uow, stk_request_id)
     if request.status != PushStatus.PENDING or request.checkout_request_id is None:
         return StkSettlement(Verdict.NOTHING, "already settled", None, request.id)
+    provisional = (PROVISIONAL_PREFIX + request.checkout_request_id)[:64]
+    if gone and result_code == 0:
+        # Real money for a customer deleted since: kept unmatched for staff, never dropped.
+        kept = _keep_unmatched(uow, request, provisional, None)
+        return StkSettlement(Verdict.FLAG, "the push's customer has been deleted", kept, request.id)
+    if gone:
+        request.status = PushStatus.FAILED.value
+        request.settled_at = uow.clock.now()
+        return StkSettlement(
+            Verdict.NOTHING, "the push's customer has been deleted", None, request.id
+        )
     if result_code != 0:
         _settle(uow, request, PushStatus.FAILED, result_code, result_description)
         return StkSettlement(Verdict.FAIL, "", None, request.id)
-    provisional = (PROVISIONAL_PREFIX + request.checkout_request_id)[:64]
     paid = _credit(uow, request, provisional, None, None, source="stk_query")
     _settle(uow, request, PushStatus.PAID, 0, result_description, paid.payment_id)
     return StkSettlement(Verdict.CREDIT, "", paid, request.id)
@@ -463,6 +565,7 @@ __all__ = [
     "StkStatus",
     "abandoned_sends",
     "claim_stk_send",
+    "give_up_stk_send",
     "mark_stk_error",
     "mark_stk_sent",
     "mark_stk_unconfirmed",

@@ -23,10 +23,11 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 
 from core.actors import Actor
+from core.errors import InvalidTransition
 from core.models import LedgerEntry, Payment
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices
-from core.usecases.billing import IncomingPayment, record_payment
+from core.usecases.billing import IncomingPayment, assign_payment, record_payment
 from core.usecases.c2b import C2BConfirmation, confirm_c2b
 from core.usecases.stk import StkResult, settle_stk, settle_stk_by_query
 from core.vocabulary import LedgerKind
@@ -338,3 +339,55 @@ def test_a_query_paid_push_and_staff_cash_are_both_credited(
         assert credited(world) == (2, 2 * AMOUNT)
 
     assert every_interleaving(gate, make_world, stk_query_paid, cash, check) > 4
+
+
+def test_staff_assigning_a_kept_receipt_and_its_redelivery_credit_it_once_without_deadlock(
+    gate: Gate, make_world: Callable[[], World]
+) -> None:
+    """/assign has no retry: it must never be a deadlock's victim (it once locked the payment
+    before the customer, the reverse of every other path)."""
+    receipts = iter(f"SIV{number:07d}" for number in itertools.count())
+    kept: dict[int, str] = {}
+
+    def keep_unmatched(world: World) -> str:
+        if world.customer_id not in kept:
+            receipt = kept[world.customer_id] = next(receipts)
+            confirmation = C2BConfirmation(receipt, AMOUNT, "NO-SUCH-ACCOUNT", None, None, "JOHN")
+            in_transaction(world.services, lambda uow: confirm_c2b(uow, confirmation))
+        return kept[world.customer_id]
+
+    def assign(world: World) -> Any:
+        with world.services.unit_of_work() as uow:  # as the bot does: one try
+            paid = assign_payment(uow, Actor.cli(), kept[world.customer_id], world.customer_id)
+            uow.commit()
+            return paid
+
+    def redelivery(world: World) -> Any:
+        return paybill(kept[world.customer_id])(world)
+
+    def world_with_kept_money() -> World:
+        world = make_world()
+        keep_unmatched(world)
+        return world
+
+    def check(world: World) -> None:
+        assert credited(world) == (1, AMOUNT)
+
+    assert (
+        every_interleaving(
+            gate,
+            world_with_kept_money,
+            lambda world: _quietly(assign, world),
+            lambda world: _quietly(redelivery, world),
+            check,
+        )
+        > 4
+    )
+
+
+def _quietly(path: Callable[[World], Any], world: World) -> Any:
+    """A path whose refusal is a right answer (the money was credited by the other)."""
+    try:
+        return path(world)
+    except InvalidTransition:
+        return None

@@ -238,3 +238,27 @@ def test_body_just_under_the_limit_is_parsed(sample_json: Callable[[str], Any]) 
     body = _encode(document)
     assert len(body) == MAX_CALLBACK_BYTES
     assert parse_stk_callback(body).result_code == 1032
+
+
+def test_a_receipt_is_letters_and_digits_only() -> None:
+    # Our own references (STKQ-ws_CO_…) must never be nameable by a callback.
+    body = json.dumps(
+        {
+            "Body": {
+                "stkCallback": {
+                    "MerchantRequestID": "29115-1",
+                    "CheckoutRequestID": "ws_CO_1",
+                    "ResultCode": 0,
+                    "ResultDesc": "ok",
+                    "CallbackMetadata": {
+                        "Item": [
+                            {"Name": "Amount", "Value": 10},
+                            {"Name": "MpesaReceiptNumber", "Value": "STKQ-ws_CO_1"},
+                        ]
+                    },
+                }
+            }
+        }
+    ).encode()
+    with pytest.raises(MalformedCallback, match="is not an M-Pesa identifier"):
+        parse_stk_callback(body)

@@ -22,15 +22,22 @@ from sqlalchemy import func, select
 
 from core.events import CallbackFlagged
 from core.models import MpesaCallback, Subscription
+from core.queries import needs_attention
 from core.retry import in_transaction
 from core.stk_rules import Verdict
 from core.unit_of_work import CoreServices
+from core.usecases.customers import delete_customer
 from core.usecases.plans import PlanSpec, add_plan
-from core.usecases.stk import claim_stk_send
-from jobs.payments import PaymentRuntime, register_payment_tasks
+from core.usecases.stk import (
+    claim_stk_send,
+    mark_stk_sent,
+    mark_stk_unconfirmed,
+    queued_stk_requests,
+)
+from jobs.payments import STK_SEND_GIVE_UP_AFTER, PaymentRuntime, _give_up, register_payment_tasks
 from payments.daraja import OAUTH_PATH, STK_PUSH_PATH, DarajaClient
 from payments.gateway import DarajaMpesaGateway
-from payments.handling import replay_unprocessed
+from payments.handling import replay_unprocessed, replay_waiting_stk_callbacks
 from sim.daraja.server import FakeDaraja
 
 PRICE = 1500
@@ -328,3 +335,112 @@ def test_a_callback_that_fits_two_unconfirmed_pushes_is_flagged_not_guessed(
     )
     assert mpesa.mpesa_payments() == []
     assert mpesa.callbacks()[-1].status == "flagged"
+
+
+# -- found by a second, adversarial reading --------------------------------------------------------
+
+
+def test_a_callback_naming_an_unmatched_receipt_of_another_amount_is_flagged(
+    mpesa: Any, make_customer: Any
+) -> None:
+    customer = make_customer()
+    mpesa.c2b("NO-SUCH-ACCOUNT", 5000, "SLI0000001")  # someone's money for nobody: kept
+    _, checkout = mpesa.sent_push(customer.id, PRICE)
+    settled = mpesa.stk(checkout, receipt="SLI0000001", amount_kes=PRICE)
+    assert settled.verdict is Verdict.FLAG and "KES 5,000" in settled.reason
+    assert mpesa.credited_kes(customer.id) == 0
+    assert mpesa.mpesa_payments() == [("SLI0000001", 5000, None)]
+
+
+def test_a_callback_naming_an_unmatched_receipt_of_the_pushed_amount_credits_it(
+    mpesa: Any, make_customer: Any
+) -> None:
+    customer = make_customer()
+    mpesa.c2b("NO-SUCH-ACCOUNT", PRICE, "SLI0000002")
+    _, checkout = mpesa.sent_push(customer.id, PRICE)
+    assert mpesa.stk(checkout, receipt="SLI0000002", amount_kes=PRICE).verdict is Verdict.CREDIT
+    assert mpesa.mpesa_payments() == [("SLI0000002", PRICE, customer.id)]
+
+
+def test_a_callback_for_a_push_being_sent_waits_for_it_not_for_an_unconfirmed_one(
+    mpesa: Any, make_customer: Any, services: CoreServices
+) -> None:
+    parent, child = make_customer(), make_customer()
+    phone = parent.phone  # one payer's phone for two accounts
+    lost = mpesa.push(parent.id, PRICE, phone=phone).stk_request_id
+    in_transaction(services, lambda uow: claim_stk_send(uow, lost))
+    in_transaction(services, lambda uow: mark_stk_unconfirmed(uow, lost, "read timeout"))
+    sending = mpesa.push(child.id, PRICE, phone=phone).stk_request_id
+    in_transaction(services, lambda uow: claim_stk_send(uow, sending))
+    # The child's push's callback overtakes Daraja's answer to its send...
+    mpesa.deliver("stk", mpesa.stk_payload("ws_CO_SLJ0001", "SLJ0000001", PRICE, phone=phone))
+    assert mpesa.callbacks()[-1].status == "received"  # it waits
+    # ...which then comes, and the waiting callback is handled.
+    in_transaction(services, lambda uow: mark_stk_sent(uow, sending, "m-1", "ws_CO_SLJ0001"))
+    replay_waiting_stk_callbacks(services)
+    assert (mpesa.credited_kes(child.id), mpesa.credited_kes(parent.id)) == (PRICE, 0)
+    assert mpesa.stk_request(lost).status == "unconfirmed"
+
+
+def test_a_callback_with_a_masked_phone_is_never_matched_to_an_unconfirmed_push(
+    mpesa: Any, make_customer: Any, services: CoreServices
+) -> None:
+    stranger = make_customer()
+    lost = mpesa.push(stranger.id, PRICE).stk_request_id
+    in_transaction(services, lambda uow: claim_stk_send(uow, lost))
+    in_transaction(services, lambda uow: mark_stk_unconfirmed(uow, lost, "read timeout"))
+    payload = mpesa.stk_payload("ws_CO_SLK0001", "SLK0000001", PRICE, phone=stranger.phone)
+    for item in payload["Body"]["stkCallback"]["CallbackMetadata"]["Item"]:
+        if item["Name"] == "PhoneNumber":
+            item["Value"] = "2547 ***** 126"  # Safaricom masks it
+    mpesa.deliver("stk", payload)
+    assert mpesa.credited_kes(stranger.id) == 0
+    assert mpesa.callbacks()[-1].status == "flagged"
+
+
+def test_a_paid_callback_for_a_deleted_customers_push_is_kept_unmatched_and_flagged_at_once(
+    mpesa: Any, make_customer: Any, services: CoreServices, staff: Any
+) -> None:
+    customer = make_customer()
+    _, checkout = mpesa.sent_push(customer.id, PRICE)
+    payload = mpesa.stk_payload(checkout, "SLL0000001", PRICE)
+    in_transaction(services, lambda uow: delete_customer(uow, customer.id, staff))
+    mpesa.deliver("stk", payload)
+    assert mpesa.callbacks()[-1].status == "flagged"
+    assert mpesa.mpesa_payments() == [("SLL0000001", PRICE, None)]
+    with services.unit_of_work() as uow:
+        kinds = {item.kind for item in needs_attention(uow)}
+    assert {"mpesa_callback", "unmatched_payment"} <= kinds
+
+
+def test_the_replay_after_each_send_keeps_a_failing_rows_backoff(
+    mpesa: Any, expired_customer: Any, services: CoreServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import payments.handling as handling
+
+    def broken(uow: Any, result: Any) -> Any:
+        raise RuntimeError("a bug that is fixed next week")
+
+    customer = expired_customer()
+    _, checkout = mpesa.sent_push(customer.id, PRICE)
+    monkeypatch.setattr(handling, "settle_stk", broken)
+    mpesa.deliver("stk", mpesa.stk_payload(checkout, "SLM0000001", PRICE))
+    for _ in range(8):  # eight pushes sent within the same second
+        replay_waiting_stk_callbacks(services)
+    stored = mpesa.callbacks()[-1]
+    assert (stored.attempts, stored.status) == (1, "received")
+
+
+def test_the_sweep_never_gives_up_a_push_a_send_job_took_meanwhile(
+    mpesa: Any, make_customer: Any, services: CoreServices, clock: Any
+) -> None:
+    customer = make_customer()
+    push = mpesa.push(customer.id, PRICE).stk_request_id
+    clock.advance(STK_SEND_GIVE_UP_AFTER + timedelta(seconds=1))  # Daraja was down 10 minutes
+    with services.unit_of_work() as uow:  # the sweep reads its list...
+        assert push in queued_stk_requests(uow, STK_SEND_GIVE_UP_AFTER)
+    # ...meanwhile a send job claims the push and Safaricom accepts it...
+    in_transaction(services, lambda uow: claim_stk_send(uow, push))
+    in_transaction(services, lambda uow: mark_stk_sent(uow, push, "m-1", "ws_CO_SLN0001"))
+    _give_up(services, push)  # ...and the sweep gives it up
+    assert mpesa.stk_request(push).status == "pending"

@@ -2,17 +2,18 @@
 checked after every step.
 
 Steps: a push is asked for; its send is answered, times out after reaching Safaricom, is
-refused, cannot connect, or its worker dies mid-send; the subscriber pays or cancels a prompt;
-Safaricom's callback comes (in any order, repeated); a forger with the callback token posts a
-callback for another amount or with a new receipt; the STK query job asks Safaricom; a paybill
-payment is confirmed (and redelivered); staff take cash; the minute sweep runs.
+refused, cannot connect, or its worker dies before or after Safaricom prompted the phone; the
+subscriber pays or cancels a prompt; Safaricom's callback comes (in any order, repeated); a
+forger with the callback token posts a callback for another amount or with a new receipt; the
+STK query job asks Safaricom; a paybill payment is confirmed (and redelivered); staff take cash;
+the minute sweep runs. At the end time passes with the sweep running.
 
 Invariants, after every step:
 - each receipt is at most one payment, and no real payment is credited twice;
 - a balance is what was credited less what renewals charged;
 - nothing is credited that was not paid (a customer's credit never exceeds their real money);
-- every real payment Safaricom has told us of is credited to its customer or waits for staff
-  in the needs-attention queue.
+- every real payment Safaricom has told us of is credited to its customer, listed for staff in
+  the needs-attention queue, or (until the end) still on its way through the replay.
 """
 
 from __future__ import annotations
@@ -195,6 +196,10 @@ class MoneyMachine(RuleBasedStateMachine):
         self.paybills: list[tuple[bytes, str]] = []
 
     def teardown(self) -> None:
+        # Time passes with the sweep running: what was on its way is settled or listed.
+        for minutes in (3, 11, 11):
+            self.time_passes_and_the_sweep_runs(minutes)
+        self._told_is_credited_or_listed(still_being_handled_is_enough=False)
         self.engine.dispose()
 
     def _receipt(self) -> str:
@@ -229,6 +234,13 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(push=pushes)
     def a_worker_dies_mid_send(self, push: int) -> None:
         in_transaction(self.services, lambda uow: claim_stk_send(uow, push))
+
+    @rule(push=pushes)
+    def a_worker_dies_after_safaricom_prompted(self, push: int) -> None:
+        send = in_transaction(self.services, lambda uow: claim_stk_send(uow, push))
+        if send is not None:  # it prompts the phone, then the worker is killed
+            self.safaricom.next_answer = "accept"
+            self.safaricom.stk_push(send.phone, send.amount_kes, send.account_reference, "", "")
 
     @rule(minutes=st.sampled_from([1, 3, 11]))
     def time_passes_and_the_sweep_runs(self, minutes: int) -> None:
@@ -357,6 +369,11 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @invariant()
     def each_real_payment_we_were_told_of_is_credited_once_or_waits_for_staff(self) -> None:
+        self._told_is_credited_or_listed(still_being_handled_is_enough=True)
+
+    def _told_is_credited_or_listed(self, *, still_being_handled_is_enough: bool) -> None:
+        """A callback still "received" is on its way (waiting for its push's send to end, or
+        for its next try); at the end, after the sweeps, none may be left there."""
         with self.services.unit_of_work(read_only=True) as uow:
             references = [
                 reference
@@ -372,8 +389,16 @@ class MoneyMachine(RuleBasedStateMachine):
                 )
             ]
             listed = {item.reference for item in needs_attention(uow, limit=500)}
+            being_handled = [
+                callback.body
+                for callback in uow.session.scalars(
+                    select(MpesaCallback).where(MpesaCallback.status == "received")
+                )
+            ]
             for receipt in self.told:
                 if receipt in credited:
+                    continue
+                if still_being_handled_is_enough and any(receipt in b for b in being_handled):
                     continue
                 flagged = [number for number, body in for_staff if receipt in body]
                 assert any(number in listed for number in flagged), f"{receipt} is nowhere"
