@@ -386,17 +386,7 @@ def _keep_unmatched(
     uow: UnitOfWork, request: StkRequest, reference: str, paid_at: datetime | None
 ) -> PaymentResult:
     kept = record_unmatched_payment(
-        uow,
-        Actor.mpesa(),
-        IncomingPayment(
-            amount_kes=request.amount_kes,
-            method="mpesa",
-            reference=reference,
-            received_at=paid_at,
-            payer_phone=request.phone,
-            account_reference=request.account_reference,
-            source="stk",
-        ),
+        uow, Actor.mpesa(), _pushed_money(request, reference, paid_at, None, "stk")
     )
     request.status = PushStatus.PAID.value
     request.settled_at = uow.clock.now()
@@ -524,15 +514,22 @@ def _credit(
         uow,
         request.customer_id,
         Actor.mpesa(),
-        IncomingPayment(
-            amount_kes=request.amount_kes,
-            method="mpesa",
-            reference=reference,
-            received_at=paid_at,
-            payer_phone=phone or request.phone,
-            account_reference=request.account_reference,
-            source=source,
-        ),
+        _pushed_money(request, reference, paid_at, phone, source),
+    )
+
+
+def _pushed_money(
+    request: StkRequest, reference: str, paid_at: datetime | None, phone: str | None, source: str
+) -> IncomingPayment:
+    """The money a push asked for: its amount, never what a callback claims."""
+    return IncomingPayment(
+        amount_kes=request.amount_kes,
+        method="mpesa",
+        reference=reference,
+        received_at=paid_at,
+        payer_phone=phone or request.phone,
+        account_reference=request.account_reference,
+        source=source,
     )
 
 
