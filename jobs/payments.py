@@ -11,7 +11,6 @@ from datetime import timedelta
 from huey import Huey
 from huey.api import TaskWrapper
 
-from core.models import StkRequest
 from core.ports import (
     GatewayOutcomeUnknown,
     GatewayRejected,
@@ -20,8 +19,8 @@ from core.ports import (
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices
 from core.usecases.stk import (
-    StkStatus,
     abandoned_sends,
+    checkout_to_query,
     claim_stk_send,
     give_up_stk_send,
     mark_stk_error,
@@ -116,12 +115,10 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
     def query_stk(stk_request_id: int, attempt: int = 1) -> None:
         """No callback yet: ask Daraja where the push stands and settle it."""
         env = runtime()
-        with env.services.unit_of_work() as uow:
-            request = uow.session.get(StkRequest, stk_request_id)
-            if request is None or request.status != StkStatus.PENDING or env.mpesa is None:
-                return
-            checkout = request.checkout_request_id
-        assert checkout is not None
+        with env.services.unit_of_work(read_only=True) as uow:
+            checkout = checkout_to_query(uow, stk_request_id)
+        if checkout is None or env.mpesa is None:
+            return
         try:
             answer = env.mpesa.stk_query(checkout)
         except GatewayRejected as error:

@@ -20,11 +20,11 @@ from core.stk_rules import Verdict
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.c2b import C2BConfirmation, c2b_account_exists, confirm_c2b
 from core.usecases.mpesa_callbacks import (
+    StoredCallback,
     callbacks_due,
     finish_callback,
     note_waiting,
     record_failed_attempt,
-    waiting_stk_callbacks,
 )
 from core.usecases.stk import StkResult, push_being_sent, settle_stk
 from payments.callbacks import (
@@ -179,23 +179,22 @@ def replay_waiting_stk_callbacks(services: CoreServices) -> int:
     """Handle the STK callbacks that came before their push's CheckoutRequestID was stored
     (called as soon as a send ends, so a fast callback is not left for the sweep)."""
     with services.unit_of_work(read_only=True) as uow:
-        waiting = waiting_stk_callbacks(uow, STK)
-    for callback in waiting:
-        try:
-            handle(services, callback.id, STK, callback.body)
-        except Exception:  # the database itself failed; the sweep tries the row again
-            log.exception("replaying waiting STK callback %s failed", callback.id)
-    return len(waiting)
+        waiting = callbacks_due(uow, kinds=(STK,), limit=500)
+    return _replay(services, waiting, "")
 
 
 def replay_unprocessed(services: CoreServices, shortcode: str = "", limit: int = 100) -> int:
     """Handle callbacks stored but never finished whose next try is due (validation ones are
     past caring). A failure backs its own row off; it never stops the others."""
     with services.unit_of_work(read_only=True) as uow:
-        due = callbacks_due(uow, kinds=(STK, C2B_CONFIRMATION), older_than=_GRACE, limit=limit)
-    for callback in due:
+        due = callbacks_due(uow, kinds=(STK, C2B_CONFIRMATION), limit=limit, older_than=_GRACE)
+    return _replay(services, due, shortcode)
+
+
+def _replay(services: CoreServices, callbacks: list[StoredCallback], shortcode: str) -> int:
+    for callback in callbacks:
         try:
             handle(services, callback.id, callback.kind, callback.body, shortcode)
-        except Exception:  # the database itself failed; the row stays due
+        except Exception:  # the database itself failed; the row stays due for the sweep
             log.exception("replaying M-Pesa callback %s failed; will try again", callback.id)
-    return len(due)
+    return len(callbacks)

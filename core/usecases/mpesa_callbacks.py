@@ -123,37 +123,25 @@ class StoredCallback:
 
 
 def callbacks_due(
-    uow: UnitOfWork, *, kinds: tuple[str, ...], older_than: timedelta, limit: int
+    uow: UnitOfWork,
+    *,
+    kinds: tuple[str, ...],
+    limit: int,
+    older_than: timedelta | None = None,
 ) -> list[StoredCallback]:
-    """Stored callbacks of ``kinds`` never finished whose next try is due: the fewest tries
-    first, then the oldest, so a row that keeps failing never starves a newer one."""
+    """Stored callbacks of ``kinds`` never finished whose next try is due (a row waiting out
+    its backoff is left alone), received more than ``older_than`` ago: the fewest tries first,
+    then the oldest, so a row that keeps failing never starves a newer one."""
     now = uow.clock.now()
-    rows = uow.session.scalars(
-        select(MpesaCallback)
-        .where(
-            MpesaCallback.status == "received",
-            MpesaCallback.kind.in_(kinds),
-            MpesaCallback.received_at < now - older_than,
-            or_(MpesaCallback.next_attempt_at.is_(None), MpesaCallback.next_attempt_at <= now),
-        )
-        .order_by(MpesaCallback.attempts, MpesaCallback.id)
-        .limit(limit)
+    query = select(MpesaCallback).where(
+        MpesaCallback.status == "received",
+        MpesaCallback.kind.in_(kinds),
+        or_(MpesaCallback.next_attempt_at.is_(None), MpesaCallback.next_attempt_at <= now),
     )
-    return [StoredCallback(row.id, row.kind, raw_body(row)) for row in rows]
-
-
-def waiting_stk_callbacks(uow: UnitOfWork, kind: str) -> list[StoredCallback]:
-    """STK callbacks that came before their push's CheckoutRequestID was stored (and none
-    whose handling failed and waits for its next try: that row keeps its own backoff)."""
+    if older_than is not None:
+        query = query.where(MpesaCallback.received_at < now - older_than)
     rows = uow.session.scalars(
-        select(MpesaCallback)
-        .where(
-            MpesaCallback.status == "received",
-            MpesaCallback.kind == kind,
-            MpesaCallback.next_attempt_at.is_(None),
-        )
-        .order_by(MpesaCallback.id)
-        .limit(500)
+        query.order_by(MpesaCallback.attempts, MpesaCallback.id).limit(limit)
     )
     return [StoredCallback(row.id, row.kind, raw_body(row)) for row in rows]
 

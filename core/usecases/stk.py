@@ -23,7 +23,6 @@ from core.lookup import get_customer
 from core.models import Customer, Payment, StkRequest
 from core.phones import normalize_phone
 from core.stk_rules import (
-    OPEN_STATUSES,
     Decision,
     PushFacts,
     PushStatus,
@@ -54,8 +53,6 @@ PROVISIONAL_PREFIX = "STKQ-"
 UNCONFIRMED_MATCH_WINDOW = timedelta(hours=24)
 # A send claimed this long ago without an outcome: its worker died mid-send.
 SEND_CLAIM_TIMEOUT = timedelta(minutes=2)
-
-StkStatus = PushStatus
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,6 @@ def claim_stk_send(uow: UnitOfWork, stk_request_id: int) -> StkSend | None:
         return None
     request.status = PushStatus.SENDING.value
     request.claimed_at = uow.clock.now()
-    request.send_attempts += 1
     return StkSend(request.phone, request.amount_kes, request.account_reference)
 
 
@@ -275,6 +271,14 @@ def abandoned_sends(uow: UnitOfWork) -> list[int]:
     )
 
 
+def checkout_to_query(uow: UnitOfWork, stk_request_id: int) -> str | None:
+    """The CheckoutRequestID to ask Daraja about, while the push still waits for its result."""
+    request = uow.session.get(StkRequest, stk_request_id)
+    if request is None or request.status != PushStatus.PENDING:
+        return None
+    return request.checkout_request_id
+
+
 def push_being_sent(uow: UnitOfWork) -> bool:
     """Whether some push is being sent right now (its CheckoutRequestID may be on its way)."""
     sending = select(StkRequest.id).where(StkRequest.status == PushStatus.SENDING.value).limit(1)
@@ -312,11 +316,8 @@ class StkSettlement:
 
 
 def settle_stk(uow: UnitOfWork, result: StkResult) -> StkSettlement:
-    """Apply an STK callback to its push by the table of ``core.stk_rules``.
-
-    A callback whose CheckoutRequestID we never stored is matched to an unconfirmed push of its
-    amount and phone (the send's answer was lost), when exactly one fits.
-    """
+    """Apply an STK callback to its push by the table of ``core.stk_rules``; a callback whose
+    CheckoutRequestID we never stored may be an unconfirmed push's (``pick_unconfirmed``)."""
     push_id = uow.session.scalar(
         select(StkRequest.id).where(StkRequest.checkout_request_id == result.checkout_request_id)
     )
@@ -553,14 +554,13 @@ def _settle(
 
 __all__ = [
     "MAX_STK_AMOUNT_KES",
-    "OPEN_STATUSES",
     "PROVISIONAL_PREFIX",
     "StkPushQueued",
     "StkResult",
     "StkSend",
     "StkSettlement",
-    "StkStatus",
     "abandoned_sends",
+    "checkout_to_query",
     "claim_stk_send",
     "give_up_stk_send",
     "mark_stk_error",

@@ -30,9 +30,6 @@ def upgrade() -> None:
             batch_op.f("ix_mpesa_callbacks_next_attempt_at"), ["next_attempt_at"], unique=False
         )
     with op.batch_alter_table("stk_requests", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("send_attempts", sa.Integer(), nullable=False, server_default="0")
-        )
         batch_op.add_column(sa.Column("claimed_at", core.models.base.UtcDateTime(), nullable=True))
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("periods", sa.Integer(), nullable=False, server_default="1"))
@@ -43,7 +40,6 @@ def downgrade() -> None:
         batch_op.drop_column("periods")
     with op.batch_alter_table("stk_requests", schema=None) as batch_op:
         batch_op.drop_column("claimed_at")
-        batch_op.drop_column("send_attempts")
     with op.batch_alter_table("mpesa_callbacks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_mpesa_callbacks_next_attempt_at"))
         batch_op.drop_column("next_attempt_at")
