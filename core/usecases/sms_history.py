@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from sqlalchemy import delete, select, text
 
+from core.errors import CustomerNotFound
+from core.lookup import get_customer
 from core.models import InboundSms, PendingDeliveryReport, SmsMessage
 from core.unit_of_work import UnitOfWork
 
@@ -132,7 +134,18 @@ def record_inbound(
     customer_id: int | None,
     short_code: str | None = None,
 ) -> InboundSms:
-    """Keep a message a subscriber sent (the caller checked it is not a repeat)."""
+    """Keep a message a subscriber sent (the caller checked it is not a repeat).
+
+    The message's customer is locked first. The row's foreign key would otherwise take a share
+    lock on the customer, and a PAY in the same transaction then asks for FOR UPDATE: two texts
+    from one phone at once each held the share lock the other's FOR UPDATE waited for (a
+    deadlock on PostgreSQL). A customer deleted meanwhile leaves the message without one.
+    """
+    if customer_id is not None:
+        try:
+            get_customer(uow, customer_id)
+        except CustomerNotFound:
+            customer_id = None
     inbound = InboundSms(
         provider_id=provider_id or None,
         phone=phone,
