@@ -266,8 +266,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sw": "{reference} si akaunti ya simu hii: {accounts}.",
     },
     "sms_bad_amount": {
-        "en": "Send PAY with a whole amount in KES, e.g. PAY 500.",
-        "sw": "Tuma LIPA na kiasi kamili kwa KES, mfano LIPA 500.",
+        "en": "Send PAY with a whole amount from KES 1 to {most}, e.g. PAY 500.",
+        "sw": "Tuma LIPA na kiasi kamili kati ya KES 1 na {most}, mfano LIPA 500.",
     },
     "sms_stop": {
         "en": "You will get no more expiry reminders; receipts still come. Send START to turn "

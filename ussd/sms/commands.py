@@ -21,7 +21,7 @@ from core.phones import display_phone
 from core.unit_of_work import UnitOfWork
 from core.usecases import preferences, selfservice, sms_history
 from core.usecases.selfservice import AccountSummary
-from ussd.sms.keywords import Command, Keyword, parse_command
+from ussd.sms.keywords import MAX_AMOUNT_KES, Command, Keyword, parse_command
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def _reply(
     if keyword is Keyword.DETAILS:
         return selfservice.payment_details_text(uow, phone, chosen.customer_id, language)
     if command.problem is not None:
-        return messages.render("sms_bad_amount", language)
+        return messages.render("sms_bad_amount", language, most=f"{MAX_AMOUNT_KES:,}")
     return _pay(uow, phone, chosen, command.amount_kes, language, support)
 
 

@@ -51,6 +51,9 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _AMOUNT = re.compile(
     r"^(?:KES|KSH|KSHS|SH|SHS)?\.?(\d{1,3}(?:,\d{3})+|\d{1,7})(?:/=|/-)?$", re.ASCII
 )
+# A sign before a number ("-50", "KES-50", "+50", with a typographic minus too): kept whole so
+# it is no amount, rather than split into words and read as 50.
+_SIGNED_NUMBER = re.compile(r"^(?:KES|KSH|KSHS|SH|SHS)?\.?[-+\u2212\u2013\u2014]\d")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _words(text: str) -> list[str]:
     normalized = re.sub(r"\b(KES|KSH|KSHS|SHS?)\s+(?=\d)", r"\1", normalized)
     words: list[str] = []
     for raw in normalized.split():
-        if _AMOUNT.match(raw):
+        if _AMOUNT.match(raw) or _SIGNED_NUMBER.match(raw):
             words.append(raw)
             continue
         words += _WORD.findall(raw)

@@ -90,11 +90,20 @@ def test_lipa_with_an_amount_answers_in_kiswahili(text_sms: Text, last_reply, st
     assert last_reply().body.startswith("Angalia simu yako uweke PIN ya M-Pesa: KES 300")
 
 
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("pay lots", "Send PAY with a whole amount from KES 1 to 250,000, e.g. PAY 500."),
+        # 15.2: the minus sign was dropped and a prompt for KES 50 was sent.
+        ("PAY -50", "Send PAY with a whole amount from KES 1 to 250,000, e.g. PAY 500."),
+        ("lipa -50", "Tuma LIPA na kiasi kamili kati ya KES 1 na 250,000, mfano LIPA 500."),
+    ],
+)
 def test_pay_with_a_bad_amount_explains_and_pays_nothing(
-    text_sms: Text, last_reply, stored, subscribers
+    text_sms: Text, last_reply, stored, subscribers, text: str, reply: str
 ):
-    text_sms(WANJIKU, "pay lots")
-    assert last_reply().body == "Send PAY with a whole amount in KES, e.g. PAY 500."
+    text_sms(WANJIKU, text)
+    assert last_reply().body == reply
     assert stored(StkRequest) == []
 
 

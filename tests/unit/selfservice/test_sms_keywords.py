@@ -68,7 +68,24 @@ def test_pay_reads_an_amount_and_an_account(text: str, amount: int | None, accou
     assert (command.amount_kes, command.account, command.problem) == (amount, account, None)
 
 
-@pytest.mark.parametrize("text", ["pay abc", "pay 0", "pay 300000", "lipa 1.5", "pay 500 600"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pay abc",
+        "pay 0",
+        "pay 300000",
+        "lipa 1.5",
+        "pay 500 600",
+        # 15.2: the minus sign was dropped and "PAY -50" prompted for KES 50.
+        "pay -50",
+        "LIPA -50",
+        "pay KES-50",
+        "pay ksh -1,500",
+        "pay \u221250",
+        "pay +50",
+        "pay -50 MTJ-4K7Q2D9",
+    ],
+)
 def test_pay_with_an_unreadable_amount_says_so(text: str):
     command = parse_command(text)
     assert (command.keyword, command.problem, command.amount_kes) == (Keyword.PAY, "amount", None)
