@@ -42,8 +42,13 @@ class CustomerRemoved:
 
 @dataclass(frozen=True)
 class PaymentReceived:
+    """Money was recorded. ``expires_at`` and ``balance_kes`` are the customer's right after
+    this payment: the receipt is sent later, when another payment may have moved both."""
+
     payment_id: int
     customer_id: int | None
+    expires_at: datetime | None = None
+    balance_kes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Texts are short: one SMS is 160 characters, and a USSD screen is read on a featu
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Language = Literal["en", "sw"]
@@ -60,33 +61,33 @@ _TEXTS: dict[str, dict[str, str]] = {
         "Akaunti {account}.",
     },
     "payment_partial": {
-        "en": "KES {amount} received ({receipt}). Pay KES {shortfall} more to renew {plan}. "
-        "Paybill {paybill}, acc {account}.",
-        "sw": "KES {amount} imepokelewa ({receipt}). Lipa KES {shortfall} zaidi kulipia {plan}. "
-        "Paybill {paybill}, akaunti {account}.",
+        "en": "KES {amount} received ({receipt}). Pay KES {shortfall} more to renew {plan}."
+        "[ Paybill {paybill}, acc {account}.]",
+        "sw": "KES {amount} imepokelewa ({receipt}). Lipa KES {shortfall} zaidi kulipia {plan}."
+        "[ Paybill {paybill}, akaunti {account}.]",
     },
     "payment_suspended": {
         "en": "KES {amount} received ({receipt}) and kept as credit. Your account {account} is "
-        "suspended: call {support}.",
+        "suspended[: call {support}].",
         "sw": "KES {amount} imepokelewa ({receipt}) na kuwekwa kama salio. Akaunti {account} "
-        "imesimamishwa: piga {support}.",
+        "imesimamishwa[: piga {support}].",
     },
     "stk_failed": {
-        "en": "{reason} To pay for {account}, use paybill {paybill}.",
-        "sw": "{reason} Kulipia {account}, tumia paybill {paybill}.",
+        "en": "{reason}[ To pay for {account}, use paybill {paybill}.]",
+        "sw": "{reason}[ Kulipia {account}, tumia paybill {paybill}.]",
     },
     # -- notices sent without being asked (reminders and the expired notice obey STOP) ---------
     "welcome": {
-        "en": "Welcome to {isp}! Account {account}, login {username}, password {password}. "
-        "Pay by M-Pesa paybill {paybill}, account {account}.",
-        "sw": "Karibu {isp}! Akaunti {account}, jina {username}, nenosiri {password}. "
-        "Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.",
+        "en": "Welcome to {isp}! Account {account}, login {username}, password {password}."
+        "[ Pay by M-Pesa paybill {paybill}, account {account}.]",
+        "sw": "Karibu {isp}! Akaunti {account}, jina {username}, nenosiri {password}."
+        "[ Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.]",
     },
     "welcome_static": {
-        "en": "Welcome to {isp}! Account {account}, your address is {ip}. "
-        "Pay by M-Pesa paybill {paybill}, account {account}.",
-        "sw": "Karibu {isp}! Akaunti {account}, anwani yako ni {ip}. "
-        "Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.",
+        "en": "Welcome to {isp}! Account {account}, your address is {ip}."
+        "[ Pay by M-Pesa paybill {paybill}, account {account}.]",
+        "sw": "Karibu {isp}! Akaunti {account}, anwani yako ni {ip}."
+        "[ Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.]",
     },
     "renewed_from_credit": {
         "en": "{isp}: {plan} renewed from your credit until {expires}. Balance KES {balance}. "
@@ -95,39 +96,39 @@ _TEXTS: dict[str, dict[str, str]] = {
         "Akaunti {account}.",
     },
     "reminder": {
-        "en": "{isp}: {plan} for {account} ends {expires}. Pay KES {amount} to paybill "
-        "{paybill}, acc {account}. Reply STOP to end reminders.",
-        "sw": "{isp}: {plan} ya {account} inaisha {expires}. Lipa KES {amount} paybill "
-        "{paybill}, akaunti {account}. Tuma STOP kusimamisha vikumbusho.",
+        "en": "{isp}: {plan} for {account} ends {expires}. Pay KES {amount}[ to paybill "
+        "{paybill}, acc {account}]. Reply STOP to end reminders.",
+        "sw": "{isp}: {plan} ya {account} inaisha {expires}. Lipa KES {amount}[ paybill "
+        "{paybill}, akaunti {account}]. Tuma STOP kusimamisha vikumbusho.",
     },
     "expired_notice": {
-        "en": "{isp}: {plan} for {account} ended {expires}. Pay KES {amount} to paybill "
-        "{paybill}, acc {account} to get back online.",
-        "sw": "{isp}: {plan} ya {account} iliisha {expires}. Lipa KES {amount} paybill "
-        "{paybill}, akaunti {account} kurudi mtandaoni.",
+        "en": "{isp}: {plan} for {account} ended {expires}. Pay KES {amount}[ to paybill "
+        "{paybill}, acc {account}] to get back online.",
+        "sw": "{isp}: {plan} ya {account} iliisha {expires}. Lipa KES {amount}[ paybill "
+        "{paybill}, akaunti {account}] kurudi mtandaoni.",
     },
     "suspended_notice": {
-        "en": "{isp}: account {account} is suspended. Please call {support}.",
-        "sw": "{isp}: akaunti {account} imesimamishwa. Tafadhali piga {support}.",
+        "en": "{isp}: account {account} is suspended.[ Please call {support}.]",
+        "sw": "{isp}: akaunti {account} imesimamishwa.[ Tafadhali piga {support}.]",
     },
     # -- data caps (sent whatever STOP says: they explain the service, they do not remind) -------
     "data_cap_warning": {
         "en": "{isp}: {account} has used {used} of the {cap} in {plan} (80%). Renew for a new "
-        "allowance: paybill {paybill}, acc {account}.",
+        "allowance[: paybill {paybill}, acc {account}].",
         "sw": "{isp}: {account} imetumia {used} kati ya {cap} za {plan} (80%). Lipia upya kupata "
-        "kiasi kipya: paybill {paybill}, akaunti {account}.",
+        "kiasi kipya[: paybill {paybill}, akaunti {account}].",
     },
     "data_cap_throttled": {
-        "en": "{isp}: {account} has used all {cap} of {plan}. Speed is {speed} until you renew: "
-        "paybill {paybill}, acc {account}.",
-        "sw": "{isp}: {account} imetumia {cap} zote za {plan}. Kasi ni {speed} hadi ulipie upya: "
-        "paybill {paybill}, akaunti {account}.",
+        "en": "{isp}: {account} has used all {cap} of {plan}. Speed is {speed} until you renew"
+        "[: paybill {paybill}, acc {account}].",
+        "sw": "{isp}: {account} imetumia {cap} zote za {plan}. Kasi ni {speed} hadi ulipie upya"
+        "[: paybill {paybill}, akaunti {account}].",
     },
     "data_cap_blocked": {
-        "en": "{isp}: {account} has used all {cap} of {plan}. Service is paused until you renew: "
-        "paybill {paybill}, acc {account}.",
-        "sw": "{isp}: {account} imetumia {cap} zote za {plan}. Huduma imesimama hadi ulipie upya: "
-        "paybill {paybill}, akaunti {account}.",
+        "en": "{isp}: {account} has used all {cap} of {plan}. Service is paused until you renew"
+        "[: paybill {paybill}, acc {account}].",
+        "sw": "{isp}: {account} imetumia {cap} zote za {plan}. Huduma imesimama hadi ulipie upya"
+        "[: paybill {paybill}, akaunti {account}].",
     },
     # -- answers to what a subscriber asked (USSD and SMS) --------------------------------------
     "payment_details": {
@@ -136,27 +137,31 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sw": "Lipa {isp} kwa M-Pesa: paybill {paybill}, akaunti {account}. "
         "KES {amount} inalipia {plan}.",
     },
+    "payment_details_no_paybill": {
+        "en": "Account {account}: KES {amount} renews {plan}.[ To pay, call {support}.]",
+        "sw": "Akaunti {account}: KES {amount} inalipia {plan}.[ Kulipa, piga {support}.]",
+    },
     "stk_sent": {
         "en": "Check your phone for the M-Pesa PIN prompt: KES {amount} for {account}.",
         "sw": "Angalia simu yako uweke PIN ya M-Pesa: KES {amount} kwa {account}.",
     },
     "stk_limited": {
-        "en": "You asked for 3 M-Pesa prompts in 10 minutes. Wait a little, or pay by paybill "
-        "{paybill}, account {account}.",
-        "sw": "Umeomba maombi 3 ya M-Pesa kwa dakika 10. Subiri kidogo, au lipa kwa paybill "
-        "{paybill}, akaunti {account}.",
+        "en": "You asked for 3 M-Pesa prompts in 10 minutes. Wait a little[, or pay by paybill "
+        "{paybill}, account {account}].",
+        "sw": "Umeomba maombi 3 ya M-Pesa kwa dakika 10. Subiri kidogo[, au lipa kwa paybill "
+        "{paybill}, akaunti {account}].",
     },
     "stk_unavailable": {
-        "en": "We could not send the M-Pesa prompt. Pay by paybill {paybill}, account {account}.",
-        "sw": "Hatukuweza kutuma ombi la M-Pesa. Lipa kwa paybill {paybill}, akaunti {account}.",
+        "en": "We could not send the M-Pesa prompt.[ Pay by paybill {paybill}, account {account}.]",
+        "sw": "Hatukuweza kutuma ombi la M-Pesa.[ Lipa kwa paybill {paybill}, akaunti {account}.]",
     },
     "suspended": {
-        "en": "Account {account} is suspended. Please call {support}.",
-        "sw": "Akaunti {account} imesimamishwa. Tafadhali piga {support}.",
+        "en": "Account {account} is suspended.[ Please call {support}.]",
+        "sw": "Akaunti {account} imesimamishwa.[ Tafadhali piga {support}.]",
     },
     "unregistered": {
-        "en": "This phone is not registered with {isp}. For help call {support}.",
-        "sw": "Simu hii haijasajiliwa na {isp}. Kwa msaada piga {support}.",
+        "en": "This phone is not registered with {isp}.[ For help call {support}.]",
+        "sw": "Simu hii haijasajiliwa na {isp}.[ Kwa msaada piga {support}.]",
     },
     "ticket_opened": {
         "en": "Thank you. Ticket {ticket} is open; {isp} will contact you soon.",
@@ -210,8 +215,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sw": "Kifurushi kipya, ukilipia tena:",
     },
     "ussd_no_plans": {
-        "en": "There is no other package for your connection. Call {support}.",
-        "sw": "Hakuna kifurushi kingine cha muunganisho wako. Piga {support}.",
+        "en": "There is no other package for your connection.[ Call {support}.]",
+        "sw": "Hakuna kifurushi kingine cha muunganisho wako.[ Piga {support}.]",
     },
     "ussd_plan_confirm": {
         "en": "Change to {plan}, KES {price} / {validity}, from your next renewal?\n1. Confirm",
@@ -315,7 +320,30 @@ def validity_text(hours: int, language: str = "en") -> str:
 
 
 def render(key: str, language: str = "en", **values: object) -> str:
-    """The ``key`` text in ``language`` (English if unknown) with ``values`` filled in."""
+    """The ``key`` text in ``language`` (English if unknown) with ``values`` filled in.
+
+    A ``[...]`` part of a text is left out when a value it names is empty: a sentence about the
+    paybill when the ISP has none, "call …" when no support phone is set (core.contacts), rather
+    than "paybill -" or "call mteja ISP".
+    """
     texts = _TEXTS[key]
     template = texts.get(language, texts["en"])
-    return template.format(**values)
+    return _OPTIONAL_PART.sub(lambda part: _kept(part.group(1), values), template).format(**values)
+
+
+_OPTIONAL_PART = re.compile(r"\[([^\[\]]*)\]")
+_FIELD = re.compile(r"\{(\w+)")
+
+
+def _kept(part: str, values: dict[str, object]) -> str:
+    return part if all(values.get(name) not in (None, "") for name in _FIELD.findall(part)) else ""
+
+
+def template_fields(key: str, language: str = "en") -> set[str]:
+    """The values the ``key`` text names (for tests and checks)."""
+    return set(_FIELD.findall(_TEXTS[key].get(language, _TEXTS[key]["en"])))
+
+
+def all_keys() -> list[str]:
+    """Every text's key."""
+    return list(_TEXTS)

@@ -56,7 +56,7 @@ class HueyDispatcher:
                     event.router_id, event.account_number, event.username, event.connection_type
                 )
         elif isinstance(event, PaymentReceived):
-            self.messages.payment_notices(event.payment_id)
+            self.messages.payment_notices(event.payment_id, event.expires_at, event.balance_kes)
         elif isinstance(event, StkPushRequested):
             self.payments.send_stk_push(event.stk_request_id)
         elif isinstance(event, StkPushFailed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from huey import Huey
 from huey.api import TaskWrapper
@@ -45,9 +46,11 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
             env.notifier.notify(line)
 
     @huey.task(name="payment_notices", retries=3, retry_delay=10)
-    def payment_notices_task(payment_id: int) -> None:
-        """The payer's SMS receipt and the staff alert."""
-        notify_from(lambda uow: payment_notices(uow, payment_id))
+    def payment_notices_task(
+        payment_id: int, expires_at: datetime | None = None, balance_kes: int | None = None
+    ) -> None:
+        """The payer's SMS receipt and the staff alert, as of right after this payment."""
+        notify_from(lambda uow: payment_notices(uow, payment_id, expires_at, balance_kes))
 
     @huey.task(name="stk_failure_notices", retries=3, retry_delay=10)
     def stk_failure_task(stk_request_id: int) -> None:

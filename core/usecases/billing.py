@@ -154,12 +154,13 @@ def _credit(
         },
     )
     renewal = renew_customer(uow, customer, actor) if activate else None
-    uow.publish(PaymentReceived(payment.id, customer.id))
+    balance = ledger.balance_kes(uow, customer.id)
+    uow.publish(PaymentReceived(payment.id, customer.id, customer.expires_at, balance))
     return PaymentResult(
         payment.id,
         False,
         customer.id,
-        ledger.balance_kes(uow, customer.id),
+        balance,
         renewal,
         customer_suspended=customer.status == Status.SUSPENDED,
     )

@@ -6,18 +6,31 @@ the staff chat; the job that calls it hands that line to the StaffNotifier.
 
 from __future__ import annotations
 
-from core import ledger, lifecycle, messages
+from datetime import datetime
+
+from core import ledger, messages
+from core.contacts import contact_values
 from core.display import kes, local_time
 from core.models import Customer, MpesaCallback, Payment, StkRequest
 from core.unit_of_work import UnitOfWork
 from core.usecases.preferences import language_of
-from core.usecases.renewal import amount_to_renew, renewal_plan
+from core.usecases.renewal import renewal_plan
 from core.usecases.sms import queue_sms
 from core.vocabulary import Status
 
 
-def payment_notices(uow: UnitOfWork, payment_id: int) -> str | None:
-    """Queue the payer's receipt SMS; return the staff alert (None if the payment is gone)."""
+def payment_notices(
+    uow: UnitOfWork,
+    payment_id: int,
+    expires_at: datetime | None = None,
+    balance_kes: int | None = None,
+) -> str | None:
+    """Queue the payer's receipt SMS; return the staff alert (None if the payment is gone).
+
+    ``expires_at`` and ``balance_kes`` are the customer's right after this payment (from its
+    PaymentReceived): a later payment may have moved both before this runs. Without them (a
+    payment recorded before they were kept) the customer's present state is told.
+    """
     payment = uow.session.get(Payment, payment_id)
     if payment is None:
         return None
@@ -30,18 +43,20 @@ def payment_notices(uow: UnitOfWork, payment_id: int) -> str | None:
         )
     customer = uow.session.get(Customer, payment.customer_id)
     assert customer is not None
-    config = uow.config
-    zone = config.timezone
-    values = {
+    zone = uow.config.timezone
+    if expires_at is None and balance_kes is None:
+        expires_at, balance_kes = customer.expires_at, ledger.balance_kes(uow, customer.id)
+    balance = balance_kes or 0
+    plan = renewal_plan(customer)
+    shortfall = max(0, plan.price_kes - balance)
+    values = contact_values(uow.config) | {
         "amount": f"{payment.amount_kes:,}",
         "receipt": receipt,
         "account": customer.account_number,
-        "plan": renewal_plan(customer).name,
-        "paybill": config.paybill_number or "-",
-        "support": config.support_phone or config.isp_name,
-        "balance": f"{ledger.balance_kes(uow, customer.id):,}",
-        "expires": local_time(customer.expires_at, zone),
-        "shortfall": f"{amount_to_renew(uow, customer):,}",
+        "plan": plan.name,
+        "balance": f"{balance:,}",
+        "expires": local_time(expires_at, zone),
+        "shortfall": f"{shortfall:,}",
     }
     if customer.status == Status.SUSPENDED:
         key = "payment_suspended"
@@ -49,17 +64,18 @@ def payment_notices(uow: UnitOfWork, payment_id: int) -> str | None:
             f"Payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
             f"({customer.account_number}) kept as credit: the customer is SUSPENDED."
         )
-    elif lifecycle.allowed_in(customer, uow.clock.now()):
+    elif expires_at is not None and expires_at > payment.created_at:
+        # The customer had paid time after this payment: it renewed or topped up service.
         key = "payment_renewed"
         staff_line = (
             f"Payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
-            f"({customer.account_number}); active until {local_time(customer.expires_at, zone)}."
+            f"({customer.account_number}); active until {local_time(expires_at, zone)}."
         )
     else:
         key = "payment_partial"
         staff_line = (
             f"Part payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
-            f"({customer.account_number}); {kes(amount_to_renew(uow, customer))} more renews."
+            f"({customer.account_number}); {kes(shortfall)} more renews."
         )
     if customer.phone:
         body = messages.render(key, language_of(uow, customer.phone), **values)
@@ -84,7 +100,7 @@ def stk_failure_notices(uow: UnitOfWork, stk_request_id: int) -> str | None:
         language,
         reason=reason,
         account=customer.account_number,
-        paybill=uow.config.paybill_number or "-",
+        **contact_values(uow.config),
     )
     queue_sms(uow, request.phone, body, f"stk_failed:{request.id}", customer.id)
     return (
@@ -106,12 +122,10 @@ def callback_flag_line(uow: UnitOfWork, callback_id: int, reason: str) -> str:
 def _notice_values(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
     """The values every subscriber notice may use."""
     config = uow.config
-    return {
+    return contact_values(config) | {
         "isp": config.isp_name,
         "account": customer.account_number,
         "plan": renewal_plan(customer).name,
-        "paybill": config.paybill_number or "-",
-        "support": config.support_phone or config.isp_name,
         "balance": f"{ledger.balance_kes(uow, customer.id):,}",
         "expires": local_time(customer.expires_at, config.timezone),
         "username": customer.username,

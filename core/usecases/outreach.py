@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import audit, messages
 from core.actors import Actor, Permission, require
+from core.contacts import contact_values
 from core.errors import InvalidInput
 from core.lookup import get_customer
 from core.models import Customer, SmsMessage
@@ -37,16 +38,17 @@ def send_customer_sms(uow: UnitOfWork, customer_id: int, actor: Actor, text: str
 
 
 def payment_details_body(uow: UnitOfWork, customer: Customer, language: str | None = None) -> str:
-    """How to pay for ``customer`` by paybill, in ``language`` (default: the phone's choice)."""
+    """How to pay for ``customer`` by paybill, in ``language`` (default: the phone's choice);
+    without a paybill, what renews and whom to call."""
     config = uow.config
     if language is None:
         language = language_of(uow, customer.phone) if customer.phone else "en"
     plan = renewal_plan(customer)
     return messages.render(
-        "payment_details",
+        "payment_details" if config.paybill_number else "payment_details_no_paybill",
         language,
         isp=config.isp_name,
-        paybill=config.paybill_number or "-",
+        **contact_values(config),
         account=customer.account_number,
         amount=f"{amount_to_renew(uow, customer) or plan.price_kes:,}",
         plan=plan.name,

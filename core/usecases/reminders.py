@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from core import messages
+from core.contacts import contact_values
 from core.display import local_time
 from core.models import Customer, LedgerEntry, PhonePreference, Plan, SmsMessage
 from core.unit_of_work import UnitOfWork
@@ -188,7 +189,7 @@ def _notice_for(
         "account": customer.account_number,
         "expires": local_time(customer.expires_at, config.timezone),
         "amount": f"{shortfall or candidate.renewal_price_kes:,}",
-        "paybill": config.paybill_number or "-",
+        **contact_values(config),
     }
     if customer.status == Status.EXPIRED:
         kind, template = expired_kind(customer.expires_at), "expired_notice"

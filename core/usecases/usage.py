@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core import audit, messages
 from core.actors import Actor
+from core.contacts import contact_values
 from core.display import data_amount, local_time
 from core.errors import RouterNotFound
 from core.lookup import get_customer
@@ -432,6 +433,6 @@ def _tell(
         used=data_amount(period.used_bytes),
         cap=_cap_text(plan),
         speed=f"{plan.throttle_download}bps" if plan.throttle_download else "",
-        paybill=config.paybill_number or "-",
+        **contact_values(config),
     )
     queue_sms(uow, customer.phone, body, cap_sms_kind(percent, period), customer.id)

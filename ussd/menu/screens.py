@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from core import messages
 from core.display import data_amount, local_time
-from core.phones import display_phone
 from core.usecases.selfservice import AccountSummary, PlanChoice
 from ussd.menu.walk import (
     ACCOUNTS_PER_PAGE,
@@ -48,14 +47,11 @@ class Look:
 
     language: messages.Language
     isp_name: str
-    support_phone: str
+    support: str
+    """The support phone as people write it; empty when none is set (core.contacts)."""
     paybill: str
+    """The paybill number; empty when none is set."""
     zone: ZoneInfo
-
-    @property
-    def support(self) -> str:
-        """How to reach the ISP: its support phone as people write it, or its name."""
-        return display_phone(self.support_phone) if self.support_phone else self.isp_name
 
     def text(self, key: str, **values: object) -> str:
         return messages.render(key, self.language, **values)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from core.contacts import contact_values
 from core.errors import DomainError, InvalidInput, NotFound, RateLimited
 from core.phones import try_normalize_phone
 from core.unit_of_work import UnitOfWork
@@ -88,11 +89,12 @@ def _walk(uow: UnitOfWork, phone_number: str, text: str) -> UssdReply | _Walked:
     phone = try_normalize_phone(phone_number, config.default_region)
     overview = selfservice.phone_overview(uow, phone) if phone else None
     language = overview.language if overview else "en"
+    contacts = contact_values(config)
     look = Look(
         language,
         config.isp_name,
-        config.support_phone,
-        config.paybill_number or "-",
+        contacts["support"],
+        contacts["paybill"],
         config.timezone,
     )
     if phone is None or overview is None or not overview.accounts:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core import account_numbers, messages
+from core.contacts import contact_values
 from core.display import local_time
 from core.errors import DomainError, InvalidAccountNumber, InvalidInput, RateLimited
 from core.messages import Language
-from core.phones import display_phone
 from core.unit_of_work import UnitOfWork
 from core.usecases import preferences, selfservice, sms_history
 from core.usecases.selfservice import AccountSummary
@@ -96,7 +96,7 @@ def _reply(
     language: Language,
 ) -> str:
     config = uow.config
-    support = display_phone(config.support_phone) if config.support_phone else config.isp_name
+    support = contact_values(config)["support"]
     keyword = command.keyword
     if keyword in (Keyword.HELP, Keyword.UNKNOWN):
         return messages.render("sms_help", language, isp=config.isp_name)
@@ -161,7 +161,7 @@ def _pay(
     language: Language,
     support: str,
 ) -> str:
-    values = {"account": account.account_number, "paybill": uow.config.paybill_number or "-"}
+    values = {"account": account.account_number, "paybill": contact_values(uow.config)["paybill"]}
     if account.status == "suspended":
         return messages.render(
             "suspended", language, account=account.account_number, support=support

@@ -182,7 +182,7 @@ def test_details_and_sms_are_queued_and_audited(chat, make_customer, services, d
     agent = chat("agent")
     details = agent.say(f"/details {customer.account_number}")
     assert details.text.startswith("Sent by SMS to 0712 999777:")
-    assert f"account {customer.account_number}" in details.text
+    assert f"Account {customer.account_number}: KES" in details.text
     sms = agent.say(f"/sms {customer.account_number} Technician arrives at 3pm.")
     assert sms.text == "SMS queued to 0712 999777."
     assert len(dispatcher.of_type(SmsQueued)) == 2

@@ -241,7 +241,8 @@ def test_payment_is_published_after_commit(run, staff, make_customer, dispatcher
     customer_id = make_customer()
     dispatcher.events.clear()
     result = _pay(run, staff, customer_id, 100)
-    assert dispatcher.of_type(PaymentReceived) == [PaymentReceived(result.payment_id, customer_id)]
+    [received] = dispatcher.of_type(PaymentReceived)
+    assert (received.payment_id, received.customer_id) == (result.payment_id, customer_id)
 
 
 def test_unmatched_payment_waits_for_staff_then_is_assigned_once(

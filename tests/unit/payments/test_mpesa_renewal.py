@@ -3,13 +3,17 @@ payer and staff are told, the default STK amount, and the self-service STK rate 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.actors import Actor
+from core.display import local_time
 from core.errors import InvalidInput, RateLimited
+from core.events import PaymentReceived
 from core.retry import in_transaction
 from core.stk_rules import Verdict
 from core.usecases.billing import record_debt
@@ -76,6 +80,7 @@ def _receipt_sms(mpesa: Any, payment_id: int) -> str:
 def test_a_part_payment_stays_as_credit_and_says_how_much_more(
     mpesa: Any, services: Any, clock: Any, expired_customer: Any
 ) -> None:
+    services.config = replace(services.config, paybill_number="174379")
     customer = expired_customer()
     part = mpesa.c2b(customer.account_number, 1000, "SKR0000005")
     state = mpesa.state(customer.id)
@@ -84,7 +89,7 @@ def test_a_part_payment_stays_as_credit_and_says_how_much_more(
     assert "Part payment KES 1,000" in staff_line and "KES 500 more renews" in staff_line
     body = _receipt_sms(mpesa, part.payment_id)
     assert "KES 1,000 received (SKR0000005)" in body and "Pay KES 500 more" in body
-    assert customer.account_number in body
+    assert f"Paybill 174379, acc {customer.account_number}." in body
     rest = mpesa.c2b(customer.account_number, 500, "SKR0000006")
     assert mpesa.state(customer.id).status == "active"
     _notices(services, rest.payment_id)
@@ -196,3 +201,29 @@ def test_a_subscriber_push_is_limited_whatever_channel_the_adapter_names(
         mpesa.push(customer.id, actor=subscriber)
     with pytest.raises(RateLimited):
         mpesa.push(customer.id, actor=subscriber)
+
+
+def test_a_receipt_sent_after_a_later_payment_tells_what_its_own_payment_did(
+    mpesa: Any, services: Any, clock: Any, expired_customer: Any, events: Any
+) -> None:
+    """15.4: the receipt job runs after commit; by then a second payment may have extended the
+    service. Each receipt shows the expiry and balance its own payment left."""
+    customer = expired_customer()
+    first = mpesa.c2b(customer.account_number, PRICE + 200, "SKR0000101")
+    first_expiry = mpesa.state(customer.id).expires_at
+    mpesa.c2b(customer.account_number, PRICE, "SKR0000102")
+    assert mpesa.state(customer.id).expires_at == first_expiry + PERIOD
+
+    [received] = [e for e in events.of_type(PaymentReceived) if e.payment_id == first.payment_id]
+    in_transaction(
+        services,
+        lambda uow: payment_notices(
+            uow,
+            received.payment_id,
+            expires_at=received.expires_at,
+            balance_kes=received.balance_kes,
+        ),
+    )
+    receipt = _receipt_sms(mpesa, first.payment_id)
+    zone = ZoneInfo("Africa/Nairobi")
+    assert f"active until {local_time(first_expiry, zone)}." in receipt

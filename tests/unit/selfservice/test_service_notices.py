@@ -155,5 +155,5 @@ def test_a_suspended_subscriber_is_told_whom_to_call_not_the_staff_reason(
         suspend(uow, subscribers.wanjiku, staff, "cable theft under investigation")
         uow.commit()
     [notice] = messages_to(services, WANJIKU, "suspended:")
-    assert "is suspended. Please call +254700000001." in notice.body
+    assert "is suspended. Please call 0700 000001." in notice.body
     assert "theft" not in notice.body
