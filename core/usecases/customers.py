@@ -87,8 +87,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     password = form.password if form.password is not None else generate_password()
     _check_password(password)
     parent = _parent_for(uow, form.parent)
-    if form.installation_fee_kes:
-        ledger.require_positive_amount(form.installation_fee_kes, "the installation fee")
+    ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
     if form.amount_kes is not None and form.payment_method is None:
         raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 

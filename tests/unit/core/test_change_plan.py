@@ -139,3 +139,16 @@ def test_another_plan_for_the_renewal_reports_the_one_it_replaces(
     run(change_plan, customer_id, staff, isp.pppoe_plan_big, RENEWAL)
     change = run(change_plan, customer_id, staff, isp.pppoe_plan, RENEWAL)
     assert change.cancelled_pending_plan == isp.pppoe_plan_big
+
+
+@pytest.mark.parametrize(
+    "typed", ['"Home 20M"', "'home 20m'", "\u201cHome 20M\u201d", ' " Home 20M " ']
+)
+def test_a_plan_name_in_quotes_is_the_plan(run, staff, isp, customer_id, view, typed) -> None:
+    run(change_plan, customer_id, staff, typed, RENEWAL)
+    assert view(customer_id).pending_plan == isp.pppoe_plan_big
+
+
+def test_a_plan_is_named_without_the_quotes_it_was_typed_in(run, staff) -> None:
+    plan = run(add_plan, staff, PlanSpec('"Home 5M"', "pppoe", 1000, "5M", "2M", validity_days=30))
+    assert plan.name == "Home 5M"
