@@ -417,7 +417,8 @@ def customer_find(text: str) -> None:
     with opened_system() as system, system.services.unit_of_work() as uow:
         matches = find(uow, text)
         if not matches:
-            fail(f"no customer matches {text!r}")
+            out.print(f"no customers match {text!r}", markup=False)
+            return
         table = Table("account", "name", "phone", "plan", "status", "expires")
         zone = system.settings.zone
         for customer in matches:
