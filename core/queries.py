@@ -53,7 +53,9 @@ class CustomerCard:
     connection_type: str
     username: str
     plan: str
-    plan_rate_limit: str
+    plan_rate_limit: str  # RouterOS order, upload/download; people read plan_download first
+    plan_download: str
+    plan_upload: str
     plan_price_kes: int
     plan_validity: str
     pending_plan: str | None
@@ -143,6 +145,8 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         username=customer.username,
         plan=customer.plan.name,
         plan_rate_limit=customer.plan.rate_limit,
+        plan_download=customer.plan.download,
+        plan_upload=customer.plan.upload,
         plan_price_kes=customer.plan.price_kes,
         plan_validity=customer.plan.validity_text,
         pending_plan=customer.pending_plan.name if customer.pending_plan else None,

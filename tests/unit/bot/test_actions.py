@@ -252,7 +252,7 @@ def test_plan_of_another_type_is_refused(chat, make_customer) -> None:
 
 def test_plans_lists_what_is_on_sale(chat) -> None:
     text = chat("viewer").say("/plans").text
-    assert "Home 10M · pppoe · 5M/10M · KES 1,500 / 30 days" in text
+    assert "Home 10M · pppoe · 10M down / 5M up · KES 1,500 / 30 days" in text
     assert "Daily 5M · hotspot" in text
 
 

@@ -48,6 +48,7 @@ def test_card_of_a_new_customer(services, make_customer, view) -> None:
         1500,
         "30 days",
     )
+    assert (card.plan_download, card.plan_upload) == ("10M", "5M")
     assert (card.router, card.ip_address) == ("core-1", "10.10.0.2")
     assert (card.status, card.expires_at, card.allowed_in) == ("inactive", None, False)
     assert (card.balance_kes, card.amount_to_renew_kes) == (0, 1500)
