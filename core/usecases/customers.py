@@ -10,6 +10,7 @@ from core import account_numbers, audit, invoicing, ledger
 from core.actors import Actor, Permission, require
 from core.addresses import choose_address
 from core.credentials import generate_password, generate_username, is_valid_username
+from core.display import kes
 from core.errors import (
     Conflict,
     DeletionRefused,
@@ -387,7 +388,7 @@ def delete_customer(
     if not force:
         balance = ledger.balance_kes(uow, customer.id)
         if balance > 0:
-            raise DeletionRefused(f"the customer has KES {balance} credit; refund or force it")
+            raise DeletionRefused(f"the customer has {kes(balance)} credit; refund or force it")
         if (
             customer.expires_at is not None
             and customer.expires_at > now

@@ -160,7 +160,7 @@ def test_needs_attention_lists_recent_expiries_unmatched_money_and_sync_errors(
     run(
         record_unmatched_payment,
         Actor.mpesa(),
-        IncomingPayment(700, "mpesa", "RKLOST", account_reference="MTJ-ZZZ"),
+        IncomingPayment(1700, "mpesa", "RKLOST", account_reference="MTJ-ZZZ"),
     )
     clock.set(TEST_EPOCH + timedelta(days=9))  # long_ago ended 8 days ago, recent 3 days ago
     for customer_id in (long_ago, recent):
@@ -179,7 +179,7 @@ def test_needs_attention_lists_recent_expiries_unmatched_money_and_sync_errors(
         ]
     )
     by_kind = {item.kind: item for item in items}
-    assert "KES 700" in by_kind["unmatched_payment"].summary
+    assert "KES 1,700 mpesa RKLOST" in by_kind["unmatched_payment"].summary
     assert "MTJ-ZZZ" in by_kind["unmatched_payment"].summary
     assert "profile missing" in by_kind["sync_error"].summary
     assert by_kind["expired"].at == TEST_EPOCH + timedelta(days=6)
