@@ -22,7 +22,7 @@ from core.addresses import parse_address
 from core.credentials import is_valid_username
 from core.display import kes
 from core.errors import DomainError, InvalidInput
-from core.ledger import parse_amount
+from core.ledger import parse_amount, parse_fee
 from core.lookup import get_customer
 from core.models import Plan, Router
 from core.phones import display_phone, normalize_phone
@@ -332,7 +332,7 @@ def _accept_typed(ctx: Context, form: AddForm, text: str) -> None:
     elif step is Step.REFERENCE:
         values["payment_reference"] = text.upper()
     elif step is Step.FEE:
-        values["installation_fee_kes"] = 0 if text == "0" else parse_amount(text, "the fee")
+        values["installation_fee_kes"] = parse_fee(text)
     elif step is Step.AMOUNT:
         values["amount_kes"] = parse_amount(text)
     else:

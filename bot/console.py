@@ -1,7 +1,9 @@
 """``mteja console``: the staff commands at a terminal prompt, with the bot's own answers.
 
-Buttons are shown numbered; typing the number presses it. ``/import FILE.csv`` reads the file from
-disk (in Telegram it is sent as a document). Pictures are saved next to you and named.
+Buttons are shown as ``[#1] Suspend``; typing ``#1`` presses it. A bare number is always typed
+text (a phone ``0744555666`` or a fee ``500`` in ``/add``), never a button. ``/import FILE.csv``
+reads the file from disk (in Telegram it is sent as a document). Pictures are saved next to you and
+named.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from bot.answers import Answer, Button
 from bot.staffbot import Caller, StaffBot
 
 PROMPT = "mteja> "
+BUTTON_MARK = "#"
 GREETING = (
-    "mteja staff console: the bot's commands without Telegram. /help lists them; quit leaves."
+    "mteja staff console: the bot's commands without Telegram. /help lists them; "
+    f"{BUTTON_MARK}N presses button [{BUTTON_MARK}N]; quit leaves."
 )
 
 
 class Console:
-    """Reads command lines, prints the answers; keeps the last buttons so numbers press them."""
+    """Reads command lines, prints the answers; keeps the last buttons so ``#N`` presses one."""
 
     def __init__(
         self,
@@ -45,18 +49,24 @@ class Console:
                 self.handle(line)
 
     def handle(self, line: str) -> None:
-        if line.isdigit() and self.buttons:
-            index = int(line) - 1
-            if not 0 <= index < len(self.buttons):
-                self.write(f"Choose a button from 1 to {len(self.buttons)}.")
-                return
-            self.show(self.staff_bot.press(self.caller, self.buttons[index].data))
+        number = button_number(line)
+        if number is not None:
+            self._press(number)
             return
         command, _, argument = line.partition(" ")
         if command.lower() == "/import" and argument.strip():
             self._import(Path(argument.strip()).expanduser())
             return
         self.show(self.staff_bot.text(self.caller, line))
+
+    def _press(self, number: int) -> None:
+        if not self.buttons:
+            self.write("No buttons to press: type a command (/help).")
+            return
+        if not 1 <= number <= len(self.buttons):
+            self.write(f"Choose a button from {BUTTON_MARK}1 to {BUTTON_MARK}{len(self.buttons)}.")
+            return
+        self.show(self.staff_bot.press(self.caller, self.buttons[number - 1].data))
 
     def _import(self, path: Path) -> None:
         try:
@@ -91,7 +101,15 @@ class Console:
             cells = []
             for button in row:
                 number += 1
-                cells.append(f"[{number}] {button.label}")
+                cells.append(f"[{BUTTON_MARK}{number}] {button.label}")
             lines.append("  ".join(cells))
         if lines:
             self.write("\n".join(lines))
+
+
+def button_number(line: str) -> int | None:
+    """``#2`` → 2: the button the line presses, or None when it is typed text (``500`` too)."""
+    mark, digits = line[:1], line[1:].strip()
+    if mark == BUTTON_MARK and digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None

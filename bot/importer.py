@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.answers import Answer
 from bot.context import Context
 from core.errors import DomainError, InvalidInput
-from core.ledger import parse_amount
+from core.ledger import parse_amount, parse_fee
 from core.unit_of_work import CoreServices
 from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.plans import get_plan_by_name
@@ -134,7 +134,7 @@ def new_customer(row: dict[str, str], connection_type: str) -> NewCustomer:
         payment_method=(_optional(row, "paid") or "").lower() or None,
         amount_kes=parse_amount(amount) if amount else None,
         payment_reference=_optional(row, "reference"),
-        installation_fee_kes=parse_amount(fee, "the fee") if fee and fee != "0" else 0,
+        installation_fee_kes=parse_fee(fee) if fee else 0,
         activate=_yes_no(activate, "activate") if activate else True,
         auto_renew=_yes_no(auto_renew, "auto_renew") if auto_renew else True,
         # Imported subscribers usually have their login already: no welcome SMS unless asked.

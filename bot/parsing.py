@@ -64,9 +64,13 @@ def amount(text: str, what: str = "amount") -> int:
 
 
 def days_or_date(text: str) -> tuple[int | None, date | None]:
-    """``7`` → (7, None); ``2026-12-31`` → (None, date); else BadArguments."""
-    if text.isdigit():
-        return int(text), None
+    """``7`` → (7, None); ``2026-12-31`` → (None, date); else BadArguments (``-3`` for its sign)."""
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        days = int(text)
+        if days < 1:
+            raise BadArguments(f"days must be 1 or more, not {days}")
+        return days, None
     try:
         return None, date.fromisoformat(text)
     except ValueError:

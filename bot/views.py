@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.answers import Button, rows
 from core.actors import Actor, Permission, can
-from core.display import balance_text, customer_since, kes, local_time, relative
+from core.display import balance_text, customer_since, kes, local_time, relative, speed
 from core.models import Customer, Plan
 from core.phones import display_phone
 from core.queries import ChildLine, CustomerCard
@@ -45,7 +45,8 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
         f"{status}",
         f"{card.full_name} · {card.account_number}",
         f"Phone: {display_phone(card.phone) if card.phone else '-'}",
-        f"Plan: {card.plan} · {card.plan_rate_limit} · {kes(card.plan_price_kes)} / "
+        f"Plan: {card.plan} · {speed(card.plan_download, card.plan_upload)} · "
+        f"{kes(card.plan_price_kes)} / "
         f"{card.plan_validity}",
     ]
     if card.pending_plan:
@@ -203,7 +204,7 @@ def customer_button(customer: Customer) -> Button:
 
 def plan_line(plan: Plan) -> str:
     line = (
-        f"{plan.name} · {plan.connection_type} · {plan.rate_limit} · "
+        f"{plan.name} · {plan.connection_type} · {speed(plan.download, plan.upload)} · "
         f"{kes(plan.price_kes)} / {plan.validity_text}"
     )
     if plan.data_cap_mb:

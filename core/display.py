@@ -1,4 +1,4 @@
-"""Showing times and money to people: local time zone, relative phrases, shillings."""
+"""Showing times, money and speeds to people: local time zone, relative phrases, shillings."""
 
 from __future__ import annotations
 
@@ -26,10 +26,14 @@ def customer_since(created_at: datetime, subscriptions: int, paid_kes: int, zone
 
 
 def relative(value: datetime | None, now: datetime) -> str:
-    """``in 3 days``, ``2 hours ago``, ``in 5 minutes``: how far ``value`` is from ``now``."""
+    """``in 3 days``, ``2 hours ago``, ``in 5 minutes``: how far ``value`` is from ``now``.
+
+    The largest unit that fits, rounded to the nearest whole one (a half rounds up): a 30-day
+    period seen a moment after it began reads ``in 30 days``, and so does anything from 29½ days.
+    """
     if value is None:
         return "no expiry set"
-    seconds = (value - now).total_seconds()
+    seconds = int((value - now).total_seconds())
     future = seconds >= 0
     seconds = abs(seconds)
     units = ((86400, "day"), (3600, "hour"), (60, "minute"))
@@ -37,7 +41,7 @@ def relative(value: datetime | None, now: datetime) -> str:
     if chosen is None:
         return "now"
     size, name = chosen
-    count = int(seconds // size)
+    count = (seconds + size // 2) // size
     phrase = f"{count} {name}" + ("" if count == 1 else "s")
     return f"in {phrase}" if future else f"{phrase} ago"
 
@@ -45,6 +49,11 @@ def relative(value: datetime | None, now: datetime) -> str:
 def kes(amount: int) -> str:
     """``KES 1,500``."""
     return f"KES {amount:,}"
+
+
+def speed(download: str, upload: str) -> str:
+    """``10M down / 5M up``: a plan's (or a throttle's) speeds as staff see them everywhere."""
+    return f"{download} down / {upload} up"
 
 
 def balance_text(balance_kes: int) -> str:

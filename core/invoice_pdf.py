@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from core.display import local_time
+from core.display import kes, local_time
 from core.phones import display_phone
 from core.usecases.invoices import (
     AppliedPayment,
@@ -111,7 +111,7 @@ def receipt_pdf(document: ReceiptDocument) -> bytes:
         table.row(["Received", local_time(document.received_at, zone)])
         table.row(["Method", _method(document.method)])
         table.row([reference_label, document.reference or "-"])
-        table.row(["Amount", f"KES {document.amount_kes:,}"])
+        table.row(["Amount", kes(document.amount_kes)])
     if document.applied:
         _section(pdf, "Applied to")
         with pdf.table(
@@ -206,7 +206,7 @@ def _totals(pdf: FPDF, figures: list[tuple[str, int]]) -> None:
         last = index == len(figures) - 1
         pdf.set_font(FONT, "B" if last else "", 10)
         pdf.cell(PAGE_WIDTH - 40, LINE, name, align="R")
-        pdf.cell(40, LINE, f"KES {amount:,}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(40, LINE, kes(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _note(pdf: FPDF, text: str) -> None:

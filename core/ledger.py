@@ -59,14 +59,37 @@ def post(
 
 def require_positive_amount(amount_kes: int, what: str = "amount") -> int:
     """``amount_kes`` if it is a whole positive number of shillings, else InvalidInput."""
-    if isinstance(amount_kes, bool) or not isinstance(amount_kes, int) or amount_kes <= 0:
-        raise InvalidInput(f"{what} must be a whole number of shillings above 0")
+    if isinstance(amount_kes, bool) or not isinstance(amount_kes, int):
+        raise InvalidInput(f"{what} must be a whole number of shillings")
+    if amount_kes <= 0:
+        raise InvalidInput(f"{what} must be more than 0, not {amount_kes}")
+    return amount_kes
+
+
+def require_not_negative(amount_kes: int, what: str) -> int:
+    """``amount_kes`` if it is a whole number of shillings, 0 or more (a fee, a price), else
+    InvalidInput."""
+    if isinstance(amount_kes, bool) or not isinstance(amount_kes, int):
+        raise InvalidInput(f"{what} must be a whole number of shillings")
+    if amount_kes < 0:
+        raise InvalidInput(f"{what} cannot be negative, not {amount_kes}")
     return amount_kes
 
 
 def parse_amount(text: str, what: str = "amount") -> int:
-    """Parse ``1,500``, ``1500`` or ``KES 1500`` into whole shillings."""
+    """Parse ``1,500``, ``1500`` or ``KES 1500`` into whole shillings, more than 0."""
+    return require_positive_amount(_shillings(text, what), what)
+
+
+def parse_fee(text: str, what: str = "the installation fee") -> int:
+    """Like ``parse_amount``, but 0 (no fee) is allowed."""
+    return require_not_negative(_shillings(text, what), what)
+
+
+def _shillings(text: str, what: str) -> int:
+    """A signed whole number of shillings in ``text``, so that ``-500`` is refused for its sign."""
     cleaned = text.strip().upper().removeprefix("KES").removeprefix("KSH").strip().replace(",", "")
-    if not cleaned.isdigit():
-        raise InvalidInput(f"{what} must be a whole number of shillings, not {text!r}")
-    return require_positive_amount(int(cleaned), what)
+    digits = cleaned.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidInput(f"{what} must be a whole number of shillings, not {text.strip()!r}")
+    return int(cleaned)

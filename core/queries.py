@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core import ledger, lifecycle
+from core.display import kes
 from core.models import Customer, ExpiryExtension, Payment, Router, StkRequest, Subscription
 from core.stk_rules import PushStatus
 from core.unit_of_work import UnitOfWork
@@ -53,7 +54,9 @@ class CustomerCard:
     connection_type: str
     username: str
     plan: str
-    plan_rate_limit: str
+    plan_rate_limit: str  # RouterOS order, upload/download; people read plan_download first
+    plan_download: str
+    plan_upload: str
     plan_price_kes: int
     plan_validity: str
     pending_plan: str | None
@@ -143,6 +146,8 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         username=customer.username,
         plan=customer.plan.name,
         plan_rate_limit=customer.plan.rate_limit,
+        plan_download=customer.plan.download,
+        plan_upload=customer.plan.upload,
         plan_price_kes=customer.plan.price_kes,
         plan_validity=customer.plan.validity_text,
         pending_plan=customer.pending_plan.name if customer.pending_plan else None,
@@ -208,7 +213,7 @@ def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
         items.append(
             AttentionItem(
                 "unsettled_push",
-                f"STK push of KES {push.amount_kes:,} to {push.phone} ({push.status}): no "
+                f"STK push of {kes(push.amount_kes)} to {push.phone} ({push.status}): no "
                 "answer from Safaricom; if the statement shows it paid, record it with /pay",
                 push.created_at,
                 account_number=push.account_reference,
@@ -226,7 +231,7 @@ def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
         items.append(
             AttentionItem(
                 "unreceipted_credit",
-                f"KES {payment.amount_kes:,} credited to {payment.account_reference} on "
+                f"{kes(payment.amount_kes)} credited to {payment.account_reference} on "
                 "Safaricom's word (STK query); no receipt yet: check the M-Pesa statement",
                 payment.received_at,
                 account_number=payment.account_reference,
@@ -242,7 +247,7 @@ def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
         items.append(
             AttentionItem(
                 "unmatched_payment",
-                f"KES {payment.amount_kes} {payment.method} {payment.reference or ''} for "
+                f"{kes(payment.amount_kes)} {payment.method} {payment.reference or ''} for "
                 f"account {payment.account_reference or '(none given)'!s} matched no customer",
                 payment.received_at,
                 reference=payment.reference,

@@ -53,6 +53,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.display import kes
+
 
 class PushStatus(StrEnum):
     QUEUED = "queued"
@@ -127,8 +129,7 @@ def decide(push: PushFacts, result: ResultFacts) -> Decision:
     if result.amount_kes != push.amount_kes:
         return Decision(
             Verdict.FLAG,
-            f"the callback says KES {result.amount_kes or 0:,} for a push of "
-            f"KES {push.amount_kes:,}",
+            f"the callback says {kes(result.amount_kes or 0)} for a push of {kes(push.amount_kes)}",
         )
     if result.phone is not None and result.phone != push.phone:
         return Decision(
@@ -154,8 +155,8 @@ def decide(push: PushFacts, result: ResultFacts) -> Decision:
     if result.held_amount_kes != push.amount_kes:
         return Decision(
             Verdict.FLAG,
-            f"the receipt is already recorded for KES {result.held_amount_kes or 0:,}, "
-            f"not the pushed KES {push.amount_kes:,}",
+            f"the receipt is already recorded for {kes(result.held_amount_kes or 0)}, "
+            f"not the pushed {kes(push.amount_kes)}",
         )
     if holder is ReceiptHolder.UNMATCHED:
         return Decision(Verdict.CREDIT)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from core.display import data_amount
+from core.display import data_amount, speed
 from core.errors import InvalidInput
 from core.models import Customer, DailyUsage, UsagePeriod, UsageReading
 from core.unit_of_work import UnitOfWork
@@ -316,7 +316,7 @@ def _live_view(stored: StoredSession | None, live: LiveCounters) -> SessionView:
 
 
 def period_summary(period: PeriodUsage) -> str:
-    """``12.3 GB of 50 GB (24%)``, with ``THROTTLED to 1M down, 512k up`` or ``BLOCKED`` once
+    """``12.3 GB of 50 GB (24%)``, with ``THROTTLED to 1M down / 512k up`` or ``BLOCKED`` once
     the cap is reached; ``12.3 GB (no cap)`` for a plan without one."""
     used = data_amount(period.used_bytes)
     if period.cap_bytes is None:
@@ -324,6 +324,7 @@ def period_summary(period: PeriodUsage) -> str:
     text = f"{used} of {data_amount(period.cap_bytes)} ({period.percent_of_cap}%)"
     if period.capped_at is None:
         return text
-    if period.throttled:
-        return f"{text} · THROTTLED to {period.throttle_download} down, {period.throttle_upload} up"
+    download, upload = period.throttle_download, period.throttle_upload
+    if period.throttled and download is not None and upload is not None:
+        return f"{text} · THROTTLED to {speed(download, upload)}"
     return f"{text} · BLOCKED: cap reached"

@@ -18,9 +18,10 @@ from rich.table import Table
 from core.actors import Actor
 from core.crypto import SecretKeyError
 from core.db import upgrade_to_head
-from core.display import kes, local_time
+from core.display import kes, local_time, speed
 from core.errors import DomainError
 from core.lookup import find, resolve
+from core.models import Plan
 from core.phones import display_phone
 from core.queries import customer_card
 from core.settings import Settings
@@ -240,37 +241,33 @@ def plan_add(
         plan = add_plan(uow, ACTOR, spec)
         uow.commit()
         out.print(
-            f"plan {plan.name} added: {plan.rate_limit}, "
-            f"{kes(plan.price_kes)} / {plan.validity_text}"
+            f"plan {plan.name} added: {speed(plan.download, plan.upload)}, "
+            f"{kes(plan.price_kes)} / {plan.validity_text}",
+            markup=False,
         )
         if plan.data_cap_mb is not None:
-            over = (
-                f"throttled to {plan.throttle_download}/{plan.throttle_upload}"
-                if plan.throttle_rate_limit
-                else "blocked"
-            )
-            out.print(f"data cap {plan.data_cap_mb} MB per period; over it: {over}")
+            out.print(f"data cap {plan.data_cap_mb} MB per period; over it: {_over_cap(plan)}")
+
+
+def _over_cap(plan: Plan) -> str:
+    """What a customer over the plan's data cap gets: ``throttled to 2M down / 1M up``."""
+    if plan.throttle_download is None or plan.throttle_upload is None:
+        return "blocked"
+    return f"throttled to {speed(plan.throttle_download, plan.throttle_upload)}"
 
 
 @plan_app.command("list")
 def plan_list() -> None:
     """List active plans."""
     with opened_system() as system, system.services.unit_of_work() as uow:
-        table = Table("name", "type", "price", "download", "upload", "validity", "cap")
+        table = Table("name", "type", "price", "speed", "validity", "cap")
         for plan in list_plans(uow):
-            cap = f"{plan.data_cap_mb} MB" if plan.data_cap_mb else "-"
-            if plan.data_cap_mb:
-                cap += (
-                    f", then {plan.throttle_download}/{plan.throttle_upload}"
-                    if plan.throttle_rate_limit
-                    else ", then blocked"
-                )
+            cap = f"{plan.data_cap_mb} MB, then {_over_cap(plan)}" if plan.data_cap_mb else "-"
             table.add_row(
                 plan.name,
                 plan.connection_type,
                 kes(plan.price_kes),
-                plan.download,
-                plan.upload,
+                speed(plan.download, plan.upload),
                 plan.validity_text,
                 cap,
             )
@@ -417,7 +414,8 @@ def customer_find(text: str) -> None:
     with opened_system() as system, system.services.unit_of_work() as uow:
         matches = find(uow, text)
         if not matches:
-            fail(f"no customer matches {text!r}")
+            out.print(f"no customers match {text!r}", markup=False)
+            return
         table = Table("account", "name", "phone", "plan", "status", "expires")
         zone = system.settings.zone
         for customer in matches:

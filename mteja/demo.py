@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from core.actors import Actor
 from core.clock import FrozenClock, SystemClock
-from core.display import kes, local_time
+from core.display import kes, local_time, speed
 from core.lookup import resolve
 from core.models import Customer, Router
 from core.queries import customer_card, needs_attention, stats
@@ -310,7 +310,7 @@ def show(services: CoreServices, settings: Settings, out: Console, *, hints: boo
                 plan.name,
                 plan.connection_type,
                 kes(plan.price_kes),
-                plan.rate_limit,
+                speed(plan.download, plan.upload),
                 plan.validity_text,
             )
         out.print(plans)

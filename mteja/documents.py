@@ -59,7 +59,7 @@ def invoice_commands(opened_system: OpenSystem, fail: Fail, out: Console) -> typ
             Column("invoice", no_wrap=True),
             "for",
             Column("period (or issued)", no_wrap=True),
-            Column("KES", justify="right"),
+            Column("amount", justify="right"),
             "status",
         )
         for invoice in documents.invoices:
@@ -67,12 +67,12 @@ def invoice_commands(opened_system: OpenSystem, fail: Fail, out: Console) -> typ
             period = f"{_day(start, zone)}–{_day(end, zone)}" if start and end else ""
             status = status_text(invoice.status)
             if invoice.due_kes and invoice.paid_kes:
-                status += f", {invoice.due_kes:,} due"
+                status += f", {kes(invoice.due_kes)} due"
             table.add_row(
                 invoice.label,
                 invoice.plan_name or invoice.kind,
                 period or _day(invoice.issued_at, zone),
-                f"{invoice.amount_kes:,}",
+                kes(invoice.amount_kes),
                 status,
             )
         out.print(table)

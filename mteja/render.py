@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.display import balance_text, customer_since, kes, local_time, relative
+from core.display import balance_text, customer_since, kes, local_time, relative, speed
 from core.phones import display_phone
 from core.queries import CustomerCard
 from core.usage import period_summary
@@ -21,7 +21,8 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
     if card.expires_at is not None:
         expiry += f" ({relative(card.expires_at, now)})"
     plan = (
-        f"{card.plan} · {card.plan_rate_limit} · {kes(card.plan_price_kes)} / {card.plan_validity}"
+        f"{card.plan} · {speed(card.plan_download, card.plan_upload)} · "
+        f"{kes(card.plan_price_kes)} / {card.plan_validity}"
     )
     lines = [
         f"{card.account_number}  {card.full_name}",

@@ -20,6 +20,7 @@ from core.usecases.service import (
     change_plan,
     disconnect,
     extend,
+    plan_change_cancels,
     suspend,
     unsuspend,
 )
@@ -120,25 +121,37 @@ def cmd_plans(ctx: Context, line: CommandLine) -> Answer:
 
 
 def change_plan_now(ctx: Context, customer_id: int, who: str, plan_name: str) -> Answer:
+    with ctx.uow() as uow:
+        cancels = plan_change_cancels(uow, customer_id, plan_name)
+
     def run(c: Context) -> Answer:
         with c.uow() as uow:
-            change_plan(uow, customer_id, c.actor, plan_name, PlanChangeTiming.NOW)
+            change = change_plan(uow, customer_id, c.actor, plan_name, PlanChangeTiming.NOW)
             uow.commit()
-        return card_answer(c, customer_id, f"{who} is now on {plan_name}.", edit=True)
+        note = f"{who} is now on {plan_name}."
+        if change.cancelled_pending_plan:
+            note += (
+                f" The change to {change.cancelled_pending_plan} at the next renewal is cancelled."
+            )
+        return card_answer(c, customer_id, note, edit=True)
 
-    return ctx.confirm(
+    question = (
         f"Move {who} to {plan_name} now? The speed changes at once (the session is dropped); "
-        "expiry stays as it is, with no refund or charge.",
-        "Yes, change now",
-        run,
+        "expiry stays as it is, with no refund or charge."
     )
+    if cancels:
+        question += f" This cancels the change to {cancels} planned for the next renewal."
+    return ctx.confirm(question, "Yes, change now", run)
 
 
 def change_plan_at_renewal(ctx: Context, customer_id: int, plan_name: str) -> Answer:
     with ctx.uow() as uow:
-        change_plan(uow, customer_id, ctx.actor, plan_name, PlanChangeTiming.RENEWAL)
+        change = change_plan(uow, customer_id, ctx.actor, plan_name, PlanChangeTiming.RENEWAL)
         uow.commit()
-    return card_answer(ctx, customer_id, f"{plan_name} starts at the next renewal.")
+    note = f"{plan_name} starts at the next renewal."
+    if change.cancelled_pending_plan:
+        note += f" The change to {change.cancelled_pending_plan} is cancelled."
+    return card_answer(ctx, customer_id, note)
 
 
 def cmd_plan(ctx: Context, line: CommandLine) -> Answer:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import audit, invoicing, ledger, lifecycle
 from core.actors import Actor, Permission, require
 from core.clock import ensure_utc
+from core.display import kes
 from core.errors import InvalidInput, InvalidTransition, PaymentNotFound
 from core.events import PaymentReceived
 from core.lookup import get_customer
@@ -299,7 +300,7 @@ def record_debt(
         customer=customer,
         before=before,
         after=audit.snapshot(customer),
-        reason=f"KES {amount_kes}" + (f": {note}" if note else ""),
+        reason=kes(amount_kes) + (f": {note}" if note else ""),
     )
     return DebtResult(ledger.balance_kes(uow, customer.id), customer.expires_at, started)
 

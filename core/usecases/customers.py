@@ -10,6 +10,7 @@ from core import account_numbers, audit, invoicing, ledger
 from core.actors import Actor, Permission, require
 from core.addresses import choose_address
 from core.credentials import generate_password, generate_username, is_valid_username
+from core.display import kes
 from core.errors import (
     Conflict,
     DeletionRefused,
@@ -87,8 +88,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     password = form.password if form.password is not None else generate_password()
     _check_password(password)
     parent = _parent_for(uow, form.parent)
-    if form.installation_fee_kes:
-        ledger.require_positive_amount(form.installation_fee_kes, "the installation fee")
+    ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
     if form.amount_kes is not None and form.payment_method is None:
         raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 
@@ -388,7 +388,7 @@ def delete_customer(
     if not force:
         balance = ledger.balance_kes(uow, customer.id)
         if balance > 0:
-            raise DeletionRefused(f"the customer has KES {balance} credit; refund or force it")
+            raise DeletionRefused(f"the customer has {kes(balance)} credit; refund or force it")
         if (
             customer.expires_at is not None
             and customer.expires_at > now

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, ledger
 from core.actors import Actor, Permission, require
 from core.errors import Conflict, InvalidInput, PlanNotFound
 from core.models import Plan
@@ -52,16 +52,11 @@ def parse_throttle(text: str) -> tuple[str, str]:
 def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
     """Create a plan; validity is days, or hours for hotspot plans."""
     require(actor, Permission.MANAGE_NETWORK)
-    name = spec.name.strip()
+    name = plan_name(spec.name)
     if not name:
         raise InvalidInput("a plan needs a name")
     connection_type = parse_choice(ConnectionType, spec.connection_type, "connection type")
-    if (
-        isinstance(spec.price_kes, bool)
-        or not isinstance(spec.price_kes, int)
-        or spec.price_kes < 0
-    ):
-        raise InvalidInput("price must be a whole number of shillings, 0 or more")
+    ledger.require_not_negative(spec.price_kes, "the price")
     hours = _validity_hours(connection_type, spec.validity_days, spec.validity_hours)
     if spec.data_cap_mb is not None and spec.data_cap_mb <= 0:
         raise InvalidInput("a data cap must be above 0 MB")
@@ -137,11 +132,22 @@ def list_plans(
     return list(uow.session.scalars(query))
 
 
+# Quotes a name may be typed in: straight, and the curly ones phones put in.
+_QUOTE_PAIRS = ('""', "''", "\u201c\u201d", "\u2018\u2019")
+
+
+def plan_name(text: str) -> str:
+    """A plan name as typed, without spaces or one pair of quotes around it: ``"Home 10M"``."""
+    name = text.strip()
+    if len(name) >= 2 and name[0] + name[-1] in _QUOTE_PAIRS:
+        name = name[1:-1].strip()
+    return name
+
+
 def get_plan_by_name(uow: UnitOfWork, name: str) -> Plan:
-    """The plan called ``name`` (any case), or PlanNotFound."""
-    plan = uow.session.scalars(
-        select(Plan).where(func.lower(Plan.name) == name.strip().lower())
-    ).first()
+    """The plan called ``name`` (any case, quotes around it or not), or PlanNotFound."""
+    name = plan_name(name)
+    plan = uow.session.scalars(select(Plan).where(func.lower(Plan.name) == name.lower())).first()
     if plan is None:
         raise PlanNotFound(f"plan not found: {name!r}")
     return plan

@@ -160,17 +160,27 @@ class PlanChangeTiming(StrEnum):
     RENEWAL = "renewal"
 
 
+@dataclass(frozen=True)
+class PlanChange:
+    """A plan change done: the customer, and the plan that was due at the next renewal and no
+    longer is (another plan chosen, now or for the renewal), or None."""
+
+    customer: Customer
+    cancelled_pending_plan: str | None
+
+
 def change_plan(
     uow: UnitOfWork,
     customer_id: int,
     actor: Actor,
     plan_name: str,
     when: PlanChangeTiming = PlanChangeTiming.RENEWAL,
-) -> Customer:
+) -> PlanChange:
     """Switch plan now (expiry unchanged, no proration) or at the next renewal.
 
     The plan must be active and of the customer's connection type. Subscribers may only change at
-    renewal: they pay for a period at its price.
+    renewal: they pay for a period at its price. Either change cancels a different plan pending
+    for the next renewal; the answer and the audit name it.
     """
     if actor.kind is ActorKind.SUBSCRIBER:
         if when is not PlanChangeTiming.RENEWAL:
@@ -181,9 +191,10 @@ def change_plan(
     plan = get_plan_by_name(uow, plan_name)
     _check_plan_fits(customer, plan)
     before = audit.snapshot(customer)
+    if when is PlanChangeTiming.NOW and plan.id == customer.plan_id:
+        raise InvalidInput(f"the customer is already on {plan.name}")
+    cancelled = _pending_plan_cancelled_by(customer, plan)
     if when is PlanChangeTiming.NOW:
-        if plan.id == customer.plan_id:
-            raise InvalidInput(f"the customer is already on {plan.name}")
         customer.plan_id = plan.id
         customer.plan = plan
         customer.pending_plan_id = None
@@ -197,6 +208,9 @@ def change_plan(
             customer.pending_plan_id = plan.id
             customer.pending_plan = plan
         customer.updated_at = uow.clock.now()
+    reason = plan.name
+    if cancelled is not None:
+        reason += f"; cancels {cancelled} at the next renewal"
     audit.record(
         uow,
         actor,
@@ -204,9 +218,23 @@ def change_plan(
         customer=customer,
         before=before,
         after=audit.snapshot(customer),
-        reason=plan.name,
+        reason=reason,
     )
-    return customer
+    return PlanChange(customer, cancelled)
+
+
+def plan_change_cancels(uow: UnitOfWork, customer_id: int, plan_name: str) -> str | None:
+    """The plan pending for the customer's next renewal that a change to ``plan_name`` now would
+    cancel, or None: what staff are told before they confirm."""
+    customer = get_customer(uow, customer_id, for_update=False)
+    return _pending_plan_cancelled_by(customer, get_plan_by_name(uow, plan_name))
+
+
+def _pending_plan_cancelled_by(customer: Customer, plan: Plan) -> str | None:
+    pending = customer.pending_plan
+    if pending is None or pending.id == plan.id:
+        return None
+    return pending.name
 
 
 def _check_plan_fits(customer: Customer, plan: Plan) -> None:

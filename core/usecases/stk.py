@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from core import audit
 from core.actors import Actor, ActorKind, Permission, require
+from core.display import kes
 from core.errors import InvalidInput, RateLimited
 from core.events import StkPushFailed, StkPushRequested
 from core.lookup import get_customer
@@ -80,7 +81,7 @@ def request_stk_push(
     if amount_kes is None:
         amount_kes = amount_to_renew(uow, customer) or renewal_plan(customer).price_kes
     if not 1 <= amount_kes <= MAX_STK_AMOUNT_KES:
-        raise InvalidInput(f"an M-Pesa amount is KES 1 to {MAX_STK_AMOUNT_KES:,}")
+        raise InvalidInput(f"an M-Pesa amount is {kes(1)} to {kes(MAX_STK_AMOUNT_KES)}")
     target = normalize_phone(phone or customer.phone or "", uow.config.default_region)
     if not (target.startswith("+2547") or target.startswith("+2541")):
         raise InvalidInput(f"{target} is not a Kenyan mobile number that M-Pesa can prompt")

@@ -90,9 +90,9 @@ def test_console_runs_the_staff_commands(tmp_path: Path) -> None:
     script = "\n".join(
         [
             "/find jane",
-            "1",  # the match's button: the card
-            "1",  # the card's first button: Suspend → asks first
-            "1",  # Yes, suspend
+            "#1",  # the match's button: the card
+            "#1",  # the card's first button: Suspend → asks first
+            "#1",  # Yes, suspend
             f"/pay {account} 200 cash",
             f"/history {account}",
             "/pay",
@@ -104,8 +104,8 @@ def test_console_runs_the_staff_commands(tmp_path: Path) -> None:
     assert f"1 customer match 'jane':\n{account} Jane Muthoni" in output
     assert "🟢 ACTIVE\nJane Muthoni" in output
     assert "Online: unknown" in output
-    assert "[1] Suspend" in output
-    assert "Suspend Jane Muthoni" in output and "[1] Yes, suspend  [2] Cancel" in output
+    assert "[#1] Suspend" in output
+    assert "Suspend Jane Muthoni" in output and "[#1] Yes, suspend  [#2] Cancel" in output
     assert "Suspended Jane Muthoni" in output and "⛔ SUSPENDED (no reason given)" in output
     assert "Payment of KES 200 (cash) recorded. The customer is SUSPENDED" in output
     assert re.search(r"History of Jane Muthoni .* · all · page 1", output)

@@ -270,7 +270,8 @@ def test_find_lists_matches(ready):
     assert found.exit_code == 0
     assert "Mary Wanjiku" in found.output and "Mary Atieno" in found.output
     none = ready("customer", "find", "zzz")
-    assert none.exit_code == 1
+    # An empty result is an answer, not an error.
+    assert (none.exit_code, none.stdout, none.stderr) == (0, "no customers match 'zzz'\n", "")
 
 
 def test_plan_validation_errors(ready):
@@ -326,6 +327,21 @@ def test_plan_validation_errors(ready):
     assert speed.exit_code == 1 and "speed" in speed.stderr
     listing = ready("plan", "list")
     assert "Home 10M" in listing.output and "X" not in listing.output.split()
+
+
+def test_negative_money_says_what_is_wrong(ready):
+    price = ready(
+        "plan", "add", "Q", "--type", "pppoe", "--price", "-500", "--download", "1M",
+        "--upload", "1M", "--days", "2",
+    )  # fmt: skip
+    assert price.exit_code == 1
+    assert price.stderr.strip() == "error: the price cannot be negative, not -500"
+    fee = ready(
+        "customer", "add", "--name", "Mary Wanjiku", "--phone", "0711111111", "--plan",
+        "Home 10M", "--router", "core-1", "--installation-fee", "-10",
+    )  # fmt: skip
+    assert fee.exit_code == 1
+    assert fee.stderr.strip() == "error: the installation fee cannot be negative, not -10"
 
 
 def test_staff_add_and_list(ready):

@@ -11,10 +11,12 @@ SPEEDS = ("--download", "10M", "--upload", "5M", "--days", "30")
 def test_a_capped_plan_and_a_customers_usage(ready, workdir: Path) -> None:
     added = ready(*PLAN, *SPEEDS, "--cap-mb", "1000", "--throttle", "2M/1M")
     assert added.exit_code == 0
-    assert "data cap 1000 MB per period; over it: throttled to 2M/1M" in added.output
+    assert "plan Capped 1G added: 10M down / 5M up, KES 1,000 / 30 days" in added.output
+    assert "data cap 1000 MB per period; over it: throttled to 2M down / 1M up" in added.output
     listed = ready("plan", "list")
     # The table may wrap the cell: its words are there.
-    assert "1000 MB," in listed.output and "2M/1M" in listed.output
+    assert "1000 MB," in listed.output and "2M down" in listed.output
+    assert "10M down" in listed.output and "download" not in listed.output
 
     customer = ready(
         "customer",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.events import SessionDropRequested, SmsQueued, StkPushRequested
 from core.models import SmsMessage
+from core.usecases.plans import PlanSpec, add_plan
 
 
 def test_suspend_asks_first_and_changes_nothing_until_confirmed(
@@ -211,6 +212,25 @@ def test_plan_change_at_renewal_is_direct_and_now_asks_first(
     assert read_customer(customer.id).plan == "Home 20M"
 
 
+def test_plan_change_now_names_the_renewal_change_it_cancels(
+    chat, services, staff, make_customer, read_customer
+) -> None:
+    with services.unit_of_work() as uow:
+        add_plan(uow, staff, PlanSpec("Home 5M", "pppoe", 1000, "5M", "2M", validity_days=30))
+        uow.commit()
+    customer = make_customer(paid=1500)
+    admin = chat("admin")
+    admin.say(f"/plan {customer.account_number} Home 20M")
+    prompt = admin.say(f"/plan {customer.account_number} Home 5M now")
+    assert "This cancels the change to Home 20M planned for the next renewal." in prompt.text
+    done = admin.press(prompt, "Yes, change now")
+    assert "is now on Home 5M. The change to Home 20M at the next renewal is cancelled." in (
+        done.text
+    )
+    assert "Next plan:" not in done.text
+    assert read_customer(customer.id).plan == "Home 5M"
+
+
 def test_plan_buttons(chat, make_customer, read_customer, button_labels) -> None:
     customer = make_customer(paid=1500)
     admin = chat("admin")
@@ -232,7 +252,7 @@ def test_plan_of_another_type_is_refused(chat, make_customer) -> None:
 
 def test_plans_lists_what_is_on_sale(chat) -> None:
     text = chat("viewer").say("/plans").text
-    assert "Home 10M · pppoe · 5M/10M · KES 1,500 / 30 days" in text
+    assert "Home 10M · pppoe · 10M down / 5M up · KES 1,500 / 30 days" in text
     assert "Daily 5M · hotspot" in text
 
 

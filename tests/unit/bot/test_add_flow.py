@@ -192,3 +192,26 @@ def test_forms_of_two_staff_members_are_separate(chat, services) -> None:
     admin.press(admin.say("/add"), "PPPoE")
     assert owner.say("/stats").text.startswith("Customers:")
     assert admin.say("/stats").text.startswith("You are adding a customer")
+
+
+def test_the_fee_and_amount_say_what_is_wrong_with_a_number(chat) -> None:
+    admin = chat("admin")
+    answer = admin.press(admin.say("/add"), "PPPoE")
+    answer = admin.press(answer, "Home 10M")
+    answer = admin.press(answer, "core-1")
+    admin.press(answer, "Pick automatically")
+    admin.say("Peter Kariuki")
+    answer = admin.press(admin.say("0711222333"), "Generate")
+    answer = admin.press(answer, "Generate")
+    answer = admin.press(answer, "Cash")
+    answer = admin.press(answer, "Skip")
+    assert admin.say("-10").text.startswith("the installation fee cannot be negative, not -10")
+    assert admin.say("0").text.startswith("Amount received?")
+    assert admin.say("-500").text.startswith("amount must be more than 0, not -500")
+    assert admin.say("1,500").text.startswith("Activate now?")
+
+
+def test_a_plan_name_typed_in_quotes_is_found(chat) -> None:
+    admin = chat("admin")
+    admin.press(admin.say("/add"), "PPPoE")
+    assert admin.say('"Home 20M"').text.startswith("Router?")

@@ -36,7 +36,7 @@ def test_card_of_an_active_customer(chat, make_customer, presence) -> None:
     text = answer.text
     assert text.startswith("🟢 ACTIVE")
     assert "Jane Muthoni" in text and customer.account_number in text
-    assert "Plan: Home 10M · 5M/10M · KES 1,500 / 30 days" in text
+    assert "Plan: Home 10M · 10M down / 5M up · KES 1,500 / 30 days" in text
     assert "Expires: 2026-12-22 12:00 (in 30 days)" in text
     assert "Balance: credit KES 200" in text
     assert "Router: core-1 · IP 10.10.0.2" in text

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.parsing import BadArguments, days_or_date, parse_command
+from bot.parsing import BadArguments, amount, days_or_date, parse_command
 
 
 def test_command_name_words_and_rest() -> None:
@@ -32,3 +32,32 @@ def test_days_or_date() -> None:
     assert days_or_date("2026-12-31") == (None, date(2026, 12, 31))
     with pytest.raises(BadArguments):
         days_or_date("next-week")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("-3", "days must be 1 or more, not -3"), ("0", "days must be 1 or more, not 0")],
+)
+def test_days_that_are_not_positive_say_so(text: str, problem: str) -> None:
+    with pytest.raises(BadArguments) as refused:
+        days_or_date(text)
+    assert refused.value.hint == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("-500", "amount must be more than 0, not -500"),
+        ("0", "amount must be more than 0, not 0"),
+        ("12.50", "amount must be a whole number of shillings, not '12.50'"),
+        ("lots", "amount must be a whole number of shillings, not 'lots'"),
+    ],
+)
+def test_an_amount_says_what_is_wrong_with_it(text: str, problem: str) -> None:
+    with pytest.raises(BadArguments) as refused:
+        amount(text)
+    assert refused.value.hint == problem
+
+
+def test_amounts_in_any_usual_spelling() -> None:
+    assert [amount(text) for text in ("1500", "1,500", "KES 1,500", "ksh 1500")] == [1500] * 4

@@ -236,11 +236,11 @@ def test_the_period_against_the_cap_and_the_throttle(
     staff_bot.presence = live("offline")
     text = chat("viewer").say(f"/usage {customer.username}").then().text
     assert (
-        "This period (since 2026-11-22 12:00): 51 GB of 50 GB (102%) · THROTTLED to 1M down, 1M up"
+        "This period (since 2026-11-22 12:00): 51 GB of 50 GB (102%) · THROTTLED to 1M down / 1M up"
     ) in text
     assert "Cap reached 2026-11-22 12:00; lifted at renewal." in text
     card = chat("viewer").say(f"/c {customer.username}")
-    assert "Data this period: 51 GB of 50 GB (102%) · THROTTLED to 1M down, 1M up" in card.text
+    assert "Data this period: 51 GB of 50 GB (102%) · THROTTLED to 1M down / 1M up" in card.text
 
 
 def test_help_lists_usage_for_every_role(chat) -> None:

@@ -8,8 +8,8 @@ from core.actors import Actor
 from core.errors import InvalidInput, PermissionDenied, PlanMismatch, PlanNotFound
 from core.events import CustomerNeedsSync
 from core.testing import TEST_EPOCH
-from core.usecases.plans import set_plan_active
-from core.usecases.service import PlanChangeTiming, change_plan
+from core.usecases.plans import PlanSpec, add_plan, set_plan_active
+from core.usecases.service import PlanChangeTiming, change_plan, plan_change_cancels
 
 NOW, RENEWAL = PlanChangeTiming.NOW, PlanChangeTiming.RENEWAL
 
@@ -111,3 +111,44 @@ def test_plan_change_is_audited(run, staff, isp, customer_id, audit_events, view
     assert set(event.before) == set(event.after) == {"plan_id"}
     assert event.before["plan_id"] != event.after["plan_id"]
     assert view(customer_id).expires_at > TEST_EPOCH
+
+
+def test_change_now_to_a_third_plan_reports_and_audits_the_cancelled_renewal_change(
+    run, staff, isp, customer_id, view, audit_events
+) -> None:
+    run(add_plan, staff, PlanSpec("Home 5M", "pppoe", 1000, "5M", "2M", validity_days=30))
+    run(change_plan, customer_id, staff, isp.pppoe_plan_big, RENEWAL)
+    assert run(plan_change_cancels, customer_id, "home 5m") == isp.pppoe_plan_big
+    change = run(change_plan, customer_id, staff, "Home 5M", NOW)
+    assert change.cancelled_pending_plan == isp.pppoe_plan_big
+    assert (view(customer_id).plan, view(customer_id).pending_plan) == ("Home 5M", None)
+    (event,) = audit_events("customer.plan.now")
+    assert event.reason == f"Home 5M; cancels {isp.pppoe_plan_big} at the next renewal"
+
+
+def test_change_now_to_the_pending_plan_cancels_nothing(run, staff, isp, customer_id) -> None:
+    run(change_plan, customer_id, staff, isp.pppoe_plan_big, RENEWAL)
+    assert run(plan_change_cancels, customer_id, isp.pppoe_plan_big) is None
+    change = run(change_plan, customer_id, staff, isp.pppoe_plan_big, NOW)
+    assert change.cancelled_pending_plan is None
+
+
+def test_another_plan_for_the_renewal_reports_the_one_it_replaces(
+    run, staff, isp, customer_id
+) -> None:
+    run(change_plan, customer_id, staff, isp.pppoe_plan_big, RENEWAL)
+    change = run(change_plan, customer_id, staff, isp.pppoe_plan, RENEWAL)
+    assert change.cancelled_pending_plan == isp.pppoe_plan_big
+
+
+@pytest.mark.parametrize(
+    "typed", ['"Home 20M"', "'home 20m'", "\u201cHome 20M\u201d", ' " Home 20M " ']
+)
+def test_a_plan_name_in_quotes_is_the_plan(run, staff, isp, customer_id, view, typed) -> None:
+    run(change_plan, customer_id, staff, typed, RENEWAL)
+    assert view(customer_id).pending_plan == isp.pppoe_plan_big
+
+
+def test_a_plan_is_named_without_the_quotes_it_was_typed_in(run, staff) -> None:
+    plan = run(add_plan, staff, PlanSpec('"Home 5M"', "pppoe", 1000, "5M", "2M", validity_days=30))
+    assert plan.name == "Home 5M"

@@ -166,7 +166,7 @@ def test_at_the_cap_the_customer_is_throttled_until_renewal(
     assert secret["disabled"] == "false"
     assert world.profile(secret["profile"])["rate-limit"] == "512k/1M"  # upload/download
     assert not world.state.is_connected(username)  # dropped, so the new speed applies now
-    assert world.card_data(customer_id).endswith("(100%) · THROTTLED to 1M down, 512k up")
+    assert world.card_data(customer_id).endswith("(100%) · THROTTLED to 1M down / 512k up")
     with world.services.unit_of_work() as uow:
         event = uow.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "customer.data_capped")

@@ -91,6 +91,6 @@ def test_debt_is_audited_with_its_amount(run, staff, make_customer, audit_events
     customer_id = make_customer()
     run(record_debt, customer_id, staff, 1500, "till Friday")
     (event,) = audit_events("customer.debt")
-    assert event.reason == "KES 1500: till Friday"
+    assert event.reason == "KES 1,500: till Friday"
     assert event.before["status"] == "inactive"
     assert event.after["status"] == "active"

@@ -182,8 +182,8 @@ def test_mpesa_needs_a_receipt(run, staff, make_customer, count_rows, reference)
 @pytest.mark.parametrize(
     ("amount", "method", "reference", "message"),
     [
-        (0, "cash", None, "above 0"),
-        (-100, "cash", None, "above 0"),
+        (0, "cash", None, "more than 0"),
+        (-100, "cash", None, "more than 0"),
         (99.5, "cash", None, "whole number"),
         (True, "cash", None, "whole number"),
         (100, "bitcoin", None, "payment method must be one of"),

@@ -48,6 +48,7 @@ def test_card_of_a_new_customer(services, make_customer, view) -> None:
         1500,
         "30 days",
     )
+    assert (card.plan_download, card.plan_upload) == ("10M", "5M")
     assert (card.router, card.ip_address) == ("core-1", "10.10.0.2")
     assert (card.status, card.expires_at, card.allowed_in) == ("inactive", None, False)
     assert (card.balance_kes, card.amount_to_renew_kes) == (0, 1500)
@@ -159,7 +160,7 @@ def test_needs_attention_lists_recent_expiries_unmatched_money_and_sync_errors(
     run(
         record_unmatched_payment,
         Actor.mpesa(),
-        IncomingPayment(700, "mpesa", "RKLOST", account_reference="MTJ-ZZZ"),
+        IncomingPayment(1700, "mpesa", "RKLOST", account_reference="MTJ-ZZZ"),
     )
     clock.set(TEST_EPOCH + timedelta(days=9))  # long_ago ended 8 days ago, recent 3 days ago
     for customer_id in (long_ago, recent):
@@ -178,7 +179,7 @@ def test_needs_attention_lists_recent_expiries_unmatched_money_and_sync_errors(
         ]
     )
     by_kind = {item.kind: item for item in items}
-    assert "KES 700" in by_kind["unmatched_payment"].summary
+    assert "KES 1,700 mpesa RKLOST" in by_kind["unmatched_payment"].summary
     assert "MTJ-ZZZ" in by_kind["unmatched_payment"].summary
     assert "profile missing" in by_kind["sync_error"].summary
     assert by_kind["expired"].at == TEST_EPOCH + timedelta(days=6)

@@ -1,0 +1,55 @@
+"""``mteja console``: buttons are pressed as ``#N``; a bare number is typed text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.console import Console
+from bot.staffbot import Caller, StaffBot
+
+ADMIN = Caller(1002, "test admin")
+
+
+def _console(staff_bot: StaffBot, tmp_path: Path) -> tuple[Console, list[str]]:
+    written: list[str] = []
+    return Console(staff_bot, ADMIN, written.append, tmp_path), written
+
+
+def _run(console: Console, written: list[str], *lines: str) -> str:
+    """The output of ``lines``, typed one after another."""
+    start = len(written)
+    for line in lines:
+        console.handle(line)
+    return "\n".join(written[start:])
+
+
+def test_buttons_are_shown_and_pressed_with_a_hash(staff_bot, tmp_path) -> None:
+    console, written = _console(staff_bot, tmp_path)
+    shown = _run(console, written, "/add")
+    assert "[#1] PPPoE  [#2] Hotspot  [#3] Static IP" in shown
+    assert "Plan? (2/12)" in _run(console, written, "#1")
+
+
+def test_add_takes_a_typed_phone_and_fee_that_are_all_digits(staff_bot, tmp_path) -> None:
+    console, written = _console(staff_bot, tmp_path)
+    _run(console, written, "/add", "#1", "#1", "#1", "#1", "Grace Akinyi")
+    after_phone = _run(console, written, "0744555666")
+    assert after_phone.startswith("Login username?")
+    _run(console, written, "#1", "#1")  # generate the login and the password
+    assert _run(console, written, "#1").startswith("Payment reference?")  # cash
+    assert _run(console, written, "#1").startswith("Installation fee")  # skip the reference
+    assert _run(console, written, "500").startswith("Amount received?")
+    summary = _run(console, written, "#1", "#1")  # plan + fee; activate now
+    assert "Phone: 0744 555666" in summary
+    assert "Installation fee: KES 500" in summary
+
+
+def test_a_button_number_out_of_range_says_which_exist(staff_bot, tmp_path) -> None:
+    console, written = _console(staff_bot, tmp_path)
+    _run(console, written, "/add")
+    assert _run(console, written, "#9") == "Choose a button from #1 to #4."
+
+
+def test_a_hash_with_no_buttons_shown_says_so(staff_bot, tmp_path) -> None:
+    console, written = _console(staff_bot, tmp_path)
+    assert _run(console, written, "#1") == "No buttons to press: type a command (/help)."
