@@ -3,6 +3,7 @@ staff alerts about callbacks."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
 from core.usecases.sms import claim_for_sending, messages_to_resend, record_sent, release_claim
 from jobs.periodic import once_per_slot_task
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,6 +83,8 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
             in_transaction(env.services, lambda uow: release_claim(uow, message_id))
             raise
         in_transaction(env.services, lambda uow: record_sent(uow, message_id, result))
+        # To whom, never the body: a welcome message holds the subscriber's password.
+        log.info("SMS %s to %s", result.status, phone)
 
     def services() -> CoreServices:
         return runtime().services

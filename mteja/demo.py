@@ -34,6 +34,7 @@ from core.usecases.network import (
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
 from mteja.bootstrap import System, build_system
+from mteja.demo_log import event_lines
 from mteja.demo_ports import DemoPorts
 from mteja.demo_serve import (
     CtrlC,
@@ -165,6 +166,7 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
             with (
                 CtrlC() as ctrl_c,
                 BackgroundServer(build_app(settings, system.services), port=ports.web),
+                event_lines(out),
             ):
                 # Printed only now that the web app answers, so every hint works when copied.
                 out.print(
@@ -179,6 +181,7 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
                     ports, account, phone, amount, at_callback_token=settings.at_callback_token
                 )
                 out.print(hints, markup=False, highlight=False)
+                out.print("\nAs it happens (payments, M-Pesa prompts, SMS, router changes):")
                 ctrl_c.wait()
         finally:
             consumer.stop(graceful=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from core.models import Customer, Payment, Plan, Subscription
 from core.unit_of_work import UnitOfWork
 from core.usecases.renewal import RenewalResult, mark_changed, renew_customer
 from core.vocabulary import InvoiceKind, LedgerKind, PaymentMethod, Status, parse_choice
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,13 @@ def _credit(
     )
     renewal = renew_customer(uow, customer, actor) if activate else None
     uow.publish(PaymentReceived(payment.id, customer.id))
+    log.info(
+        "payment credited: KES %s to %s (%s %s)",
+        f"{payment.amount_kes:,}",
+        customer.account_number,
+        payment.method,
+        payment.reference or "no reference",
+    )
     return PaymentResult(
         payment.id,
         False,

@@ -178,3 +178,16 @@ def test_sync_flag_is_a_column_the_sweep_can_find(services, active, staff, run) 
     with services.unit_of_work() as uow:
         pending = uow.session.query(Customer.id).filter(Customer.sync_pending.is_(True)).all()
     assert [row.id for row in pending] == [active]
+
+
+def test_a_credited_payment_is_one_log_line(services, staff, active, caplog) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="core.usecases.billing"),
+        services.unit_of_work() as uow,
+    ):
+        record_payment(uow, active, staff, IncomingPayment(2500, "mpesa", "SLK4H7XQ2P"))
+        uow.commit()
+        account = uow.session.get(Customer, active).account_number
+    assert [record.getMessage() for record in caplog.records] == [
+        f"payment credited: KES 2,500 to {account} (mpesa SLK4H7XQ2P)"
+    ]
