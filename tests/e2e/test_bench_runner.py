@@ -29,8 +29,12 @@ FAKE_BENCHES = {
         raise RuntimeError("the simulated router went away")
     """,
     "bench_hang": """
+        import signal
         import time
         from bench.results import emit_result
+        # A shell's background job inherits SIGINT ignored, and Python then never raises
+        # KeyboardInterrupt: restore what a benchmark run from a terminal has.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         emit_result("before hanging", 1.0, "s")
         print("hang: waiting forever", flush=True)
         try:
