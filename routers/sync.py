@@ -204,7 +204,9 @@ class RouterSync:
         gateway = self.gateways(login)
         try:
             menu, name_prop = session
-            return Converger(gateway, name=login.name).drop_sessions(menu, name_prop, {username}, full=False)
+            return Converger(gateway, name=login.name).drop_sessions(
+                menu, name_prop, {username}, full=False
+            )
         finally:
             gateway.close()
 
