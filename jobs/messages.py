@@ -3,6 +3,7 @@ staff alerts about callbacks."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.notices import callback_flag_line, payment_notices, stk_failure_notices
 from core.usecases.sms import claim_for_sending, messages_to_resend, record_sent, release_claim
 from jobs.periodic import once_per_slot_task
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,18 +42,22 @@ class MessageTasks:
 def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) -> MessageTasks:
     """Register the SMS and notice tasks on ``huey``."""
 
-    def notify_from(work: Callable[[UnitOfWork], str | None]) -> None:
+    def notify_from(work: Callable[[UnitOfWork], str | None]) -> str | None:
         env = runtime()
         line = in_transaction(env.services, work)
         if line:
             env.notifier.notify(line)
+        return line
 
     @huey.task(name="payment_notices", retries=3, retry_delay=10)
     def payment_notices_task(
         payment_id: int, expires_at: datetime | None = None, balance_kes: int | None = None
     ) -> None:
         """The payer's SMS receipt and the staff alert, as of right after this payment."""
-        notify_from(lambda uow: payment_notices(uow, payment_id, expires_at, balance_kes))
+        line = notify_from(lambda uow: payment_notices(uow, payment_id, expires_at, balance_kes))
+        if line:
+            # Logged here, after the credit committed: never a payment a rollback undid.
+            log.info("%s", line)
 
     @huey.task(name="stk_failure_notices", retries=3, retry_delay=10)
     def stk_failure_task(stk_request_id: int) -> None:
@@ -83,6 +90,8 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
             in_transaction(env.services, lambda uow: release_claim(uow, message_id))
             raise
         in_transaction(env.services, lambda uow: record_sent(uow, message_id, result))
+        # To whom, never the body: a welcome message holds the subscriber's password.
+        log.info("SMS %s to %s", result.status, phone)
 
     def services() -> CoreServices:
         return runtime().services

@@ -108,6 +108,12 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
                 uow, stk_request_id, sent.merchant_request_id, sent.checkout_request_id
             ),
         )
+        log.info(
+            "STK prompt sent: KES %s to %s for %s",
+            f"{send.amount_kes:,}",
+            send.phone,
+            send.account_reference,
+        )
         env.replay_waiting_stk_callbacks()
         query_stk.schedule(args=(stk_request_id, 1), delay=STK_QUERY_AFTER.total_seconds())
 

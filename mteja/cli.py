@@ -37,6 +37,13 @@ from core.usecases.network import (
 from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
+from mteja.demo_ports import (
+    DEMO_AT_PORT,
+    DEMO_DARAJA_PORT,
+    DEMO_MOMBASA_ROUTER_PORT,
+    DEMO_NAIROBI_ROUTER_PORT,
+    DEMO_WEB_PORT,
+)
 from mteja.documents import invoice_commands, receipt_commands
 from mteja.envfile import ensure_at_callback_token, ensure_callback_token, ensure_secret_key
 from mteja.mpesa_cli import add_callback_commands
@@ -669,11 +676,32 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Keep the web app running")
     ] = True,
-    port: Annotated[int, typer.Option(help="Web port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Web port")] = DEMO_WEB_PORT,
+    daraja_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Fake M-Pesa (Daraja) port")
+    ] = DEMO_DARAJA_PORT,
+    africastalking_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Fake Africa's Talking port")
+    ] = DEMO_AT_PORT,
+    nairobi_router_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="API port of the simulated router demo-nairobi")
+    ] = DEMO_NAIROBI_ROUTER_PORT,
+    mombasa_router_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="API port of the simulated router demo-mombasa")
+    ] = DEMO_MOMBASA_ROUTER_PORT,
 ) -> None:
     """Seed a small demo ISP on the embedded defaults, show it, and serve the web app."""
     from mteja.demo import run_demo
+    from mteja.demo_ports import DemoPorts, PortBusy, check_ports
 
+    ports = DemoPorts(
+        port, daraja_port, africastalking_port, nairobi_router_port, mombasa_router_port
+    )
+    if serve:
+        try:
+            check_ports(ports)  # before anything is written or started
+        except PortBusy as exc:
+            fail(str(exc))
     if ensure_secret_key(Path(".env")):
         out.print("created MTEJA_SECRET_KEY in .env")
     ensure_callback_token(Path(".env"))  # the fake M-Pesa posts to the real callback URLs
@@ -681,7 +709,7 @@ def demo(
     settings = load_settings()
     upgrade_to_head(settings.database_url)
     try:
-        run_demo(settings, out, serve=serve, port=port)
+        run_demo(settings, out, serve=serve, ports=ports, env_file=Path(".env"))
     except DomainError as exc:
         fail(exc.message)
 

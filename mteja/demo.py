@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -21,24 +22,34 @@ from core.settings import Settings
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_debt, record_unmatched_payment
 from core.usecases.customers import NewCustomer, create_customer, reveal_password
-from core.usecases.network import RouterSpec, add_pool, add_router, list_routers, router_login
+from core.usecases.network import (
+    RouterChange,
+    RouterSpec,
+    add_pool,
+    add_router,
+    edit_router,
+    list_routers,
+    router_login,
+)
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
 from mteja.bootstrap import System, build_system
+from mteja.demo_log import event_lines
+from mteja.demo_ports import DemoPorts
 from mteja.demo_serve import (
     CtrlC,
-    DemoPorts,
-    choose_ports,
     demo_settings,
     outside_world,
     staff_bot,
     what_to_try,
 )
+from mteja.envfile import PUBLIC_URL_VARIABLE, record_value
 from mteja.render import card_text
 from routers.sync import RouterSync, librouteros_factory
 from sim.routeros import SimulatedRouter
 
 DEMO_ROUTER = "demo-nairobi"
+DEMO_ROUTER_MOMBASA = "demo-mombasa"
 # Bytes per second each demo session downloads and uploads (about 1.7 GB and 170 MB a day).
 DEMO_TRAFFIC = (20_000.0, 2_000.0)
 ACTOR = Actor.cli()
@@ -83,23 +94,50 @@ CUSTOMERS: list[tuple[str, str, str, int | None, str, str]] = [
 ]
 
 
-def run_demo(settings: Settings, out: Console, *, serve: bool, port: int) -> None:
-    """Seed (once), print what there is, and serve everything unless ``serve`` is False."""
-    ports = choose_ports(port)
+def run_demo(
+    settings: Settings,
+    out: Console,
+    *,
+    serve: bool,
+    ports: DemoPorts,
+    env_file: Path | None = None,
+) -> None:
+    """Seed (once), print what there is, and serve everything unless ``serve`` is False.
+
+    ``env_file``: where the served web app's address is recorded as ``MTEJA_PUBLIC_URL``, so
+    commands run beside the demo (``mteja africastalking urls``) print the demo's real URLs.
+    """
     settings = demo_settings(settings, ports)
     system = build_system(settings)
     try:
         if _seeded(system.services):
             out.print("demo data already present; showing it")
+            _move_routers(system.services, ports)
         else:
             _refuse_if_real_data(system.services)
-            seed(system.services)
+            seed(system.services, ports)
             out.print("seeded a demo ISP: 2 routers, 6 plans, customers in every status")
         show(system.services, settings, out, hints=not serve)
         if serve:
+            if env_file is not None:
+                record_value(env_file, PUBLIC_URL_VARIABLE, ports.web_url)
             serve_demo(system, out, ports)
     finally:
         system.close()
+
+
+def _router_ports(ports: DemoPorts) -> dict[str, int]:
+    return {DEMO_ROUTER: ports.nairobi_router, DEMO_ROUTER_MOMBASA: ports.mombasa_router}
+
+
+def _move_routers(services: CoreServices, ports: DemoPorts) -> None:
+    """Point the seeded routers at the API ports of this run's flags."""
+    with services.unit_of_work() as uow:
+        for router in list_routers(uow):
+            port = _router_ports(ports).get(router.name)
+            if port is not None and router.api_port != port:
+                edit_router(uow, ACTOR, router.name, RouterChange(api_port=port))
+        uow.commit()
 
 
 def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
@@ -128,6 +166,7 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
             with (
                 CtrlC() as ctrl_c,
                 BackgroundServer(build_app(settings, system.services), port=ports.web),
+                event_lines(out),
             ):
                 # Printed only now that the web app answers, so every hint works when copied.
                 out.print(
@@ -142,6 +181,7 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
                     ports, account, phone, amount, at_callback_token=settings.at_callback_token
                 )
                 out.print(hints, markup=False, highlight=False)
+                out.print("\nAs it happens (payments, M-Pesa prompts, SMS, router changes):")
                 ctrl_c.wait()
         finally:
             consumer.stop(graceful=True)
@@ -220,17 +260,16 @@ def _refuse_if_real_data(services: CoreServices) -> None:
             )
 
 
-def seed(services: CoreServices) -> None:
+def seed(services: CoreServices, ports: DemoPorts | None = None) -> None:
     """Create the demo ISP, backdating payments with a moving clock so expiries are realistic."""
     now = SystemClock().now()
     clock = FrozenClock(now - timedelta(days=60))
     seeding = dataclasses.replace(services, clock=clock)
     with seeding.unit_of_work() as uow:
-        # Ports away from 8728/8729 so a real router or `mteja simulate-router` is not disturbed.
-        add_router(uow, ACTOR, RouterSpec(DEMO_ROUTER, "127.0.0.1", 18728, "admin", "demo"))
-        add_router(uow, ACTOR, RouterSpec("demo-mombasa", "127.0.0.1", 18729, "admin", "demo"))
+        for name, port in _router_ports(ports or DemoPorts()).items():
+            add_router(uow, ACTOR, RouterSpec(name, "127.0.0.1", port, "admin", "demo"))
         add_pool(uow, ACTOR, DEMO_ROUTER, "10.20.0.0/24")
-        add_pool(uow, ACTOR, "demo-mombasa", "10.30.0.0/24")
+        add_pool(uow, ACTOR, DEMO_ROUTER_MOMBASA, "10.30.0.0/24")
         for spec in PLANS:
             add_plan(uow, ACTOR, spec)
         uow.commit()
@@ -239,7 +278,7 @@ def seed(services: CoreServices) -> None:
         clock.set(now - timedelta(days=days_ago if days_ago is not None else 45, hours=index))
         if state == "expired" and plan_types[plan] == "hotspot":
             clock.set(now - timedelta(days=days_ago or 2))
-        router = DEMO_ROUTER if index % 3 else "demo-mombasa"
+        router = DEMO_ROUTER if index % 3 else DEMO_ROUTER_MOMBASA
         with seeding.unit_of_work() as uow:
             created = create_customer(
                 uow,

@@ -10,18 +10,17 @@ from __future__ import annotations
 import contextlib
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 
 from core.settings import Settings
+from mteja.demo_ports import DemoPorts
 from payments.callback_urls import c2b_confirmation_url, c2b_validation_url
 from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME, FakeAfricasTalking
 from sim.daraja.server import (
@@ -40,47 +39,8 @@ from ussd.africastalking_urls import (
     ussd_url,
 )
 
-PREFERRED_DARAJA_PORT = 8099
-PREFERRED_AT_PORT = 8098
 STK_CALLBACK_DELAY_SECONDS = 3.0
 SMS_DELIVERY_DELAY_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class DemoPorts:
-    web: int
-    daraja: int
-    africastalking: int
-
-    @property
-    def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.web}"
-
-    @property
-    def daraja_url(self) -> str:
-        return f"http://127.0.0.1:{self.daraja}"
-
-    @property
-    def africastalking_url(self) -> str:
-        return f"http://127.0.0.1:{self.africastalking}"
-
-
-def choose_ports(web: int) -> DemoPorts:
-    """The fakes' usual ports, or free ones when something else holds them."""
-    return DemoPorts(web, _free_port(PREFERRED_DARAJA_PORT), _free_port(PREFERRED_AT_PORT))
-
-
-def _free_port(preferred: int) -> int:
-    for candidate in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            port: int = probe.getsockname()[1]
-            return port
-    raise OSError("no free port on 127.0.0.1")
 
 
 def demo_settings(settings: Settings, ports: DemoPorts) -> Settings:

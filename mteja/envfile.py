@@ -17,6 +17,7 @@ SECRET_KEY_VARIABLE = "MTEJA_SECRET_KEY"
 
 CALLBACK_TOKEN_VARIABLE = "MTEJA_CALLBACK_TOKEN"
 AT_CALLBACK_TOKEN_VARIABLE = "MTEJA_AT_CALLBACK_TOKEN"
+PUBLIC_URL_VARIABLE = "MTEJA_PUBLIC_URL"
 
 
 def ensure_secret_key(env_path: Path) -> bool:
@@ -36,6 +37,14 @@ def ensure_callback_token(env_path: Path) -> bool:
 def ensure_at_callback_token(env_path: Path) -> bool:
     """Add a random token for the Africa's Talking callback URLs unless one is configured."""
     return ensure_value(env_path, AT_CALLBACK_TOKEN_VARIABLE, new_at_callback_token)
+
+
+def record_value(env_path: Path, name: str, value: str) -> None:
+    """Set ``name=value`` in ``env_path``: its line replaced, or appended if it has none."""
+    lines = env_path.read_text().splitlines() if env_path.exists() else []
+    kept = [line for line in lines if line.split("=", 1)[0].strip() != name]
+    env_path.write_text("\n".join([*kept, f"{name}={value}"]) + "\n")
+    env_path.chmod(0o600)
 
 
 def ensure_value(env_path: Path, name: str, make: Callable[[], str]) -> bool:

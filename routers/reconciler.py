@@ -37,6 +37,8 @@ from routers.desired import (
 from routers.gateway import RouterGateway, RouterRejected, Write
 
 log = logging.getLogger(__name__)
+# What a write's log line shows: whether service is on, and at what speed. Not the password.
+LOGGED_PROPERTIES = ("disabled", "profile")
 
 MENUS = (PPP_PROFILE, HOTSPOT_PROFILE, PPP_SECRET, HOTSPOT_USER, QUEUE, ADDRESS_LIST)
 REMOVE_CHUNK = 200
@@ -151,8 +153,9 @@ def _changes(entry: Entry, actual: Item) -> Item:
 class Converger:
     """Brings one router to a desired state through a RouterGateway."""
 
-    def __init__(self, gateway: RouterGateway, *, max_rounds: int = 3) -> None:
+    def __init__(self, gateway: RouterGateway, *, max_rounds: int = 3, name: str = "") -> None:
         self.gateway = gateway
+        self.name = name  # the router's, for the log
         self.max_rounds = max_rounds
         self._menu_sizes: dict[str, int] = {}
 
@@ -317,14 +320,20 @@ class Converger:
             for entry, outcome in zip(adds, self.gateway.write_many(writes), strict=True):
                 if outcome is not None:
                     refused(entry, outcome)
+                else:
+                    self._log_write("added", entry, entry.attrs)
                 touched.setdefault(entry.menu, set()).add(entry.key)
             report.writes += len(writes)
         sets = [
             Write("set", entry.menu, (item_id,), changes) for entry, item_id, changes in plan.sets
         ]
-        for (entry, _, _), outcome in zip(plan.sets, self.gateway.write_many(sets), strict=True):
+        for (entry, _, changes), outcome in zip(
+            plan.sets, self.gateway.write_many(sets), strict=True
+        ):
             if outcome is not None:
                 refused(entry, outcome)
+            else:
+                self._log_write("changed", entry, changes)
             touched.setdefault(entry.menu, set()).add(entry.key)
         report.writes += len(sets)
         removals = []
@@ -336,8 +345,26 @@ class Converger:
             if outcome is not None:
                 # Someone removed one of them meanwhile; the read-back settles it.
                 log.info("remove on %s: %s", removal.menu, outcome.message)
+            else:
+                log.info(
+                    "router %s: removed %d from %s", self.name, len(removal.item_ids), removal.menu
+                )
         report.writes += len(removals)
         return touched
+
+    def _log_write(self, verb: str, entry: Entry, attrs: Item) -> None:
+        """One line per write: what changed, with the values that say it (never a password)."""
+        shown = ", ".join(
+            f"{prop}={value}" for prop, value in attrs.items() if prop in LOGGED_PROPERTIES
+        )
+        log.info(
+            "router %s: %s %s %s%s",
+            self.name,
+            verb,
+            entry.menu,
+            "/".join(entry.key),
+            f" ({shown})" if shown else "",
+        )
 
     def _fail_unapplied(
         self, scope: _Scope, actual: dict[str, dict[Key, Item]], report: ConvergeReport

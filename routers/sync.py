@@ -204,7 +204,9 @@ class RouterSync:
         gateway = self.gateways(login)
         try:
             menu, name_prop = session
-            return Converger(gateway).drop_sessions(menu, name_prop, {username}, full=False)
+            return Converger(gateway, name=login.name).drop_sessions(
+                menu, name_prop, {username}, full=False
+            )
         finally:
             gateway.close()
 
@@ -253,7 +255,7 @@ class RouterSync:
     ) -> ConvergeReport:
         gateway = self.gateways(login)
         try:
-            return Converger(gateway).converge(desired, full=full)
+            return Converger(gateway, name=login.name).converge(desired, full=full)
         finally:
             gateway.close()
 

@@ -91,9 +91,7 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: os.PathLike[str]
-) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
     """An empty database (no tables): a SQLite file, or a clean PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/mteja.db"

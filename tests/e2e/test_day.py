@@ -83,7 +83,7 @@ from sim.telegram import FakeTelegram, SentMessage
 from ussd.africastalking_urls import ussd_url
 
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
-REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 WAIT_SECONDS = 90.0  # a bound for a failing run on a loaded machine, not a performance target

@@ -57,8 +57,13 @@ def _curl_arguments(line: str) -> tuple[str, dict[str, str], str | None]:
 def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MTEJA_")}
     port = free_port()
+    flags = ["--port", str(port)]
+    for flag in ("--daraja-port", "--africastalking-port"):
+        flags += [flag, str(free_port())]
+    for flag in ("--nairobi-router-port", "--mombasa-router-port"):
+        flags += [flag, str(free_port())]
     process = subprocess.Popen(
-        [*MTEJA, "demo", "--port", str(port)],
+        [*MTEJA, "demo", *flags],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -84,8 +89,23 @@ def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             except queue.Empty:
                 continue
         output = "\n".join(seen)
-        assert "fake M-Pesa http://127.0.0.1:" in output
-        assert "fake Africa's Talking http://127.0.0.1:" in output
+        flag_value = dict(itertools.pairwise(flags))
+        # Every server on the port its flag chose.
+        assert f"fake M-Pesa http://127.0.0.1:{flag_value['--daraja-port']}" in output
+        assert f"fake Africa's Talking http://127.0.0.1:{flag_value['--africastalking-port']}" in (
+            output
+        )
+        for flag in ("--nairobi-router-port", "--mombasa-router-port"):
+            assert f"127.0.0.1:{flag_value[flag]}" in output
+        # A second terminal prints the demo's addresses, not the default port's.
+        urls = subprocess.run(
+            [*MTEJA, "africastalking", "urls"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert f"http://127.0.0.1:{port}/ussd/" in urls.stdout, urls.stderr
 
         ussd_line = next(line for line in seen if "/ussd" in line and "curl" in line)
         url, fields, _ = _curl_arguments(ussd_line)
@@ -123,6 +143,20 @@ def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             return any("received" in sms["message"] for sms in sent)
 
         assert _wait_for(receipt_delivered), httpx.get(state_url).text
+
+        # The demo terminal said so as it happened, one line each.
+        def told(pattern: str) -> bool:
+            while not lines.empty():
+                seen.append(lines.get())
+            return any(re.search(pattern, line) for line in seen)
+
+        amount = f"{json.loads(body)['amount_kes']:,}"
+        credited = rf"Payment KES {amount} \(\w+\) from .* \({account.group(0)}\)"
+        assert _wait_for(lambda: told(credited)), seen[-20:]
+        assert _wait_for(lambda: told(r"router demo-\w+: changed /ppp/secret \S+ \(disabled=")), (
+            seen[-20:]
+        )
+        assert _wait_for(lambda: told(r"SMS sent to \+254")), seen[-20:]
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -13,6 +13,9 @@ from typer.testing import CliRunner
 
 from mteja.cli import app
 
+# Real processes (the mteja command in a subprocess): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -28,9 +28,7 @@ def test_init_creates_the_token_once_and_keeps_it(mteja: Any, workdir: Path) -> 
     assert (workdir / ".env").read_text().count("MTEJA_AT_CALLBACK_TOKEN=") == 1
 
 
-def test_an_upgrade_gets_no_token_but_is_told_how_to_move_to_one(
-    mteja: Any, workdir: Path
-) -> None:
+def test_an_upgrade_gets_no_token_but_is_told_how_to_move_to_one(mteja: Any, workdir: Path) -> None:
     """A token made on upgrade would turn the URLs pasted at Africa's Talking into 404s."""
     assert mteja("init").exit_code == 0
     env_file = workdir / ".env"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
+import pytest
 from dotenv import dotenv_values
 from huey import SqliteHuey
 from sqlalchemy import create_engine, func, select
 
 from core.models import Customer, Router
+from core.testing import free_port
+from core.usecases.network import list_routers
 from jobs.queue import QUEUE_NAME
 
 
@@ -372,3 +376,64 @@ def test_demo_seeds_once_and_shows_a_card(mteja, workdir):
     assert _count_customers(workdir) == count
     statuses = json.loads(mteja("customer", "show", "0712345678", "--json").output)["status"]
     assert statuses == "active"
+
+
+def _listening_socket() -> socket.socket:
+    """A port something else holds, as a busy 8099 would be."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return holder
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--port",
+        "--daraja-port",
+        "--africastalking-port",
+        "--nairobi-router-port",
+        "--mombasa-router-port",
+    ],
+)
+def test_demo_on_a_busy_port_names_it_and_its_flag_and_starts_nothing(mteja, workdir, flag):
+    with _listening_socket() as holder:
+        busy = holder.getsockname()[1]
+        result = mteja("demo", flag, str(busy))
+    assert result.exit_code == 1
+    assert f"port {busy}" in result.stderr and flag in result.stderr, result.stderr
+    assert not (workdir / ".env").exists() and not (workdir / "mteja.db").exists()
+
+
+def test_demo_refuses_one_port_for_two_servers(mteja, workdir):
+    result = mteja("demo", "--daraja-port", "18099", "--africastalking-port", "18099")
+    assert result.exit_code == 1
+    assert "--daraja-port and --africastalking-port" in result.stderr, result.stderr
+
+
+def test_commands_beside_a_serving_demo_print_its_addresses(mteja, workdir, monkeypatch):
+    served: list[tuple[int, int]] = []
+
+    def serve_demo(system, out, ports):  # what the demo would serve, without serving it
+        with system.services.unit_of_work() as uow:
+            served.extend(sorted((router.api_port, ports.web) for router in list_routers(uow)))
+
+    monkeypatch.setattr("mteja.demo.serve_demo", serve_demo)
+    web, nairobi, mombasa = free_port(), free_port(), free_port()
+    flags = ["--nairobi-router-port", str(nairobi), "--mombasa-router-port", str(mombasa)]
+    assert mteja("demo", "--port", str(web), *flags).exit_code == 0
+    assert sorted(served) == sorted([(nairobi, web), (mombasa, web)])
+
+    urls = mteja("africastalking", "urls")
+    assert urls.exit_code == 0, urls.stderr
+    token = dotenv_values(workdir / ".env")["MTEJA_AT_CALLBACK_TOKEN"]
+    assert f"http://127.0.0.1:{web}/ussd/{token}" in urls.output
+
+    # Run again on other ports: the seeded routers follow the flags, the URL moves.
+    served.clear()
+    other = free_port()
+    assert (
+        mteja("demo", "--port", str(other), "--nairobi-router-port", str(other + 1)).exit_code == 0
+    )
+    assert (other + 1, other) in served
+    assert f"http://127.0.0.1:{other}/ussd/" in mteja("africastalking", "urls").output

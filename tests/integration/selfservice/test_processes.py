@@ -22,6 +22,9 @@ from dotenv import dotenv_values
 from core.testing import free_port
 from ussd.africastalking_urls import ussd_url
 
+# Real processes (the mteja command in a subprocess): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 MTEJA = [sys.executable, "-m", "mteja.cli"]
 
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -29,7 +30,8 @@ from core.usecases.service import suspend, unsuspend
 from jobs.locks import RedisRouterLock
 from mteja.queueing import build_queue
 
-REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# A database of the tests' own, not the 0 a deployment on this Redis most likely uses.
+REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROUTERS = 3
 CUSTOMERS_PER_ROUTER = 40
@@ -37,10 +39,7 @@ SYNC_TASKS_PER_ROUTER = 6
 WRITE_LATENCY = 0.01  # seconds per add/set on the simulators
 CONVERGENCE_DEADLINE = 90.0  # seconds; a bound for a failing run, not a performance target
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
-]
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture
@@ -57,13 +56,39 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
+def queue_keys(client: redis.Redis, name: str) -> list[bytes]:
+    """Every key of the queue ``name``: huey's (under the name as huey cleans it: no dashes)
+    and the router leases (under ``name`` itself)."""
+    cleaned = RedisHuey(name, url=REDIS_URL).storage.name
+    patterns = [f"huey.*.{cleaned}", f"huey.*.{cleaned}.*", f"{name}:*"]
+    return sorted({key for pattern in patterns for key in client.scan_iter(match=pattern)})
+
+
+def delete_queue_keys(client: redis.Redis, name: str) -> None:
+    for key in queue_keys(client, name):
+        client.delete(key)
+
+
 @pytest.fixture
 def queue_name(redis_client: redis.Redis) -> Iterator[str]:
     """A queue (and lock prefix) of this test's own; every key it made is deleted after."""
     name = f"mteja-test-{uuid.uuid4().hex[:12]}"
     yield name
-    for key in redis_client.scan_iter(match=f"*{name}*"):
-        redis_client.delete(key)
+    delete_queue_keys(redis_client, name)
+
+
+def test_a_queue_named_with_dashes_leaves_no_key_behind(redis_client: redis.Redis) -> None:
+    name = f"mteja-test-{uuid.uuid4().hex[:12]}"
+    huey = RedisHuey(name, url=REDIS_URL, utc=True)
+    huey.storage.enqueue(b"a task")
+    huey.storage.add_to_schedule(b"a scheduled task", datetime.now(UTC))
+    huey.storage.put_data("a result", b"42")
+    with RedisRouterLock(redis_client, prefix=name).hold(1):
+        assert len(queue_keys(redis_client, name)) == 4  # queue, schedule, results, lease
+    huey.storage.conn.set(f"{name}:router-lock:2", "a lease its worker never released")
+    delete_queue_keys(redis_client, name)
+    assert queue_keys(redis_client, name) == []
+    assert list(redis_client.scan_iter(match=f"*{huey.storage.name}*")) == []
 
 
 class WriterCensus:
@@ -238,6 +263,7 @@ def staff_at_work(env, customer_ids, stop: threading.Event, errors: list, seed: 
         stop.wait(0.02)
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_consumers_never_write_one_router_at_once_and_work_routers_in_parallel(
     redis_client, router_env, busy_routers, machines, router_mismatches
 ):

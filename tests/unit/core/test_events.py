@@ -8,9 +8,11 @@ import logging
 from datetime import timedelta
 
 import pytest
+from huey import MemoryHuey
 
 from core.events import CustomerNeedsSync, PaymentReceived, SmsQueued
 from core.models import Customer
+from core.ports import RecordingNotifier
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_debt, record_payment
 from core.usecases.customers import CustomerChanges, change_password, edit_customer
@@ -24,6 +26,7 @@ from core.usecases.service import (
     suspend,
     unsuspend,
 )
+from jobs.messages import MessageRuntime, register_message_tasks
 
 END = TEST_EPOCH + timedelta(days=30)
 
@@ -178,3 +181,23 @@ def test_sync_flag_is_a_column_the_sweep_can_find(services, active, staff, run) 
     with services.unit_of_work() as uow:
         pending = uow.session.query(Customer.id).filter(Customer.sync_pending.is_(True)).all()
     assert [row.id for row in pending] == [active]
+
+
+def test_a_credited_payment_is_one_log_line_once_committed(services, staff, active, caplog) -> None:
+    """The demo terminal's payment line comes from the receipt job, which runs after the credit
+    committed: a credit a rollback undid is never logged."""
+    with services.unit_of_work() as uow:
+        payment_id = record_payment(
+            uow, active, staff, IncomingPayment(2500, "mpesa", "SLK4H7XQ2P")
+        ).payment_id
+        account = uow.session.get(Customer, active).account_number
+        uow.commit()
+    runtime = MessageRuntime(services, sms=None, notifier=RecordingNotifier())  # type: ignore[arg-type]
+    tasks = register_message_tasks(
+        MemoryHuey("log-tests", immediate=True, utc=True), lambda: runtime
+    )
+    with caplog.at_level(logging.INFO, logger="jobs.messages"):
+        tasks.payment_notices(payment_id)
+    [line] = [record.getMessage() for record in caplog.records]
+    assert line.startswith("Payment KES 2,500 (SLK4H7XQ2P) from ")
+    assert f"({account})" in line

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -444,3 +445,19 @@ def test_the_sweep_never_gives_up_a_push_a_send_job_took_meanwhile(
     in_transaction(services, lambda uow: mark_stk_sent(uow, push, "m-1", "ws_CO_SLN0001"))
     _give_up(services, push)  # ...and the sweep gives it up
     assert mpesa.stk_request(push).status == "pending"
+
+
+def test_a_prompt_sent_is_one_log_line(
+    mpesa: Any,
+    tasks: Any,
+    slow_safaricom: SlowSafaricom,
+    expired_customer: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slow_safaricom.lose_answers_of = set()
+    customer = expired_customer()
+    queued = mpesa.push(customer.id, PRICE)
+    with caplog.at_level(logging.INFO, logger="jobs.payments"):
+        run_send(tasks, queued.stk_request_id)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [f"STK prompt sent: KES 1,500 to {queued.phone} for {customer.account_number}"]

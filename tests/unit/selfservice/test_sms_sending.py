@@ -3,6 +3,7 @@ no SMS is sent twice by two workers, none waits forever because its job never ra
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -125,3 +126,12 @@ def test_a_notice_a_day_old_is_dropped_not_sent(services: CoreServices, clock: F
         assert messages_to_resend(uow) == []
         uow.commit()
     assert status(services, message_id) == "failed"
+
+
+def test_a_sent_message_is_one_log_line_naming_the_recipient_not_the_body(
+    services: CoreServices, send_sms, caplog: pytest.LogCaptureFixture
+):
+    message_id = queued(services, "Your PPPoE password is s3cret")
+    with caplog.at_level(logging.INFO, logger="jobs.messages"):
+        send_sms.send_sms(message_id)
+    assert [record.getMessage() for record in caplog.records] == [f"SMS sent to {PHONE}"]

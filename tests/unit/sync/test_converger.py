@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -303,3 +304,17 @@ def test_many_customers_are_read_in_bulk_not_one_by_one(gateway):
     assert gateway.reads <= 10
     assert all(item["disabled"] == "true" for item in gateway.print(PPP_SECRET))
     assert gateway.print(PPP_ACTIVE) == []
+
+
+def test_each_write_is_one_log_line_without_the_password(gateway, caplog):
+    with caplog.at_level(logging.INFO, logger="routers.reconciler"):
+        converger = Converger(gateway, name="demo-nairobi")
+        converger.converge(RouterDesired([PROFILE_10M], [pppoe(1, "amina")]), full=True)
+        blocked = RouterDesired([PROFILE_10M], [pppoe(1, "amina", allowed=False)])
+        converger.converge(blocked, full=False)
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(
+        line.startswith("router demo-nairobi: added /ppp/secret amina (") for line in lines
+    ), lines
+    assert "router demo-nairobi: changed /ppp/secret amina (disabled=true)" in lines
+    assert not any("secret1" in line for line in lines)  # amina's password
