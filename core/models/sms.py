@@ -20,6 +20,9 @@ class SmsMessage(Base):
     phone: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
+    """The text as staff may see it: a secret in it (a login password) is SECRET_MASK here."""
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    """The secret the mask stands for, encrypted, until the message is sent (then None)."""
     status: Mapped[str] = mapped_column(String(16), index=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     cost: Mapped[str | None] = mapped_column(String(32))

@@ -21,7 +21,7 @@ from core.errors import (
 )
 from core.events import CustomerRemoved
 from core.lookup import get_customer, resolve
-from core.models import AuditEvent, Customer, Payment, Router
+from core.models import AuditEvent, Customer, InboundSms, Payment, Router, SmsMessage, Ticket
 from core.phones import normalize_phone
 from core.unit_of_work import UnitOfWork
 from core.usecases.billing import IncomingPayment, PaymentResult, record_payment
@@ -29,6 +29,7 @@ from core.usecases.network import get_router_by_name
 from core.usecases.notices import queue_welcome
 from core.usecases.plans import get_plan_by_name
 from core.usecases.renewal import mark_changed, renew_customer
+from core.usecases.sms import SENDING
 from core.vocabulary import ConnectionType, InvoiceKind, LedgerKind, Status, parse_choice
 
 PASSWORD_MIN_LENGTH = 4
@@ -451,11 +452,35 @@ def _erase_personal_data(uow: UnitOfWork, customer: Customer) -> None:
         .where(Payment.customer_id == customer.id)
         .values(payer_phone=None, payer_name=None)
     )
+    _erase_messages(uow, customer.id)
     for event in uow.session.scalars(
         select(AuditEvent).where(AuditEvent.customer_id == customer.id)
     ):
         event.before = _scrub(event.before)
         event.after = _scrub(event.after)
+
+
+def _erase_messages(uow: UnitOfWork, customer_id: int) -> None:
+    """SMS to and from the customer, and their tickets, lose their text and phone number; the
+    rows stay (what was sent and what it cost). One not yet sent is never sent."""
+    uow.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.customer_id == customer_id, SmsMessage.status.in_(("queued", SENDING)))
+        .values(status="failed", error="not sent: the customer was deleted")
+    )
+    uow.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.customer_id == customer_id)
+        .values(body=ERASED, phone="", secret_encrypted=None)
+    )
+    uow.session.execute(
+        update(InboundSms)
+        .where(InboundSms.customer_id == customer_id)
+        .values(text=ERASED, phone="")
+    )
+    uow.session.execute(
+        update(Ticket).where(Ticket.customer_id == customer_id).values(phone="", note=None)
+    )
 
 
 def _scrub(values: dict[str, object] | None) -> dict[str, object] | None:

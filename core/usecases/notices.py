@@ -15,7 +15,7 @@ from core.models import Customer, MpesaCallback, Payment, StkRequest
 from core.unit_of_work import UnitOfWork
 from core.usecases.preferences import language_of
 from core.usecases.renewal import renewal_plan
-from core.usecases.sms import queue_sms
+from core.usecases.sms import SECRET_MASK, queue_sms
 from core.vocabulary import Status
 
 
@@ -136,15 +136,18 @@ def _notice_values(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
 def queue_welcome(uow: UnitOfWork, customer: Customer, password: str) -> None:
     """The new subscriber's login and how to pay. Static customers have no login to send.
 
-    The password travels by SMS because that is how a home subscriber without email gets it;
-    it is never stored in the clear anywhere else (the outbox row holds the text, like any SMS).
+    The password travels by SMS because that is how a home subscriber without email gets it.
+    The outbox keeps it masked and encrypted until it is sent (core.usecases.sms).
     """
     if not customer.phone:
         return
-    key = "welcome_static" if customer.connection_type == "static" else "welcome"
-    values = _notice_values(uow, customer) | {"password": password}
-    body = messages.render(key, language_of(uow, customer.phone), **values)
-    queue_sms(uow, customer.phone, body, f"welcome:{customer.id}", customer.id)
+    static = customer.connection_type == "static"
+    values = _notice_values(uow, customer) | {"password": SECRET_MASK}
+    body = messages.render(
+        "welcome_static" if static else "welcome", language_of(uow, customer.phone), **values
+    )
+    secret = None if static else password
+    queue_sms(uow, customer.phone, body, f"welcome:{customer.id}", customer.id, secret=secret)
 
 
 def queue_renewed_from_credit(uow: UnitOfWork, customer: Customer) -> None:

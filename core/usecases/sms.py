@@ -1,4 +1,10 @@
-"""Queueing SMS for subscribers; a job sends them through the SmsGateway."""
+"""Queueing SMS for subscribers; a job sends them through the SmsGateway.
+
+A message that carries a secret (the welcome SMS's login password) is stored with SECRET_MASK
+in its place and the secret encrypted beside it. The send job fills the secret in just before
+calling the provider; once the send is over (sent, refused or given up) the encrypted copy is
+dropped. So the outbox, the staff's SMS history and a database backup never hold it in clear.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +18,30 @@ from core.ports import SmsSent
 from core.unit_of_work import UnitOfWork
 from core.usecases.sms_history import apply_pending_reports
 
+SECRET_MASK = "\u2022" * 6  # "••••••": what staff see where a password goes
+
 
 def queue_sms(
-    uow: UnitOfWork, phone: str, body: str, kind: str, customer_id: int | None = None
+    uow: UnitOfWork,
+    phone: str,
+    body: str,
+    kind: str,
+    customer_id: int | None = None,
+    *,
+    secret: str | None = None,
 ) -> SmsMessage:
-    """Add a message to the outbox in this transaction; it is sent after commit."""
+    """Add a message to the outbox in this transaction; it is sent after commit.
+
+    With ``secret``, ``body`` holds SECRET_MASK where the secret goes (once).
+    """
+    if secret is not None and body.count(SECRET_MASK) != 1:
+        raise ValueError("a message with a secret has exactly one SECRET_MASK in its body")
     message = SmsMessage(
         customer_id=customer_id,
         phone=phone,
         kind=kind,
         body=body,
+        secret_encrypted=uow.cipher.encrypt(secret) if secret is not None else None,
         status="queued",
         created_at=uow.clock.now(),
     )
@@ -43,7 +63,9 @@ GIVE_UP_AFTER = timedelta(days=1)
 
 
 def claim_for_sending(uow: UnitOfWork, message_id: int) -> tuple[str, str] | None:
-    """``(phone, body)`` if this caller now owns the sending of a queued message, else None."""
+    """``(phone, body)`` if this caller now owns the sending of a queued message, else None.
+
+    The body is the text to send: with its secret filled in, if it has one."""
     claimed = uow.session.execute(
         update(SmsMessage)
         .where(SmsMessage.id == message_id, SmsMessage.status == "queued")
@@ -52,9 +74,13 @@ def claim_for_sending(uow: UnitOfWork, message_id: int) -> tuple[str, str] | Non
     if getattr(claimed, "rowcount", 0) != 1:
         return None
     row = uow.session.execute(
-        select(SmsMessage.phone, SmsMessage.body).where(SmsMessage.id == message_id)
+        select(SmsMessage.phone, SmsMessage.body, SmsMessage.secret_encrypted).where(
+            SmsMessage.id == message_id
+        )
     ).one()
-    return row.phone, row.body
+    if row.secret_encrypted is None:
+        return row.phone, row.body
+    return row.phone, row.body.replace(SECRET_MASK, uow.cipher.decrypt(row.secret_encrypted), 1)
 
 
 def release_claim(uow: UnitOfWork, message_id: int) -> None:
@@ -75,7 +101,11 @@ def messages_to_resend(uow: UnitOfWork, limit: int = 500) -> list[int]:
             SmsMessage.status.in_(("queued", SENDING)),
             SmsMessage.created_at < now - GIVE_UP_AFTER,
         )
-        .values(status="failed", error="not sent within a day; dropped as out of date")
+        .values(
+            status="failed",
+            error="not sent within a day; dropped as out of date",
+            secret_encrypted=None,
+        )
     )
     uow.session.execute(
         update(SmsMessage)
@@ -101,6 +131,7 @@ def record_sent(uow: UnitOfWork, message_id: int, result: SmsSent) -> None:
         return
     if stored.status in ("queued", SENDING):
         stored.status = result.status
+    stored.secret_encrypted = None  # the send is over; a new login is sent as a new message
     stored.provider_message_id = result.provider_message_id
     stored.cost = result.cost
     stored.error = result.error

@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from core.db import alembic_config, current_revision, make_engine, upgrade_to_head
 from core.models import Base
@@ -68,3 +68,46 @@ def test_downgrade_to_base_and_back(database_url: str, migrated_engine) -> None:
     assert set(inspect(migrated_engine).get_table_names()) <= {"alembic_version"}
     upgrade_to_head(database_url)
     assert current_revision(migrated_engine) == _head()
+
+
+def test_0010_drops_clear_passwords_and_a_deleted_customers_messages(
+    database_url: str, migrated_engine, new_customer
+) -> None:
+    """Rows written before 0010: a sent welcome with the password in clear, a queued one, and
+    the messages of a customer deleted back then. After the upgrade no clear password is left."""
+    sent_to = new_customer(phone="0711000001", send_welcome=True)
+    queued_for = new_customer(phone="0711000002", send_welcome=True)
+    gone = new_customer(phone="0711000003", send_welcome=False)
+    command.downgrade(alembic_config(database_url), "0009")
+    with migrated_engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE sms_messages SET body = 'login jane password Pa55word', status = :status "
+                "WHERE customer_id = :customer"
+            ),
+            [{"status": "sent", "customer": sent_to}, {"status": "queued", "customer": queued_for}],
+        )
+        connection.execute(
+            text(
+                "INSERT INTO sms_messages (customer_id, phone, kind, body, status, created_at) "
+                "VALUES (:customer, '+254711000003', 'self:status', 'Home 10M, active', 'sent', "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"customer": gone},
+        )
+        connection.execute(
+            text("UPDATE customers SET deleted_at = CURRENT_TIMESTAMP WHERE id = :customer"),
+            {"customer": gone},
+        )
+
+    upgrade_to_head(database_url)
+
+    with migrated_engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT customer_id, body, phone FROM sms_messages ORDER BY customer_id")
+        ).all()
+    assert [(row.customer_id, row.body, row.phone) for row in rows] == [
+        (sent_to, "[welcome SMS with the login; its text is not kept]", "+254711000001"),
+        (queued_for, "login jane password Pa55word", "+254711000002"),
+        (gone, "[erased]", ""),
+    ]

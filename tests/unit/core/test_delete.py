@@ -13,7 +13,7 @@ from core.credentials import is_valid_username
 from core.errors import CustomerNotFound, DeletionRefused, PermissionDenied
 from core.events import CustomerRemoved
 from core.lookup import find, get_customer, resolve
-from core.models import LedgerEntry, Payment, Subscription
+from core.models import InboundSms, LedgerEntry, Payment, SmsMessage, Subscription, Ticket
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_debt, record_payment
 from core.usecases.customers import (
@@ -22,7 +22,10 @@ from core.usecases.customers import (
     delete_customer,
     edit_customer,
 )
+from core.usecases.selfservice import reply_by_sms
 from core.usecases.service import suspend
+from core.usecases.sms_history import record_inbound
+from core.usecases.tickets import TicketCategory, open_ticket
 
 PERIOD = timedelta(days=30)
 
@@ -124,6 +127,38 @@ def test_personal_data_is_erased_from_the_customer(deleted, view) -> None:
     assert str(deleted) in stored.username
     assert not is_valid_username(stored.username)  # no live login can ever clash with it
     assert stored.account_number.startswith("MTJ-")
+
+
+def test_messages_to_and_from_the_customer_are_erased_but_counted(
+    services, run, staff, make_customer, clock
+) -> None:
+    """15.3: the welcome SMS (with its login) and every text to or from the customer outlived
+    the deletion. Their bodies and phone numbers go; the rows stay (SMS costs, counts)."""
+    customer_id = make_customer(send_welcome=True)
+    with services.unit_of_work() as uow:
+        record_inbound(
+            uow,
+            provider_id="in-1",
+            phone="+254712345678",
+            text="STATUS",
+            command="status",
+            customer_id=customer_id,
+        )
+        reply_by_sms(uow, "+254712345678", "MTJ-…: Home 10M, inactive.", "status", customer_id)
+        open_ticket(
+            uow, "+254712345678", customer_id, TicketCategory.OTHER, "ussd", "gate code 4411"
+        )
+        uow.commit()
+    run(delete_customer, customer_id, staff)
+    with services.unit_of_work() as uow:
+        sent = list(uow.session.scalars(select(SmsMessage)))
+        received = list(uow.session.scalars(select(InboundSms)))
+        tickets = list(uow.session.scalars(select(Ticket)))
+        uow.session.expunge_all()
+    assert {m.kind.split(":")[0] for m in sent} == {"welcome", "self"}
+    assert [(m.body, m.phone, m.secret_encrypted) for m in sent] == [(ERASED, "", None)] * len(sent)
+    assert [(m.text, m.phone) for m in received] == [(ERASED, "")]
+    assert [(t.phone, t.note) for t in tickets] == [("", None)]
 
 
 def test_personal_data_is_erased_from_payments_but_the_money_stays(services, deleted) -> None:

@@ -9,11 +9,13 @@ from datetime import timedelta
 from core.actors import Actor
 from core.clock import FrozenClock
 from core.models import Customer, SmsMessage
+from core.ports import SmsSent
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.customers import reveal_password
 from core.usecases.preferences import set_language, set_reminders
 from core.usecases.service import expire_due_batch, expire_if_due, suspend
+from core.usecases.sms import SECRET_MASK, claim_for_sending, record_sent
 
 WANJIKU = "+254712345678"
 
@@ -43,9 +45,22 @@ def test_a_new_customer_gets_the_login_and_how_to_pay(
             f"{customer.username}, password {password}. Pay by M-Pesa paybill 174379, account "
             f"{customer.account_number}."
         )
-    assert welcome.body == expected
+    # 15.3: the stored row never holds the password; the send job fills it in from the
+    # encrypted copy, which is dropped once the message is sent.
+    assert password not in welcome.body
+    assert welcome.body == expected.replace(password, SECRET_MASK)
+    assert welcome.secret_encrypted and password not in welcome.secret_encrypted
     assert welcome.customer_id == customer_id
-    assert len(welcome.body) <= 160
+    with services.unit_of_work() as uow:
+        claimed = claim_for_sending(uow, welcome.id)
+        uow.commit()
+    assert claimed == ("+254700999000", expected)
+    assert len(expected) <= 160
+    with services.unit_of_work() as uow:
+        record_sent(uow, welcome.id, SmsSent("ATXid_1", "KES 0.8", "sent", None))
+        uow.commit()
+    [sent] = messages_to(services, "+254700999000", "welcome:")
+    assert (sent.status, sent.secret_encrypted, sent.body) == ("sent", None, welcome.body)
 
 
 def test_a_static_customer_is_told_the_address_not_a_login(
