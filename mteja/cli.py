@@ -46,6 +46,14 @@ from mteja.demo_ports import (
 )
 from mteja.documents import invoice_commands, receipt_commands
 from mteja.envfile import ensure_at_callback_token, ensure_callback_token, ensure_secret_key
+from mteja.install import (
+    AnotherInstall,
+    FoundBy,
+    Install,
+    find_install,
+    settings_of,
+    where_to_create,
+)
 from mteja.mpesa_cli import add_callback_commands
 from mteja.render import card_text, presence_text
 from routers.sync import Presence, RouterSync, librouteros_factory
@@ -74,15 +82,40 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def load_settings() -> Settings:
+def load_settings(install: Install | None = None) -> Settings:
+    """The settings of ``install`` (default: the one this command runs in, see mteja.install)."""
     try:
-        return Settings()
+        return settings_of(install or current_install())
     except ValidationError as exc:
         problems = "; ".join(
             f"MTEJA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
         )
         fail(f"bad setting: {problems}")
+
+
+def current_install() -> Install:
+    """The install this command works on; a command outside any install stops here, before it
+    could create an empty database. One found above the working directory is named on stderr."""
+    install = find_install()
+    if not install.exists:
+        fail(
+            f"no mteja install in {install.home} or any directory above it: run 'mteja init' "
+            "to make one here, or set MTEJA_HOME to an install's directory"
+        )
+    if install.found_by is FoundBy.ABOVE:
+        err.print(f"using the install in {install.home}", markup=False)
+    return install
+
+
+def install_to_create() -> Install:
+    """Where ``mteja init`` or ``mteja demo`` works: never inside another install silently."""
+    try:
+        install = where_to_create()
+    except AnotherInstall as exc:
+        fail(str(exc))
+    install.home.mkdir(parents=True, exist_ok=True)
+    return install
 
 
 @contextmanager
@@ -114,28 +147,32 @@ ACTOR = Actor.cli()
 @app.command()
 def init() -> None:
     """Create a secret key and callback tokens in .env if none are set, and migrate the database
-    to the latest schema."""
-    if ensure_secret_key(Path(".env")):
+    to the latest schema. The install is MTEJA_HOME, or the working directory (not one inside
+    another install)."""
+    install = install_to_create()
+    env_file = install.env_file
+    out.print(f"install: {install.home}")
+    if ensure_secret_key(env_file):
         out.print("created MTEJA_SECRET_KEY in .env (back it up: stored passwords need it)")
-    if ensure_callback_token(Path(".env")):
+    if ensure_callback_token(env_file):
         out.print("created MTEJA_CALLBACK_TOKEN in .env (the secret part of the M-Pesa URLs)")
-    database_url = load_settings().database_url
+    database_url = load_settings(install).database_url
     # On an upgrade, a new token would turn the plain /ussd and /sms/* URLs already pasted into
     # the Africa's Talking dashboard into 404s: subscribers would lose USSD and SMS at once.
     # So only a new install gets one; an upgrade is told how to move to it.
     if _is_new_database(database_url):
-        if ensure_at_callback_token(Path(".env")):
+        if ensure_at_callback_token(env_file):
             out.print(
                 "created MTEJA_AT_CALLBACK_TOKEN in .env (the secret part of the Africa's Talking "
                 "URLs: 'mteja africastalking urls' prints them)"
             )
-    elif not load_settings().at_callback_token:
+    elif not load_settings(install).at_callback_token:
         out.print(
             "note: MTEJA_AT_CALLBACK_TOKEN is not set, so /ussd and /sms/* take any caller the "
             "allow-list lets through; set it in .env, run 'mteja africastalking urls' and paste "
             "those URLs into the Africa's Talking dashboard (docs/operations.md, Upgrades)"
         )
-    settings = load_settings()
+    settings = load_settings(install)
     upgrade_to_head(settings.database_url)
     out.print(f"database ready: {_safe_url(settings.database_url)}")
 
@@ -702,14 +739,15 @@ def demo(
             check_ports(ports)  # before anything is written or started
         except PortBusy as exc:
             fail(str(exc))
-    if ensure_secret_key(Path(".env")):
-        out.print("created MTEJA_SECRET_KEY in .env")
-    ensure_callback_token(Path(".env"))  # the fake M-Pesa posts to the real callback URLs
-    ensure_at_callback_token(Path(".env"))  # and the fake Africa's Talking to its own
-    settings = load_settings()
+    install = install_to_create()
+    if ensure_secret_key(install.env_file):
+        out.print(f"created MTEJA_SECRET_KEY in {install.env_file}")
+    ensure_callback_token(install.env_file)  # the fake M-Pesa posts to the real callback URLs
+    ensure_at_callback_token(install.env_file)  # and the fake Africa's Talking to its own
+    settings = load_settings(install)
     upgrade_to_head(settings.database_url)
     try:
-        run_demo(settings, out, serve=serve, ports=ports, env_file=Path(".env"))
+        run_demo(settings, out, serve=serve, ports=ports, env_file=install.env_file)
     except DomainError as exc:
         fail(exc.message)
 

@@ -19,6 +19,7 @@ from core.db import current_revision
 from core.settings import Settings
 from core.unit_of_work import CoreServices
 from mteja.bootstrap import NotInitialized, System, build_system
+from mteja.install import find_install, settings_of
 from mteja.queueing import Queue, build_queue
 from mteja.staffbot import with_telegram_webhook
 from payments.callback_urls import callback_url_problem
@@ -74,8 +75,8 @@ def trusted_proxies(settings: Settings) -> str | None:
 
 def create_app() -> Starlette:
     """The app of one ``mteja web`` process, for uvicorn's ``factory=True``: settings are read
-    from the environment (and ``.env``) here, in the process that will serve them."""
-    settings = Settings()
+    from the environment (and the install's ``.env``) here, in the process that will serve them."""
+    settings = settings_of(find_install())
     system = build_system(settings, require_schema=False)
     queue = build_queue(system)  # so what the web app records is queued for the workers
     return with_process_lifespan(build_app(settings, system.services), system, queue)

@@ -76,7 +76,8 @@ def test_urls_use_the_token_init_wrote(mteja: Any, workdir: Path) -> None:
     assert f"http://127.0.0.1:8000/ussd/{token}" in result.output
 
 
-def test_urls_without_a_token_say_to_run_init(mteja: Any) -> None:
+def test_urls_without_a_token_say_to_run_init(mteja: Any, workdir: Path) -> None:
+    (workdir / ".env").write_text("MTEJA_SECRET_KEY=" + "x" * 43 + "=\n")  # an older install
     result = mteja("africastalking", "urls")
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: MTEJA_AT_CALLBACK_TOKEN is not set: run 'mteja init'"
