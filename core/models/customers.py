@@ -50,6 +50,9 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(16), default="inactive")
     suspended_reason: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the next paid period starts inside the paid time (a plan paid "at renewal" takes
+    # over, the data-cap count begins again); None when no later period is paid for.
+    next_period_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
 
 from core import audit, invoicing, ledger, lifecycle
 from core.actors import Actor, Permission, require
-from core.events import CustomerNeedsSync, ExpiryScheduled
+from core.events import CustomerNeedsSync, ExpiryScheduled, PeriodStartScheduled
 from core.lookup import get_customer
 from core.models import Customer, Plan, Subscription
 from core.unit_of_work import UnitOfWork
@@ -77,12 +79,10 @@ def renew_customer(
     plan_changed = (
         customer.pending_plan_id is not None and customer.pending_plan_id != customer.plan_id
     )
-    if customer.pending_plan_id is not None:
-        customer.plan_id = customer.pending_plan_id
-        customer.plan = plan
-        customer.pending_plan_id = None
-        customer.pending_plan = None
     start = max(now, customer.expires_at) if customer.expires_at else now
+    starts_now = start <= now
+    if starts_now:
+        switch_to_plan(customer, plan)
     charged = periods * plan.price_kes
     # One row for every period bought: a year of an hourly plan is one row, not 8,760.
     period_end = start + plan.period * periods
@@ -101,7 +101,12 @@ def renew_customer(
     invoicing.bill_renewal(uow, customer, plan, start, periods, actor)
     customer.expires_at = period_end
     lifecycle.move(customer, "activate", Status.ACTIVE)
-    start_new_period(uow, customer)  # renewal resets the data-cap counter
+    if starts_now or customer.data_capped_at is not None:
+        # The bought period starts now; or, paid ahead while capped, the money lifts the cap
+        # at once (the cap's SMS promises as much). Otherwise the count goes on until the
+        # paid-for period starts (schedule_next_period).
+        start_new_period(uow, customer)
+    schedule_next_period(uow, customer)
     mark_changed(uow, customer)
     audit.record(
         uow,
@@ -115,6 +120,45 @@ def renew_customer(
     return RenewalResult(
         periods, charged, customer.expires_at, balance - charged, 0, plan.name, plan_changed
     )
+
+
+def switch_to_plan(customer: Customer, plan: Plan) -> None:
+    """``plan`` is the customer's from now on; a pending change to it is done."""
+    customer.plan_id = plan.id
+    customer.plan = plan
+    if customer.pending_plan_id == plan.id:
+        customer.pending_plan_id = None
+        customer.pending_plan = None
+
+
+def schedule_next_period(uow: UnitOfWork, customer: Customer) -> None:
+    """Note when the customer's next paid period starts, and have a job begin it then."""
+    customer.next_period_at = next_period_start(uow, customer.id, uow.clock.now())
+    if customer.next_period_at is not None:
+        uow.publish(PeriodStartScheduled(customer.id, customer.next_period_at))
+
+
+def next_period_start(uow: UnitOfWork, customer_id: int, after: datetime) -> datetime | None:
+    """The first instant after ``after`` at which one of the customer's paid periods starts.
+
+    A subscription row holds ``periods`` back-to-back periods of its plan, so its starts are
+    ``starts_at + k × period``; the row of the next renewal starts where the last one ends.
+    """
+    rows = uow.session.execute(
+        select(Subscription.starts_at, Subscription.ends_at, Plan.validity_hours)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.customer_id == customer_id, Subscription.ends_at > after)
+    )
+    starts: list[datetime] = []
+    for starts_at, ends_at, validity_hours in rows:
+        if starts_at > after:
+            starts.append(starts_at)
+            continue
+        period = timedelta(hours=validity_hours)
+        following = starts_at + period * ((after - starts_at) // period + 1)
+        if following < ends_at:
+            starts.append(following)
+    return min(starts, default=None)
 
 
 def _affordable_periods(balance_kes: int, price_kes: int) -> int:
