@@ -156,3 +156,11 @@ def test_card_buttons_send_the_login_and_open_the_edit_form(chat, make_customer)
     assert admin.press(card, "Edit details").text.startswith("Edit Wanjiku Kamau 1")
     assert admin.say("/cancel").text.startswith("Editing cancelled")
     assert f"/note {customer.account_number} TEXT" in admin.press(card, "Note").text
+
+
+def test_a_bad_phone_is_asked_again_at_once(chat, make_customer) -> None:
+    customer = make_customer()
+    admin = chat("admin")
+    admin.press(admin.say(f"/edit {customer.account_number}"), "Phone")
+    again = admin.say("12")
+    assert again.text.startswith("⚠️") and "New phone?" in again.text
