@@ -80,6 +80,7 @@ class CustomerCard:
     total_subscriptions: int
     total_paid_kes: int
     data_usage: PeriodUsage | None = None  # this period against the plan's cap
+    account_number2: str | None = None  # the additional paybill reference
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values; times as ISO 8601 UTC."""
@@ -171,6 +172,7 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         total_subscriptions=int(total_subscriptions or 0),
         total_paid_kes=int(total_paid or 0),
         data_usage=period_usage(uow, customer),
+        account_number2=customer.account_number2,
     )
 
 

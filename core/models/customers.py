@@ -36,6 +36,9 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_number: Mapped[str] = mapped_column(String(12), unique=True)
+    # A second paybill reference (one the ISP already uses, or a generated one), stored
+    # upper-case; no account number or second reference of anyone else reads the same.
+    account_number2: Mapped[str | None] = mapped_column(String(20), unique=True)
     full_name: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(255))
