@@ -38,7 +38,7 @@ class Customer(Base):
     account_number: Mapped[str] = mapped_column(String(12), unique=True)
     # A second paybill reference (one the ISP already uses, or a generated one), stored
     # upper-case; no account number or second reference of anyone else reads the same.
-    account_number2: Mapped[str | None] = mapped_column(String(20), unique=True)
+    account_number2: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
     full_name: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(255))

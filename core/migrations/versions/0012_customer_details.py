@@ -17,14 +17,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("account_number2", sa.String(length=20), nullable=True))
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_customers_account_number2"), ["account_number2"]
-        )
+    # A unique index, not a constraint: SQLite adds both the column and the index in place,
+    # where a constraint would copy the customers table, which the foreign keys of every table
+    # referencing it refuse once there are rows.
+    op.add_column("customers", sa.Column("account_number2", sa.String(length=20), nullable=True))
+    op.create_index(
+        op.f("ix_customers_account_number2"), "customers", ["account_number2"], unique=True
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_customers_account_number2"), type_="unique")
-        batch_op.drop_column("account_number2")
+    op.drop_index(op.f("ix_customers_account_number2"), table_name="customers")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE customers DROP COLUMN account_number2")  # in place (3.35+)
+    else:
+        op.drop_column("customers", "account_number2")

@@ -1,7 +1,7 @@
 """paid periods start on time: customers.next_period_at
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-07 17:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import core.models.base
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
