@@ -56,6 +56,9 @@ class NewCustomer:
     parent: str | None = None
     payment_method: str | None = None
     amount_kes: int | None = None
+    """Money received, when not the first period's price plus the fee."""
+    first_price_kes: int | None = None
+    """The first period's own price (prorated or discounted), instead of the plan's."""
     payment_reference: str | None = None
     installation_fee_kes: int = 0
     activate: bool = True
@@ -90,6 +93,9 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     _check_password(password)
     parent = _parent_for(uow, form.parent)
     ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
+    if form.first_price_kes is not None:
+        ledger.require_not_negative(form.first_price_kes, "the first period's price")
+    first_price = plan.price_kes if form.first_price_kes is None else form.first_price_kes
     if form.amount_kes is not None and form.payment_method is None:
         raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 
@@ -136,7 +142,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
         amount = (
             form.amount_kes
             if form.amount_kes is not None
-            else plan.price_kes + form.installation_fee_kes
+            else first_price + form.installation_fee_kes
         )
         payment = record_payment(
             uow,
@@ -146,9 +152,10 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
                 amount_kes=amount, method=form.payment_method, reference=form.payment_reference
             ),
             activate=form.activate,
+            first_period_price_kes=form.first_price_kes,
         )
     elif form.activate:
-        renew_customer(uow, customer, actor)
+        renew_customer(uow, customer, actor, first_period_price_kes=form.first_price_kes)
     return CreatedCustomer(customer, password, payment)
 
 

@@ -53,13 +53,19 @@ def renew(uow: UnitOfWork, customer_id: int, actor: Actor) -> RenewalResult:
 
 
 def renew_customer(
-    uow: UnitOfWork, customer: Customer, actor: Actor, *, max_periods: int | None = None
+    uow: UnitOfWork,
+    customer: Customer,
+    actor: Actor,
+    *,
+    max_periods: int | None = None,
+    first_period_price_kes: int | None = None,
 ) -> RenewalResult:
     """Charge the ledger and extend the subscription for a customer already locked by the caller.
 
     Periods extend from the later of now and the current expiry, so paying early (or a manual
     extension) loses no paid time. A staff-suspended customer is never renewed: the money stays
-    as credit until the suspension is lifted.
+    as credit until the suspension is lifted. ``first_period_price_kes`` buys exactly one
+    period at that price (a sign-up's prorated or discounted first period).
     """
     now = uow.clock.now()
     plan = renewal_plan(customer)
@@ -68,11 +74,14 @@ def renew_customer(
         return RenewalResult(
             0, 0, customer.expires_at, balance, 0, plan.name, False, blocked_by_suspension=True
         )
-    periods = _affordable_periods(balance, plan.price_kes)
+    price = plan.price_kes if first_period_price_kes is None else first_period_price_kes
+    periods = _affordable_periods(balance, price)
     if max_periods is not None:
         periods = min(periods, max_periods)
+    if first_period_price_kes is not None:
+        periods = min(periods, 1)
     if periods == 0:
-        shortfall = plan.price_kes - balance
+        shortfall = price - balance
         return RenewalResult(0, 0, customer.expires_at, balance, shortfall, plan.name, False)
 
     before = audit.snapshot(customer)
@@ -83,7 +92,7 @@ def renew_customer(
     starts_now = start <= now
     if starts_now:
         switch_to_plan(customer, plan)
-    charged = periods * plan.price_kes
+    charged = periods * price
     # One row for every period bought: a year of an hourly plan is one row, not 8,760.
     period_end = start + plan.period * periods
     uow.session.add(
@@ -98,7 +107,7 @@ def renew_customer(
             created_at=now,
         )
     )
-    invoicing.bill_renewal(uow, customer, plan, start, periods, actor)
+    invoicing.bill_renewal(uow, customer, plan, start, periods, actor, charged)
     customer.expires_at = period_end
     lifecycle.move(customer, "activate", Status.ACTIVE)
     if starts_now or customer.data_capped_at is not None:
