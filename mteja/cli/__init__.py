@@ -12,12 +12,11 @@ import typer
 from mteja.cli import fakes, processes, setup
 from mteja.cli.africastalking import africastalking_app
 from mteja.cli.customers import customer_app
+from mteja.cli.invoices import invoice_app, receipt_app
 from mteja.cli.mpesa import mpesa_app
 from mteja.cli.network import pool_app, router_app
 from mteja.cli.plans import plan_app
-from mteja.cli.shared import fail, opened_system, out
 from mteja.cli.staff import staff_app
-from mteja.documents import invoice_commands, receipt_commands
 
 __all__ = ["app"]
 
@@ -42,5 +41,5 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(staff_app, name="staff")
 app.add_typer(mpesa_app, name="mpesa")
 app.add_typer(africastalking_app, name="africastalking")
-app.add_typer(invoice_commands(opened_system, fail, out), name="invoice")
-app.add_typer(receipt_commands(opened_system, fail, out), name="receipt")
+app.add_typer(invoice_app, name="invoice")
+app.add_typer(receipt_app, name="receipt")
