@@ -61,6 +61,7 @@ class Permission(StrEnum):
     FORCE_DELETE = "force_delete"
     MANAGE_NETWORK = "manage_network"
     MANAGE_STAFF = "manage_staff"
+    HANDLE_TICKETS = "handle_tickets"
 
 
 _AGENT = {
@@ -69,6 +70,7 @@ _AGENT = {
     Permission.SEND_STK,
     Permission.SEND_SMS,
     Permission.DISCONNECT,
+    Permission.HANDLE_TICKETS,
 }
 _ADMIN = _AGENT | {Permission.MANAGE_CUSTOMERS, Permission.FORCE_DELETE, Permission.MANAGE_NETWORK}
 
