@@ -17,7 +17,7 @@ from bot import add_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import card, invoices, lists, money, service, usage
+from bot.commands import card, invoices, lists, money, service, tickets, usage
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
 from bot.importer import HOW_TO, start_import
@@ -91,6 +91,10 @@ HANDLERS: dict[str, Handler] = {
     "attention": lists.cmd_attention,
     "expiring": lists.cmd_expiring,
     "unmatched": lists.cmd_unmatched,
+    "tickets": tickets.cmd_tickets,
+    "ticket": tickets.cmd_ticket,
+    "comment": tickets.cmd_comment,
+    "close": tickets.cmd_close,
     "assign": lists.cmd_assign,
     "resolve": lists.cmd_resolve,
     "routers": lists.cmd_routers,
@@ -142,6 +146,9 @@ _PRESS_PERMISSIONS = {
     "qp": Permission.RECORD_PAYMENT,
     "qd": Permission.MANAGE_CUSTOMERS,
     "add": Permission.MANAGE_CUSTOMERS,
+    "tk": Permission.VIEW,
+    "tm": Permission.HANDLE_TICKETS,
+    "tc": Permission.HANDLE_TICKETS,
 }
 
 
@@ -169,6 +176,9 @@ _SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
     "inv": (int,),
     "rct": (int,),
     "add": (str, str),
+    "tk": (int,),
+    "tm": (int,),
+    "tc": (int,),
 }
 
 
@@ -334,6 +344,12 @@ class StaffBot:
             return invoices.press_invoice(ctx, fields[0])
         if verb == "rct":
             return invoices.press_receipt(ctx, fields[0])
+        if verb == "tk":
+            return tickets.show_ticket(ctx, fields[0])
+        if verb == "tm":
+            return tickets.press_assign_to_me(ctx, fields[0])
+        if verb == "tc":
+            return tickets.press_close(ctx, fields[0])
         return self._form_button(ctx, fields)
 
     def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:
