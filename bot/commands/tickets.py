@@ -157,7 +157,8 @@ def _view(ctx: Context, ticket: TicketView, edit: bool = False) -> Answer:
         ]
     buttons: list[Button] = []
     if ticket.status == TicketStatus.OPEN and can(ctx.actor, Permission.HANDLE_TICKETS):
-        if ticket.assignee != ctx.actor.name:
+        # Only a Telegram staff member can be "me"; the console's operator (the command line) not.
+        if ticket.assignee != ctx.actor.name and ctx.actor.id.isdigit():
             buttons.append(Button("🙋 Assign to me", f"tm:{ticket.id}"))
         buttons.append(Button("✅ Close", f"tc:{ticket.id}"))
     buttons.append(Button("Card", f"c:{ticket.customer_id}"))

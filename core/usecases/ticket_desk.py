@@ -263,7 +263,7 @@ def _staff(uow: UnitOfWork, who: str, actor: Actor | None) -> StaffMember:
     member = member_of(uow, actor) if actor else None
     if member is None:
         name = actor.name if actor else "nobody"
-        raise InvalidInput(f"'me' is a staff member of the bot, and {name} is not: name one")
+        raise InvalidInput(f"'me' is a staff member of the bot; the {name} is not: name one")
     return member
 
 

@@ -137,3 +137,17 @@ def test_the_console_works_tickets_with_buttons(staff_bot, ticket, tmp_path: Pat
     assert "[#1] 🙋 Assign to me" in typed(f"/ticket {ticket_id}")
     assert "Assigned to Agent Person" in typed("#1")
     assert f"Ticket #{ticket_id} closed" in typed(f"/close {ticket_id} fixed the cable")
+
+
+def test_the_operator_at_the_console_assigns_by_name(services, isp, ticket, button_labels):
+    from bot.staffbot import StaffBot
+    from core.actors import Actor
+
+    operator = StaffBot(services, identify=lambda uow, user_id: Actor.cli())
+    ticket_id, _ = ticket()
+    shown = operator.text(Caller(0, "console"), f"/ticket {ticket_id}")
+    assert button_labels(shown) == ["✅ Close", "Card"]
+    refused = operator.text(Caller(0, "console"), f"/ticket {ticket_id} assign me")
+    assert refused.text == "⚠️ 'me' is a staff member of the bot; the command line is not: name one"
+    named = operator.text(Caller(0, "console"), f"/ticket {ticket_id} assign Admin Person")
+    assert "Assigned to Admin Person" in named.text
