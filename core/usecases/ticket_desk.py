@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from core import audit, messages
 from core.actors import Actor, Permission, require
@@ -235,12 +235,6 @@ def reopen_ticket(uow: UnitOfWork, actor: Actor, ticket_id: int, reason: str) ->
         reason=why,
     )
     return ticket_details(uow, ticket_id)
-
-
-def open_ticket_count(uow: UnitOfWork) -> int:
-    """How many tickets wait for staff."""
-    query = _tickets().where(Ticket.status == TicketStatus.OPEN.value).subquery()
-    return int(uow.session.scalar(select(func.count()).select_from(query)) or 0)
 
 
 def _locked(uow: UnitOfWork, ticket_id: int) -> tuple[Ticket, Customer]:
