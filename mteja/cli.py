@@ -56,6 +56,7 @@ from mteja.install import (
 )
 from mteja.mpesa_cli import add_callback_commands
 from mteja.render import card_text, presence_text
+from mteja.ticket_cli import add_ticket_commands
 from routers.sync import Presence, RouterSync, librouteros_factory
 
 app = typer.Typer(
@@ -550,6 +551,7 @@ def worker(
 mpesa_app = typer.Typer(help="M-Pesa (Safaricom Daraja).", no_args_is_help=True)
 app.add_typer(mpesa_app, name="mpesa")
 add_callback_commands(mpesa_app, opened_system, out)
+add_ticket_commands(app, opened_system, out)
 
 
 @mpesa_app.command("register-urls")
