@@ -42,7 +42,7 @@ _SPECS = [
     CommandSpec(
         "attention",
         "/attention",
-        "what needs staff: expired, unmatched money, router refusals",
+        "what needs staff: open tickets, expired, unmatched money, router refusals",
         Permission.VIEW,
     ),
     CommandSpec(
@@ -50,6 +50,30 @@ _SPECS = [
         "/expiring [DAYS]",
         "customers whose time ends soon (default 3 days)",
         Permission.VIEW,
+    ),
+    CommandSpec(
+        "tickets",
+        "/tickets [open|closed|all] [mine|NAME|nobody]",
+        "problems subscribers reported, oldest first",
+        Permission.VIEW,
+    ),
+    CommandSpec(
+        "ticket",
+        "/ticket N [assign NAME|me|nobody | reopen REASON]",
+        "one ticket with its comments; assign it or open it again",
+        Permission.VIEW,
+    ),
+    CommandSpec(
+        "comment",
+        "/comment N TEXT",
+        "a note on ticket N for staff (the subscriber never sees it)",
+        Permission.HANDLE_TICKETS,
+    ),
+    CommandSpec(
+        "close",
+        "/close N RESOLUTION",
+        "close ticket N; the subscriber gets the resolution by SMS",
+        Permission.HANDLE_TICKETS,
     ),
     CommandSpec("unmatched", "/unmatched", "payments that matched no account", Permission.VIEW),
     CommandSpec("routers", "/routers", "routers, their state and customers", Permission.VIEW),

@@ -17,7 +17,7 @@ from bot import add_flow, edit_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import account, card, invoices, lists, money, service, usage
+from bot.commands import account, card, invoices, lists, money, service, tickets, usage
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
 from bot.edit_flow import EditForm
@@ -99,6 +99,10 @@ HANDLERS: dict[str, Handler] = {
     "attention": lists.cmd_attention,
     "expiring": lists.cmd_expiring,
     "unmatched": lists.cmd_unmatched,
+    "tickets": tickets.cmd_tickets,
+    "ticket": tickets.cmd_ticket,
+    "comment": tickets.cmd_comment,
+    "close": tickets.cmd_close,
     "assign": lists.cmd_assign,
     "resolve": lists.cmd_resolve,
     "routers": lists.cmd_routers,
@@ -154,6 +158,9 @@ _PRESS_PERMISSIONS = {
     "qd": Permission.MANAGE_CUSTOMERS,
     "add": Permission.MANAGE_CUSTOMERS,
     "ed": Permission.MANAGE_CUSTOMERS,
+    "tk": Permission.VIEW,
+    "tm": Permission.HANDLE_TICKETS,
+    "tc": Permission.HANDLE_TICKETS,
 }
 
 
@@ -182,6 +189,9 @@ _SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
     "rct": (int,),
     "add": (str, str),
     "ed": (str, str),
+    "tk": (int,),
+    "tm": (int,),
+    "tc": (int,),
 }
 
 
@@ -364,6 +374,12 @@ class StaffBot:
             form = ctx.session.conversation
             edit_form = form if isinstance(form, EditForm) else None
             return edit_flow.on_button(ctx, edit_form, fields[0], fields[1])
+        if verb == "tk":
+            return tickets.show_ticket(ctx, fields[0])
+        if verb == "tm":
+            return tickets.press_assign_to_me(ctx, fields[0])
+        if verb == "tc":
+            return tickets.press_close(ctx, fields[0])
         return self._form_button(ctx, fields)
 
     def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:

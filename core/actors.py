@@ -62,6 +62,7 @@ class Permission(StrEnum):
     FORCE_DELETE = "force_delete"
     MANAGE_NETWORK = "manage_network"
     MANAGE_STAFF = "manage_staff"
+    HANDLE_TICKETS = "handle_tickets"
 
 
 _AGENT = {
@@ -71,6 +72,7 @@ _AGENT = {
     Permission.SEND_SMS,
     Permission.DISCONNECT,
     Permission.WRITE_NOTES,
+    Permission.HANDLE_TICKETS,
 }
 _ADMIN = _AGENT | {Permission.MANAGE_CUSTOMERS, Permission.FORCE_DELETE, Permission.MANAGE_NETWORK}
 

@@ -38,6 +38,10 @@ class StaffNotFound(NotFound):
     pass
 
 
+class TicketNotFound(NotFound):
+    pass
+
+
 class InvoiceNotFound(NotFound):
     pass
 
@@ -68,6 +72,10 @@ class Conflict(DomainError):
 
 class AddressUnavailable(DomainError):
     """No address can be given (none required but missing, pool exhausted, outside any pool)."""
+
+
+class TicketClosed(Conflict):
+    """The ticket is closed: nothing more to close or assign; reopen it first."""
 
 
 class InvalidTransition(DomainError):

@@ -146,6 +146,10 @@ _WORDS = {
     "payment.record": "payment credited",
     "mpesa.stk_request": "M-Pesa prompt (STK push) requested",
     "ticket.open": "problem reported",
+    "ticket.assign": "ticket assigned",
+    "ticket.comment": "ticket comment",
+    "ticket.close": "ticket closed",
+    "ticket.reopen": "ticket reopened",
 }
 
 

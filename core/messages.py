@@ -171,6 +171,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Thank you. Ticket {ticket} is open; {isp} will contact you soon.",
         "sw": "Asante. Tiketi {ticket} imefunguliwa; {isp} watawasiliana nawe hivi karibuni.",
     },
+    "ticket_resolved": {
+        "en": "{isp}: your ticket #{ticket} is resolved: {resolution}",
+        "sw": "{isp}: tiketi yako #{ticket} imeshughulikiwa: {resolution}",
+    },
     "plan_changed": {
         "en": "Done. {plan} starts at your next renewal.",
         "sw": "Imekamilika. {plan} itaanza utakapolipia tena.",

@@ -17,6 +17,8 @@ from core.usage import PeriodUsage, period_usage
 from core.usecases.mpesa_callbacks import callbacks_for_staff
 from core.usecases.renewal import amount_to_renew
 from core.usecases.stk import PROVISIONAL_PREFIX
+from core.usecases.ticket_desk import list_tickets
+from core.usecases.tickets import staff_words
 from core.vocabulary import Status
 
 ATTENTION_EXPIRED_DAYS = 7
@@ -179,7 +181,7 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
 @dataclass(frozen=True)
 class AttentionItem:
     # "mpesa_callback", "unsettled_push", "unreceipted_credit", "unmatched_payment",
-    # "sync_error", "expired"
+    # "sync_error", "expired", "ticket"
     kind: str
     summary: str
     at: datetime | None
@@ -190,7 +192,8 @@ class AttentionItem:
 def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
     """M-Pesa callbacks nobody could believe or handle, STK pushes Safaricom never settled,
     STK credits still without a receipt,
-    money nobody was matched to, routers that refused a change, and who expired this week."""
+    money nobody was matched to, routers that refused a change, who expired this week, and the
+    tickets subscribers opened that staff have not closed (oldest first)."""
     session = uow.session
     now = uow.clock.now()
     items: list[AttentionItem] = [
@@ -285,6 +288,18 @@ def needs_attention(uow: UnitOfWork, limit: int = 50) -> list[AttentionItem]:
                 f"{customer.full_name} ({customer.plan.name}) expired",
                 customer.expires_at,
                 account_number=customer.account_number,
+            )
+        )
+    for ticket in list_tickets(uow, limit=limit):
+        items.append(
+            AttentionItem(
+                "ticket",
+                f"#{ticket.id} {staff_words(ticket.category)}: {ticket.customer_name} "
+                f"({ticket.account_number}), "
+                + (f"assigned to {ticket.assignee}" if ticket.assignee else "unassigned"),
+                ticket.opened_at,
+                account_number=ticket.account_number,
+                reference=str(ticket.id),
             )
         )
     return items

@@ -79,12 +79,13 @@ def cmd_history(ctx: Context, line: CommandLine) -> Answer:
 
 
 def cmd_attention(ctx: Context, line: CommandLine) -> Answer:
-    """Expired in the last week, unmatched money, router refusals."""
+    """Open tickets, expired in the last week, unmatched money, router refusals."""
     with ctx.uow() as uow:
         items = needs_attention(uow)
     if not items:
         return Answer("Nothing needs attention. 👍")
     headings = {
+        "ticket": "Tickets subscribers opened (/ticket N):",
         "mpesa_callback": "M-Pesa callbacks not credited (check, then /resolve ID NOTE):",
         "unsettled_push": "STK pushes Safaricom never answered (check the statement):",
         "unreceipted_credit": "STK pushes credited on Safaricom's word, no receipt yet:",

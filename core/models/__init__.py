@@ -15,7 +15,7 @@ from core.models.mpesa import MpesaCallback, StkRequest
 from core.models.network import IpPool, Router, RouterSyncRun
 from core.models.periodic import PeriodicRun
 from core.models.plans import Plan
-from core.models.selfservice import InboundSms, PhonePreference, Ticket
+from core.models.selfservice import InboundSms, PhonePreference, Ticket, TicketComment
 from core.models.sms import PendingDeliveryReport, SmsMessage
 from core.models.staff import StaffMember
 from core.models.usage import DailyUsage, UsagePeriod, UsageReading
@@ -47,6 +47,7 @@ __all__ = [
     "StkRequest",
     "Subscription",
     "Ticket",
+    "TicketComment",
     "UsagePeriod",
     "UsageReading",
     "UtcDateTime",

@@ -26,7 +26,9 @@ class PhonePreference(Base):
 
 class Ticket(Base):
     """A problem a subscriber reported. ``category``: no_internet, slow, other; ``status``: open,
-    closed. ``channel`` is where it came from (ussd, sms)."""
+    closed. ``channel`` is where it came from (ussd, sms). Staff assign it to one of them, comment
+    on it and close it with a ``resolution`` (the subscriber is texted that, never the comments).
+    """
 
     __tablename__ = "tickets"
 
@@ -39,6 +41,22 @@ class Ticket(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    # The actor label of whoever closed it ("staff:Otieno"), as the audit names them.
+    closed_by: Mapped[str | None] = mapped_column(String(160))
+
+
+class TicketComment(Base):
+    """A note staff keep on a ticket for each other; the subscriber never sees it."""
+
+    __tablename__ = "ticket_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    author: Mapped[str] = mapped_column(String(160))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class InboundSms(Base):

@@ -21,7 +21,16 @@ from core.errors import (
 )
 from core.events import CustomerRemoved
 from core.lookup import get_customer, resolve
-from core.models import AuditEvent, Customer, InboundSms, Payment, Router, SmsMessage, Ticket
+from core.models import (
+    AuditEvent,
+    Customer,
+    InboundSms,
+    Payment,
+    Router,
+    SmsMessage,
+    Ticket,
+    TicketComment,
+)
 from core.phones import normalize_phone
 from core.unit_of_work import UnitOfWork
 from core.usecases.billing import IncomingPayment, PaymentResult, record_payment
@@ -519,7 +528,13 @@ def _erase_messages(uow: UnitOfWork, customer_id: int) -> None:
         .values(text=ERASED, phone="")
     )
     uow.session.execute(
-        update(Ticket).where(Ticket.customer_id == customer_id).values(phone="", note=None)
+        update(Ticket)
+        .where(Ticket.customer_id == customer_id)
+        .values(phone="", note=None, resolution=None)
+    )
+    tickets = select(Ticket.id).where(Ticket.customer_id == customer_id)
+    uow.session.execute(
+        update(TicketComment).where(TicketComment.ticket_id.in_(tickets)).values(text=ERASED)
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core import audit
-from core.actors import Actor, Permission, require
+from core.actors import Actor, ActorKind, Permission, require
 from core.errors import Conflict, InvalidInput, StaffNotFound
 from core.models import StaffMember
 from core.unit_of_work import UnitOfWork
@@ -128,3 +128,39 @@ def staff_actor(uow: UnitOfWork, telegram_user_id: int) -> Actor | None:
     if member is None:
         return None
     return Actor.staff(member.telegram_user_id, member.name, Role(member.role))
+
+
+def find_staff(uow: UnitOfWork, who: str) -> StaffMember:
+    """The active staff member ``who`` names as staff know each other: their Telegram user id,
+    their whole name, or the start of one of its words ("otieno"), any case. A name that fits
+    two people is refused with both names rather than guessed."""
+    wanted = " ".join(who.split()).casefold()
+    if not wanted:
+        raise InvalidInput("name a staff member")
+    members = list_staff(uow)
+    if wanted.isdigit():
+        found = [m for m in members if m.telegram_user_id == int(wanted)]
+    else:
+        found = [m for m in members if m.name.casefold() == wanted] or [
+            m
+            for m in members
+            if m.name.casefold().startswith(wanted)
+            or any(word.startswith(wanted) for word in m.name.casefold().split())
+        ]
+    if not found:
+        raise StaffNotFound(f"no staff member called {who.strip()!r}")
+    if len(found) > 1:
+        names = " or ".join(m.name for m in found[:5])
+        raise InvalidInput(f"{who.strip()!r} could be {names}: give more of the name")
+    return found[0]
+
+
+def member_of(uow: UnitOfWork, actor: Actor) -> StaffMember | None:
+    """The staff row of ``actor`` (a Telegram user), or None (the command line, the system)."""
+    if actor.kind is not ActorKind.STAFF or not actor.id.isdigit():
+        return None
+    return uow.session.scalars(
+        select(StaffMember).where(
+            StaffMember.telegram_user_id == int(actor.id), StaffMember.active.is_(True)
+        )
+    ).first()

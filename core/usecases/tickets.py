@@ -41,6 +41,14 @@ _STAFF_WORDS = {
 }
 
 
+def staff_words(category: str) -> str:
+    """How a category reads in staff alerts and lists ("NO INTERNET")."""
+    try:
+        return _STAFF_WORDS[TicketCategory(category)]
+    except ValueError:
+        return category
+
+
 @dataclass(frozen=True)
 class OpenedTicket:
     """``new`` is False when the same problem was already open (no second staff alert)."""
@@ -109,7 +117,7 @@ def ticket_alert_line(uow: UnitOfWork, ticket_id: int) -> str | None:
         else "no router"
     )
     line = (
-        f"Ticket #{ticket.id}: {_STAFF_WORDS.get(TicketCategory(ticket.category), ticket.category)}"
+        f"Ticket #{ticket.id}: {staff_words(ticket.category)}"
         f" from {customer.full_name} ({customer.account_number}, {display_phone(ticket.phone)}) "
         f"by {ticket.channel.upper()}. {customer.plan.name}, {customer.status}, expires "
         f"{local_time(customer.expires_at, zone)}, {router}."

@@ -17,6 +17,7 @@ from mteja.cli.mpesa import mpesa_app
 from mteja.cli.network import pool_app, router_app
 from mteja.cli.plans import plan_app
 from mteja.cli.staff import staff_app
+from mteja.cli.tickets import ticket_app
 
 __all__ = ["app"]
 
@@ -42,6 +43,7 @@ app.add_typer(pool_app, name="pool")
 app.add_typer(plan_app, name="plan")
 app.add_typer(customer_app, name="customer")
 app.add_typer(staff_app, name="staff")
+app.add_typer(ticket_app, name="ticket")
 app.add_typer(mpesa_app, name="mpesa")
 app.add_typer(africastalking_app, name="africastalking")
 app.add_typer(invoice_app, name="invoice")

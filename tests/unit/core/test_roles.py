@@ -36,6 +36,8 @@ from core.usecases.service import (
     unsuspend,
 )
 from core.usecases.staff import add_staff, change_role, list_staff, remove_staff, staff_actor
+from core.usecases.ticket_desk import assign_ticket, close_ticket, comment_on_ticket
+from core.usecases.tickets import TicketCategory, open_ticket
 from core.vocabulary import Role
 
 P = Permission
@@ -51,8 +53,17 @@ EXPECTED = {
         P.MANAGE_CUSTOMERS,
         P.FORCE_DELETE,
         P.MANAGE_NETWORK,
+        P.HANDLE_TICKETS,
     },
-    Role.AGENT: {P.VIEW, P.RECORD_PAYMENT, P.SEND_STK, P.SEND_SMS, P.DISCONNECT, P.WRITE_NOTES},
+    Role.AGENT: {
+        P.VIEW,
+        P.RECORD_PAYMENT,
+        P.SEND_STK,
+        P.SEND_SMS,
+        P.DISCONNECT,
+        P.WRITE_NOTES,
+        P.HANDLE_TICKETS,
+    },
     Role.VIEWER: {P.VIEW},
 }
 
@@ -95,9 +106,12 @@ def world(run, staff, isp, make_customer) -> dict[str, Any]:
     run(record_unmatched_payment, Actor.mpesa(), IncomingPayment(100, "mpesa", "RKU9"))
     run(add_staff, staff, 5000, "Owner", "owner")
     run(add_staff, staff, 5001, "Agent", "agent")
+    active = make_customer(paid=1500)
+    opened = run(open_ticket, "+254712345678", active, TicketCategory.SLOW, "ussd")
     return {
+        "ticket": opened.ticket_id,
         "plain": make_customer(),
-        "active": make_customer(paid=1500),
+        "active": active,
         "suspended": suspended,
         "credit": credit,
         "isp": isp,
@@ -183,6 +197,18 @@ OPERATIONS: dict[str, tuple[Permission, UseCase]] = {
         lambda run, actor, w: run(change_role, actor, 5001, "viewer"),
     ),
     "remove staff": (P.MANAGE_STAFF, lambda run, actor, w: run(remove_staff, actor, 5001)),
+    "assign ticket": (
+        P.HANDLE_TICKETS,
+        lambda run, actor, w: run(assign_ticket, actor, w["ticket"], "agent"),
+    ),
+    "comment on ticket": (
+        P.HANDLE_TICKETS,
+        lambda run, actor, w: run(comment_on_ticket, actor, w["ticket"], "called"),
+    ),
+    "close ticket": (
+        P.HANDLE_TICKETS,
+        lambda run, actor, w: run(close_ticket, actor, w["ticket"], "fixed"),
+    ),
 }
 
 
