@@ -61,6 +61,8 @@ class Permission(StrEnum):
     FORCE_DELETE = "force_delete"
     MANAGE_NETWORK = "manage_network"
     MANAGE_STAFF = "manage_staff"
+    # Lists of customers' or payers' personal data as files (CSV).
+    EXPORT_DATA = "export_data"
 
 
 _AGENT = {
@@ -70,7 +72,12 @@ _AGENT = {
     Permission.SEND_SMS,
     Permission.DISCONNECT,
 }
-_ADMIN = _AGENT | {Permission.MANAGE_CUSTOMERS, Permission.FORCE_DELETE, Permission.MANAGE_NETWORK}
+_ADMIN = _AGENT | {
+    Permission.MANAGE_CUSTOMERS,
+    Permission.FORCE_DELETE,
+    Permission.MANAGE_NETWORK,
+    Permission.EXPORT_DATA,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
