@@ -278,9 +278,10 @@ def _balance() -> ColumnElement[Any]:
     )
 
 
-def _query(
-    uow: UnitOfWork, where: CustomerFilter
-) -> tuple[Select[Unpack[tuple[Any, ...]]], list[Any]]:
+RowsQuery = Select[*tuple[Any, ...]]
+
+
+def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]]:
     """The rows' SELECT (ordered, not yet paged) and its WHERE conditions (for the count)."""
     now = uow.clock.now()
     balance = _balance()
