@@ -265,7 +265,7 @@ def export_customers(
     )
     today = uow.clock.now().astimezone(zone).date()
     export = csv_export(f"customers-{today.isoformat()}.csv", CSV_HEADER, rows)
-    record_export(uow, actor, "customers_exported", describe(uow, where), export)
+    record_export(uow, actor, "export.customers", describe(uow, where), export)
     return export
 
 

@@ -247,7 +247,7 @@ def test_export_is_a_csv_of_the_whole_list_and_is_audited(
     assert rows[0]["balance_kes"] == "300"
     assert rows[0]["expires_at"] == "2026-12-22 12:00"  # local time
     assert export.rows == 3 and export.filename.endswith(".csv")
-    (audited,) = audit_events("customers_exported")
+    (audited,) = audit_events("export.customers")
     assert (audited.actor_name, audited.entity_type) == ("Amina Admin", "export")
     assert audited.after == {"filter": "active · sort name", "rows": 3}
 
@@ -256,7 +256,7 @@ def test_agents_and_viewers_may_not_export(services, agent, viewer, town, audit_
     for actor in (agent, viewer):
         with services.unit_of_work() as uow, pytest.raises(PermissionDenied):
             export_customers(uow, actor, CustomerFilter())
-    assert audit_events("customers_exported") == []
+    assert audit_events("export.customers") == []
 
 
 def test_a_name_that_looks_like_a_formula_is_written_as_text(services, admin, make_customer):
