@@ -17,7 +17,7 @@ from bot import add_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import card, invoices, lists, money, service, usage
+from bot.commands import card, customer_lists, invoices, lists, money, service, usage
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
 from bot.importer import HOW_TO, start_import
@@ -90,6 +90,9 @@ HANDLERS: dict[str, Handler] = {
     "invoices": invoices.cmd_invoices,
     "attention": lists.cmd_attention,
     "expiring": lists.cmd_expiring,
+    "list": customer_lists.cmd_list,
+    "export": customer_lists.cmd_export,
+    "payments": customer_lists.cmd_payments,
     "unmatched": lists.cmd_unmatched,
     "assign": lists.cmd_assign,
     "resolve": lists.cmd_resolve,
@@ -135,6 +138,8 @@ _PRESS_PERMISSIONS = {
     "chart": Permission.VIEW,
     "inv": Permission.VIEW,
     "rct": Permission.VIEW,
+    "l": Permission.VIEW,
+    "le": Permission.EXPORT_DATA,
     "x": Permission.MANAGE_CUSTOMERS,
     "pl": Permission.MANAGE_CUSTOMERS,
     "pn": Permission.MANAGE_CUSTOMERS,
@@ -168,6 +173,8 @@ _SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
     "chart": (),
     "inv": (int,),
     "rct": (int,),
+    "l": (customer_lists.decode, int),
+    "le": (customer_lists.decode,),
     "add": (str, str),
 }
 
@@ -305,7 +312,9 @@ class StaffBot:
             message = f"Your role ({role}) may not do that."
             return Answer(message, toast=message)
         log.info("%s: button %s", ctx.actor.label, data)
-        return _guarded(None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add"))
+        return _guarded(
+            None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add", "l")
+        )
 
     def _route(self, ctx: Context, verb: str, fields: list[Any]) -> Answer:
         if verb == "c":
@@ -334,6 +343,10 @@ class StaffBot:
             return invoices.press_invoice(ctx, fields[0])
         if verb == "rct":
             return invoices.press_receipt(ctx, fields[0])
+        if verb == "l":
+            return customer_lists.press_page(ctx, fields[0], fields[1])
+        if verb == "le":
+            return customer_lists.press_export(ctx, fields[0])
         return self._form_button(ctx, fields)
 
     def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:
