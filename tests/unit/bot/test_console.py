@@ -53,3 +53,18 @@ def test_a_button_number_out_of_range_says_which_exist(staff_bot, tmp_path) -> N
 def test_a_hash_with_no_buttons_shown_says_so(staff_bot, tmp_path) -> None:
     console, written = _console(staff_bot, tmp_path)
     assert _run(console, written, "#1") == "No buttons to press: type a command (/help)."
+
+
+def test_a_list_pages_and_its_csv_is_saved_to_a_file(staff_bot, make_customer, tmp_path) -> None:
+    make_customer(paid=1500, full_name="Paid Up")
+    console, written = _console(staff_bot, tmp_path)
+    listed = _run(console, written, "/list active sort:expiry")
+    assert "Customers · active · sort expiry\n1–1 of 1:" in listed
+    assert "[#2] ⬇ Export CSV" in listed
+    saved = _run(console, written, "#2")
+    assert "1 customer(s) exported." in saved
+    (path,) = tmp_path.glob("customers-*.csv")
+    assert f"(saved document to {path})" in saved
+    assert "Paid Up" in path.read_text()
+    _run(console, written, "/payments 2026-11-22 2026-11-22")
+    assert (tmp_path / "payments-2026-11-22-to-2026-11-22.csv").read_text().count("\n") == 2
