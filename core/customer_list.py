@@ -1,9 +1,9 @@
 """Customer lists: filtered, sorted and paged in one query with balances summed in SQL, and the
 same list as a CSV file.
 
-One page is two statements however many customers match (the rows and their total). Each row's
-balance is a correlated sum over the ledger index of that customer, so a page sorted by name
-sums the ledger of the rows it shows; a balance filter or sort sums it for every match.
+One page is two statements however many customers match (the rows and their total). A page
+sorted by name, expiry or creation sums the ledger of the rows it shows (a correlated sum over
+each one's ledger index); a balance filter or sort sums the whole ledger once, grouped.
 """
 
 from __future__ import annotations
@@ -202,8 +202,11 @@ def list_customers(
         raise InvalidInput(f"the offset is 0 or more, not {offset}")
     check_filter(where)
     description = describe(uow, where)
-    query, conditions = _query(uow, where)
-    total = uow.session.scalar(select(func.count()).select_from(Customer).where(*conditions))
+    query, conditions, sums = _query(uow, where)
+    counted = select(func.count()).select_from(Customer)
+    if sums is not None:
+        counted = counted.outerjoin(sums, sums.c.customer_id == Customer.id)
+    total = uow.session.scalar(counted.where(*conditions))
     rows = [_row(uow, values) for values in uow.session.execute(query.limit(limit).offset(offset))]
     return CustomerPage(rows, int(total or 0), offset, limit, description)
 
@@ -238,7 +241,7 @@ def export_customers(
         raise InvalidInput(f"the limit is 1 or more, not {limit}")
     if offset < 0:
         raise InvalidInput(f"the offset is 0 or more, not {offset}")
-    query, _ = _query(uow, where)
+    query, _, _ = _query(uow, where)
     if limit is not None:
         query = query.limit(limit)
     if offset:
@@ -269,22 +272,37 @@ def export_customers(
     return export
 
 
-def _balance() -> ColumnElement[Any]:
-    return (
+def _balance(where: CustomerFilter) -> tuple[ColumnElement[Any], Any]:
+    """Each row's balance, and the table to join for it (None: nothing to join).
+
+    Filtered or sorted by balance, every match needs its balance: the ledger is summed once,
+    grouped by customer, and joined. Otherwise only the page's rows need one: a correlated sum
+    over the customer's ledger index, which the database computes for the rows it returns.
+    """
+    if where.balance is not None or where.sort is SortKey.BALANCE:
+        sums = (
+            select(LedgerEntry.customer_id, func.sum(LedgerEntry.amount_kes).label("total"))
+            .group_by(LedgerEntry.customer_id)
+            .subquery("balances")
+        )
+        return func.coalesce(sums.c.total, 0), sums
+    correlated = (
         select(func.coalesce(func.sum(LedgerEntry.amount_kes), 0))
         .where(LedgerEntry.customer_id == Customer.id)
         .correlate(Customer)
         .scalar_subquery()
     )
+    return correlated, None
 
 
 RowsQuery = Select[*tuple[Any, ...]]
 
 
-def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]]:
-    """The rows' SELECT (ordered, not yet paged) and its WHERE conditions (for the count)."""
+def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any], Any]:
+    """The rows' SELECT (ordered, not yet paged), its WHERE conditions and the balances it
+    joins (for the count)."""
     now = uow.clock.now()
-    balance = _balance()
+    balance, sums = _balance(where)
     conditions: list[Any] = [Customer.deleted_at.is_(None)]
     if where.status is ListStatus.EXPIRING:
         conditions.append(lifecycle.expiring_condition(now, uow.config.expiring_days))
@@ -334,7 +352,9 @@ def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]
         .where(*conditions)
         .order_by(*order)
     )
-    return query, conditions
+    if sums is not None:
+        query = query.outerjoin(sums, sums.c.customer_id == Customer.id)
+    return query, conditions, sums
 
 
 def _row(uow: UnitOfWork, values: Any) -> CustomerRow:
