@@ -132,3 +132,11 @@ def test_a_filter_fits_in_a_button_and_comes_back_whole() -> None:
 
 def test_a_forged_list_button_is_stale(chat) -> None:
     assert chat("owner").press_data("l:9999.x...:0").toast is not None
+
+
+def test_the_card_marks_an_expiring_customer_as_the_list_does(chat, make_customer) -> None:
+    daily = make_customer(paid=50, connection_type="hotspot", plan="Daily 5M")
+    monthly = make_customer(paid=1500)
+    viewer = chat("viewer")
+    assert "🟢 ACTIVE · ⏳ expiring" in viewer.say(f"/c {daily.account_number}").text
+    assert "expiring" not in viewer.say(f"/c {monthly.account_number}").text.splitlines()[0]

@@ -23,6 +23,7 @@ from core.customer_list import (
 )
 from core.errors import InvalidInput, PermissionDenied, PlanNotFound, RouterNotFound
 from core.models import Customer
+from core.queries import customer_card
 from core.testing import TEST_EPOCH
 from core.usecases.service import suspend
 from core.vocabulary import LedgerKind
@@ -123,6 +124,11 @@ def test_expiring_is_one_rule_for_rows_and_cards(services, staff, town) -> None:
         for row in page.rows:
             customer = uow.session.get(Customer, row.id)
             assert row.expiring is lifecycle.is_expiring(customer, TEST_EPOCH, 3), row.full_name
+            assert customer_card(uow, customer).expiring is row.expiring, row.full_name
+    assert [row.full_name for row in page.rows if row.expiring] == [
+        "Baraka Expiring",
+        "Faith Hotspot",
+    ]
 
 
 def test_by_plan_router_type_and_balance(services, staff, town) -> None:
