@@ -8,7 +8,7 @@ each one's ledger index); a balance filter or sort sums the whole ledger once, g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -84,6 +84,14 @@ class CustomerRow:
     expires_at: datetime | None
     balance_kes: int
     created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values; times as ISO 8601 UTC."""
+        values = asdict(self)
+        for name in ("expires_at", "created_at"):
+            value = values[name]
+            values[name] = value.isoformat().replace("+00:00", "Z") if value else None
+        return values
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ def test_every_live_customer_by_name_with_balances(services, staff, town) -> Non
     assert balances["Achieng Active"] == 300
     assert balances["Esther Inactive"] == -700
     first = page.rows[0]
+    assert first.to_json()["expires_at"] == "2026-12-22T09:00:00Z"
     assert (first.plan, first.router, first.connection_type, first.status) == (
         "Home 10M",
         "core-1",
