@@ -26,7 +26,6 @@ def two(ready) -> tuple[str, str]:
 
 
 def test_a_table_of_customers_by_status(ready, two) -> None:
-    paid, never = two
     listed = ready("customer", "list", "--status", "active")
     assert listed.exit_code == 0, listed.output
     assert "Paid Up" in listed.output and "Never Paid" not in listed.output
