@@ -104,7 +104,16 @@ _SPECS = [
         "SMS the paybill and account number to the customer",
         Permission.SEND_SMS,
     ),
+    CommandSpec(
+        "login",
+        "/login REF [show]",
+        "SMS the customer their login; 'show' shows the password (admins, audited)",
+        Permission.SEND_SMS,
+    ),
     CommandSpec("sms", "/sms REF TEXT", "send the customer an SMS", Permission.SEND_SMS),
+    CommandSpec(
+        "note", "/note REF TEXT", "a dated note in the customer's history", Permission.WRITE_NOTES
+    ),
     CommandSpec(
         "disconnect", "/disconnect REF", "drop the customer's live session", Permission.DISCONNECT
     ),
@@ -131,6 +140,13 @@ _SPECS = [
         "debt", "/debt REF AMOUNT [note]", "serve now, pay later", Permission.MANAGE_CUSTOMERS
     ),
     CommandSpec(
+        "edit",
+        "/edit REF [FIELD VALUE]",
+        "change name, phone, email, address, notes, username, ip, router or account2 "
+        "(shows before → after first)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec(
         "passwd",
         "/passwd REF [NEW]",
         "set or generate the login password (asks first)",
@@ -149,7 +165,10 @@ _SPECS = [
     ),
     CommandSpec("help", "/help", "the commands your role allows", Permission.VIEW),
     CommandSpec(
-        "cancel", "/cancel", "stop adding a customer, or stop waiting for a file", Permission.VIEW
+        "cancel",
+        "/cancel",
+        "stop adding or editing a customer, or stop waiting for a file",
+        Permission.VIEW,
     ),
 ]
 
@@ -179,5 +198,8 @@ def help_text(actor: Actor) -> str:
     for spec in _SPECS:
         if allowed(actor, spec):
             lines.append(f"{spec.usage}\n    {spec.summary}")
-    lines += ["", "REF is an account number, phone, login or IP address."]
+    lines += [
+        "",
+        "REF is an account number (or the additional one), phone, login or IP address.",
+    ]
     return "\n".join(lines)

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import add_flow
+from bot import add_flow, edit_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import card, customer_lists, invoices, lists, money, service, usage
+from bot.commands import account, card, customer_lists, invoices, lists, money, service, usage
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
+from bot.edit_flow import EditForm
 from bot.importer import HOW_TO, start_import
 from bot.parsing import BadArguments, CommandLine, parse_command
 from bot.views import ACTION_PERMISSIONS
@@ -60,6 +61,10 @@ def _cmd_cancel(ctx: Context, line: CommandLine) -> Answer:
     return Answer("Nothing to cancel.")
 
 
+def _cmd_edit(ctx: Context, line: CommandLine) -> Answer:
+    return edit_flow.cmd_edit(ctx, line)
+
+
 def _cmd_add(ctx: Context, line: CommandLine) -> Answer:
     return add_flow.start(ctx)
 
@@ -83,6 +88,9 @@ HANDLERS: dict[str, Handler] = {
     "stk": money.cmd_stk,
     "details": money.cmd_details,
     "sms": money.cmd_sms,
+    "login": account.cmd_login,
+    "note": account.cmd_note,
+    "edit": _cmd_edit,
     "passwd": service.cmd_passwd,
     "delete": service.cmd_delete,
     "history": lists.cmd_history,
@@ -127,6 +135,9 @@ CARD_ACTIONS: dict[str, Callable[[Context, int], Answer]] = {
     "del": service.ask_delete,
     "fdel": lambda ctx, customer_id: service.ask_delete(ctx, customer_id, force=True),
     "sub": add_flow.start_sub_account,
+    "edit": edit_flow.start,
+    "login": account.do_send_login,
+    "note": account.note_hint,
 }
 
 
@@ -147,6 +158,7 @@ _PRESS_PERMISSIONS = {
     "qp": Permission.RECORD_PAYMENT,
     "qd": Permission.MANAGE_CUSTOMERS,
     "add": Permission.MANAGE_CUSTOMERS,
+    "ed": Permission.MANAGE_CUSTOMERS,
 }
 
 
@@ -176,6 +188,7 @@ _SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
     "l": (customer_lists.decode, int),
     "le": (customer_lists.decode,),
     "add": (str, str),
+    "ed": (str, str),
 }
 
 
@@ -273,6 +286,8 @@ class StaffBot:
         form = ctx.session.conversation
         if isinstance(form, AddForm):
             return self._in_form(ctx, form, line, text)
+        if isinstance(form, EditForm):
+            return self._in_edit(ctx, form, line, text)
         if line is None:
             return Answer("Send a command; /help lists the ones your role allows.")
         spec = spec_for(line.name)
@@ -294,6 +309,15 @@ class StaffBot:
             ctx, form, "You are adding a customer: answer the question, or /back, or /cancel."
         )
 
+    def _in_edit(self, ctx: Context, form: EditForm, line: CommandLine | None, text: str) -> Answer:
+        if line is None:
+            return _guarded(None, lambda: edit_flow.on_text(ctx, form, text))
+        if line.name == "cancel":
+            return edit_flow.cancel(ctx)
+        return edit_flow.menu(
+            ctx, form, f"You are editing {form.who}: answer, or press Cancel (/cancel)."
+        )
+
     def _press(self, ctx: Context, data: str) -> Answer:
         verb, _, rest = data.partition(":")
         fields = _fields(verb, rest.split(":") if rest else [])
@@ -313,7 +337,7 @@ class StaffBot:
             return Answer(message, toast=message)
         log.info("%s: button %s", ctx.actor.label, data)
         return _guarded(
-            None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add", "l")
+            None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add", "ed", "l")
         )
 
     def _route(self, ctx: Context, verb: str, fields: list[Any]) -> Answer:
@@ -347,6 +371,10 @@ class StaffBot:
             return customer_lists.press_page(ctx, fields[0], fields[1])
         if verb == "le":
             return customer_lists.press_export(ctx, fields[0])
+        if verb == "ed":
+            form = ctx.session.conversation
+            edit_form = form if isinstance(form, EditForm) else None
+            return edit_flow.on_button(ctx, edit_form, fields[0], fields[1])
         return self._form_button(ctx, fields)
 
     def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:

@@ -43,10 +43,18 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
     balance = balance_text(card.balance_kes)
     if card.amount_to_renew_kes:
         balance += f" · {kes(card.amount_to_renew_kes)} renews"
+    account = card.account_number
+    if card.account_number2:
+        account += f" (also {card.account_number2})"
     lines = [
         f"{status}",
-        f"{card.full_name} · {card.account_number}",
+        f"{card.full_name} · {account}",
         f"Phone: {display_phone(card.phone) if card.phone else '-'}",
+    ]
+    contact = " · ".join(part for part in (card.email, card.physical_address) if part)
+    if contact:
+        lines.append(contact)
+    lines += [
         f"Plan: {card.plan} · {speed(card.plan_download, card.plan_upload)} · "
         f"{kes(card.plan_price_kes)} / "
         f"{card.plan_validity}",
@@ -151,6 +159,9 @@ _ACTIONS: list[tuple[str, str, Permission, frozenset[str] | None]] = [
         frozenset({Status.ACTIVE.value, Status.EXPIRED.value, Status.SUSPENDED.value}),
     ),
     ("Send payment details", "det", Permission.SEND_SMS, None),
+    ("Send login", "login", Permission.SEND_SMS, None),
+    ("Edit details", "edit", Permission.MANAGE_CUSTOMERS, None),
+    ("Note", "note", Permission.WRITE_NOTES, None),
     ("History", "hist", Permission.VIEW, None),
     ("Delete", "del", Permission.MANAGE_CUSTOMERS, None),
 ]

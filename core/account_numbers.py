@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from core.errors import InvalidAccountNumber
+from core.errors import InvalidAccountNumber, InvalidInput
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BODY_LENGTH = 6
@@ -122,3 +122,35 @@ def looks_like_account_number(text: str, prefix: str) -> bool:
     except InvalidAccountNumber:
         return False
     return True
+
+
+# A second reference the ISP types: the paybill references it already uses, like ``ACC-0042``.
+SECOND_REFERENCE_MAX_LENGTH = 20
+_SECOND_REFERENCE = re.compile(r"[A-Za-z0-9-]+")
+
+
+def reference_key(text: str, prefix: str) -> str:
+    """The one stored form of a paybill reference: the canonical account number when ``text``
+    reads as one (so a second reference can never shadow anyone's account number), otherwise
+    the text upper-cased without spaces."""
+    try:
+        return parse(text, prefix)
+    except InvalidAccountNumber:
+        return "".join(text.split()).upper()
+
+
+def clean_second_reference(text: str, prefix: str) -> str:
+    """A typed second reference in its stored form; InvalidInput unless it is 1 to 20 letters,
+    digits and dashes."""
+    cleaned = text.strip()
+    if (
+        not cleaned
+        or len(cleaned) > SECOND_REFERENCE_MAX_LENGTH
+        or not cleaned.isascii()
+        or not _SECOND_REFERENCE.fullmatch(cleaned)
+    ):
+        raise InvalidInput(
+            f"an additional account number is 1 to {SECOND_REFERENCE_MAX_LENGTH} letters, "
+            f"digits and dashes, not {text.strip()!r}"
+        )
+    return reference_key(cleaned, prefix)

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     SEND_STK = "send_stk"
     SEND_SMS = "send_sms"
     DISCONNECT = "disconnect"
+    WRITE_NOTES = "write_notes"
     MANAGE_CUSTOMERS = "manage_customers"
     FORCE_DELETE = "force_delete"
     MANAGE_NETWORK = "manage_network"
@@ -71,6 +72,7 @@ _AGENT = {
     Permission.SEND_STK,
     Permission.SEND_SMS,
     Permission.DISCONNECT,
+    Permission.WRITE_NOTES,
 }
 _ADMIN = _AGENT | {
     Permission.MANAGE_CUSTOMERS,

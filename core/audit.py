@@ -15,6 +15,7 @@ from core.unit_of_work import UnitOfWork
 
 # Fields whose change matters to staff; the password is recorded as changed, never its value.
 _CUSTOMER_FIELDS = (
+    "account_number2",
     "full_name",
     "phone",
     "email",

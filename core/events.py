@@ -23,6 +23,14 @@ class ExpiryScheduled:
 
 
 @dataclass(frozen=True)
+class PeriodStartScheduled:
+    """A paid period of the customer starts at ``starts_at``: begin it at that instant."""
+
+    customer_id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
 class SessionDropRequested:
     """Drop the customer's live session(s) without changing what the router holds."""
 
@@ -88,6 +96,7 @@ class TicketOpened:
 Event = (
     CustomerNeedsSync
     | ExpiryScheduled
+    | PeriodStartScheduled
     | SessionDropRequested
     | CustomerRemoved
     | PaymentReceived

@@ -140,6 +140,9 @@ _WORDS = {
     "customer.edit": "details edited",
     "customer.sms": "SMS sent by staff",
     "customer.payment_details": "payment details sent by SMS",
+    "customer.login_sent": "login sent by SMS",
+    "customer.password_shown": "password shown to staff",
+    "customer.note": "note",
     "payment.record": "payment credited",
     "mpesa.stk_request": "M-Pesa prompt (STK push) requested",
     "ticket.open": "problem reported",
@@ -161,6 +164,8 @@ def describe_audit(
             text += f" {after['reference']}"
     elif action == "mpesa.stk_request" and after:
         text += f": {kes(int(after.get('amount_kes') or 0))}"
+    elif action == "customer.note" and after:
+        return f"{text}: {after.get('note')}"
     if reason:
         text += f" ({reason})"
     if tab is HistoryTab.AUDIT and (before or after):

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from core import ledger
 from core.actors import Actor
+from core.display import kes
 from core.models import Customer, Invoice, InvoiceLine, Payment, PaymentAllocation, Plan, Receipt
 from core.numbering import Sequence, number_on_commit
 from core.unit_of_work import UnitOfWork
@@ -99,14 +100,19 @@ def bill_renewal(
     first_start: datetime,
     periods: int,
     actor: Actor,
+    amount_kes: int | None = None,
 ) -> Invoice:
     """The ledger charge and the invoice of ``periods`` periods of ``plan`` from
-    ``first_start``: one line for them all (a payment worth years stays one line)."""
+    ``first_start``: one line for them all (a payment worth years stays one line).
+    ``amount_kes``: what they cost, when not the plan's price (a sign-up's first period)."""
     end = first_start + plan.period * periods
     label = f"{plan.name} ({plan.validity_text})"
     if periods > 1:
         label = f"{periods} × {label}"
-    lines = [Line(label, plan.price_kes * periods, first_start, end)]
+    amount = plan.price_kes * periods if amount_kes is None else amount_kes
+    if amount != plan.price_kes * periods:
+        label += f", at {kes(amount)}"
+    lines = [Line(label, amount, first_start, end)]
     return charge(
         uow,
         customer,

@@ -63,8 +63,30 @@ def by_account_number(uow: UnitOfWork, text: str) -> Customer | None:
     return uow.session.scalars(_live().where(Customer.account_number == canonical)).first()
 
 
+def by_second_account_number(uow: UnitOfWork, text: str) -> Customer | None:
+    """The customer whose additional account number ``text`` is (any case), or None."""
+    key = account_numbers.reference_key(text, uow.config.account_prefix)
+    if not key:
+        return None
+    return uow.session.scalars(_live().where(Customer.account_number2 == key)).first()
+
+
+def by_paybill_reference(uow: UnitOfWork, text: str) -> Customer | None:
+    """The customer a paybill reference names: the account number (forgiving match) or the
+    additional account number; None for nobody, a typo included. Not locked: a crediting path
+    locks the customer it names before it reads what decides the credit."""
+    if not text.strip():
+        return None
+    with contextlib.suppress(InvalidAccountNumber):
+        customer = by_account_number(uow, text)
+        if customer is not None:
+            return customer
+    return by_second_account_number(uow, text)
+
+
 def resolve(uow: UnitOfWork, reference: str) -> Customer:
-    """The one customer ``reference`` names: account number, username, phone or IP address.
+    """The one customer ``reference`` names: account number (or the additional one), username,
+    phone or IP address.
 
     Raises CustomerNotFound when nothing or more than one customer matches.
     """
@@ -76,6 +98,8 @@ def resolve(uow: UnitOfWork, reference: str) -> Customer:
         customer = by_account_number(uow, text)
     except InvalidAccountNumber as exc:
         customer, account_error = None, exc
+    if customer is None:
+        customer = by_second_account_number(uow, text)
     if customer is not None:
         return customer
     matches = exact_matches(uow, text)

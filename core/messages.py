@@ -83,6 +83,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "sw": "Karibu {isp}! Akaunti {account}, jina {username}, nenosiri {password}."
         "[ Lipa kwa M-Pesa paybill {paybill}, akaunti {account}.]",
     },
+    "login_details": {
+        "en": "{isp}: account {account}, login {username}, password {password}.",
+        "sw": "{isp}: akaunti {account}, jina {username}, nenosiri {password}.",
+    },
     "welcome_static": {
         "en": "Welcome to {isp}! Account {account}, your address is {ip}."
         "[ Pay by M-Pesa paybill {paybill}, account {account}.]",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from huey import Huey
@@ -14,6 +15,7 @@ from core.events import (
     Event,
     ExpiryScheduled,
     PaymentReceived,
+    PeriodStartScheduled,
     SessionDropRequested,
     SmsQueued,
     StkPushFailed,
@@ -22,7 +24,7 @@ from core.events import (
 )
 from jobs.messages import MessageTasks
 from jobs.payments import PaymentTasks
-from jobs.tasks import Tasks, enqueue_sync, expiry_key
+from jobs.tasks import Tasks, enqueue_sync, expiry_key, period_key
 
 
 class HueyDispatcher:
@@ -47,7 +49,9 @@ class HueyDispatcher:
             if event.router_id is not None:
                 enqueue_sync(self.huey, self.tasks, event.router_id)
         elif isinstance(event, ExpiryScheduled):
-            self._schedule_expiry(event.expires_at)
+            self._schedule_at(event.expires_at, self.tasks.expire_due, expiry_key)
+        elif isinstance(event, PeriodStartScheduled):
+            self._schedule_at(event.starts_at, self.tasks.begin_periods, period_key)
         elif isinstance(event, SessionDropRequested):
             self.tasks.drop_sessions(event.customer_id)
         elif isinstance(event, CustomerRemoved):
@@ -68,17 +72,20 @@ class HueyDispatcher:
         elif isinstance(event, TicketOpened) and self.ticket_alert is not None:
             self.ticket_alert(event.ticket_id)
 
-    def _schedule_expiry(self, expires_at: datetime) -> None:
-        """One expiry run per distinct second: 10,000 customers ending together cost one task.
+    def _schedule_at(
+        self, instant: datetime, task: TaskWrapper, key_of: Callable[[datetime], str]
+    ) -> None:
+        """One run of ``task`` per distinct second: 10,000 customers ending (or starting a
+        period) together cost one task.
 
-        The run is at the next whole second, so nobody is cut before their time is up.
+        The run is at the next whole second, so nobody is cut (or switched) before their time.
         """
-        if expires_at <= datetime.now(UTC):
-            self.tasks.expire_due()
+        if instant <= datetime.now(UTC):
+            task()
             return
-        run_at = expires_at.replace(microsecond=0)
-        if expires_at.microsecond:
+        run_at = instant.replace(microsecond=0)
+        if instant.microsecond:
             run_at += timedelta(seconds=1)
-        key = expiry_key(run_at)
+        key = key_of(run_at)
         if self.huey.put_if_empty(key, "1"):
-            self.tasks.expire_due.schedule(args=(key,), eta=run_at)
+            task.schedule(args=(key,), eta=run_at)

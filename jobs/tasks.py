@@ -21,6 +21,7 @@ from huey.exceptions import RetryTask
 
 from core.ports import StaffNotifier
 from core.unit_of_work import CoreServices
+from core.usecases.periods import begin_due_periods
 from core.usecases.service import (
     ExpiryOutcome,
     due_for_expiry,
@@ -61,6 +62,7 @@ class Tasks:
     check_routers: TaskWrapper
     sweep: TaskWrapper
     reconcile_all: TaskWrapper
+    begin_periods: TaskWrapper
 
 
 def _queued_key(router_id: int) -> str:
@@ -70,6 +72,11 @@ def _queued_key(router_id: int) -> str:
 def expiry_key(instant: datetime) -> str:
     """The storage key marking that an expiry run is scheduled for ``instant``'s second."""
     return f"expiry-at:{instant.replace(microsecond=0).isoformat()}"
+
+
+def period_key(instant: datetime) -> str:
+    """The storage key marking that a period-start run is scheduled for ``instant``'s second."""
+    return f"period-at:{instant.replace(microsecond=0).isoformat()}"
 
 
 def register_tasks(
@@ -104,6 +111,13 @@ def register_tasks(
         if scheduled_key is not None:
             huey.get(scheduled_key)
         return expire_all_due(runtime().services)
+
+    @huey.task(name="begin_periods")
+    def begin_periods(scheduled_key: str | None = None) -> int:
+        """Begin every paid period whose start has come: its plan, a new data allowance."""
+        if scheduled_key is not None:
+            huey.get(scheduled_key)
+        return begin_all_due_periods(runtime().services)
 
     @huey.task(name="drop_sessions", retries=5, retry_delay=2, retry_backoff=2)
     def drop_sessions(customer_id: int) -> int:
@@ -150,7 +164,8 @@ def register_tasks(
 
     @once_per_slot_task(huey, "sweep", every_minutes=1, services=services)
     def sweep() -> None:
-        """The minute safety net: expire what is due, re-enqueue pending router syncs."""
+        """The minute safety net: begin and expire what is due, re-enqueue pending syncs."""
+        begin_all_due_periods(runtime().services)
         expire_all_due(runtime().services)
         for router_id in runtime().router_sync.routers_with_pending():
             # The marker may belong to a queued run that was lost (a worker killed holding it);
@@ -175,6 +190,7 @@ def register_tasks(
         check_routers,
         sweep,
         reconcile_all,
+        begin_periods,
     )
     return tasks
 
@@ -183,6 +199,18 @@ def enqueue_sync(huey: Huey, tasks: Tasks, router_id: int) -> None:
     """Queue one sync of ``router_id`` unless one is already waiting (coalesces bursts)."""
     if huey.put_if_empty(_queued_key(router_id), "1"):
         tasks.sync_router(router_id)
+
+
+def begin_all_due_periods(services: CoreServices) -> int:
+    """Begin every due period, a batch per transaction; returns how many began."""
+    begun = 0
+    while True:
+        with services.unit_of_work() as uow:
+            done = begin_due_periods(uow, EXPIRY_BATCH)
+            uow.commit()
+        begun += done
+        if done < EXPIRY_BATCH:
+            return begun
 
 
 def expire_all_due(services: CoreServices) -> int:

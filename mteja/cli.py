@@ -37,6 +37,7 @@ from core.usecases.network import (
 from core.usecases.plans import PlanSpec, add_plan, get_plan_by_name, list_plans
 from core.usecases.staff import add_staff, list_staff
 from mteja.bootstrap import NotInitialized, System, build_system
+from mteja.customer_details_cli import add_customer_detail_commands
 from mteja.demo_ports import (
     DEMO_AT_PORT,
     DEMO_DARAJA_PORT,
@@ -550,6 +551,7 @@ def worker(
 mpesa_app = typer.Typer(help="M-Pesa (Safaricom Daraja).", no_args_is_help=True)
 app.add_typer(mpesa_app, name="mpesa")
 add_callback_commands(mpesa_app, opened_system, out)
+add_customer_detail_commands(customer_app, opened_system, fail, out)
 
 
 @mpesa_app.command("register-urls")

@@ -40,6 +40,8 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
         f"  router      {card.router or '-'}  ip {card.ip_address or '-'}",
         f"  auto-renew  {'yes' if card.auto_renew else 'no'}",
     ]
+    if card.account_number2:
+        lines.append(f"  account 2   {card.account_number2} (also pays into this account)")
     if card.email:
         lines.append(f"  email       {card.email}")
     if card.physical_address:

@@ -36,6 +36,9 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_number: Mapped[str] = mapped_column(String(12), unique=True)
+    # A second paybill reference (one the ISP already uses, or a generated one), stored
+    # upper-case; no account number or second reference of anyone else reads the same.
+    account_number2: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
     full_name: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(255))
@@ -50,6 +53,9 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(16), default="inactive")
     suspended_reason: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the next paid period starts inside the paid time (a plan paid "at renewal" takes
+    # over, the data-cap count begins again); None when no later period is paid for.
+    next_period_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)

@@ -74,11 +74,14 @@ def record_payment(
     incoming: IncomingPayment,
     *,
     activate: bool = True,
+    first_period_price_kes: int | None = None,
 ) -> PaymentResult:
     """Credit a payment to the customer and, if ``activate``, renew as far as the balance goes.
 
     A reference already recorded for the same method changes nothing and returns that payment
     (``duplicate=True``): a receipt is credited once however often it arrives.
+    ``first_period_price_kes``: the sign-up's own price for the one period it buys (a prorated
+    or discounted first period), instead of the plan's.
     """
     require(actor, Permission.RECORD_PAYMENT)
     method, reference, received_at = _normalize(incoming, uow.clock.now())
@@ -96,7 +99,9 @@ def record_payment(
         if existing is not None:
             return _duplicate(uow, existing)
     payment = _new_payment(uow, actor, incoming, method, reference, received_at, customer.id)
-    return _credit(uow, customer, payment, actor, activate=activate)
+    return _credit(
+        uow, customer, payment, actor, activate=activate, price_kes=first_period_price_kes
+    )
 
 
 def _duplicate(uow: UnitOfWork, payment: Payment) -> PaymentResult:
@@ -132,7 +137,13 @@ def _new_payment(
 
 
 def _credit(
-    uow: UnitOfWork, customer: Customer, payment: Payment, actor: Actor, *, activate: bool
+    uow: UnitOfWork,
+    customer: Customer,
+    payment: Payment,
+    actor: Actor,
+    *,
+    activate: bool,
+    price_kes: int | None = None,
 ) -> PaymentResult:
     description = f"{payment.method} payment" + (
         f" {payment.reference}" if payment.reference else ""
@@ -154,7 +165,9 @@ def _credit(
             "reference": payment.reference,
         },
     )
-    renewal = renew_customer(uow, customer, actor) if activate else None
+    renewal = (
+        renew_customer(uow, customer, actor, first_period_price_kes=price_kes) if activate else None
+    )
     balance = ledger.balance_kes(uow, customer.id)
     uow.publish(PaymentReceived(payment.id, customer.id, customer.expires_at, balance))
     return PaymentResult(

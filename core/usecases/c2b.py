@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.actors import Actor
-from core.errors import InvalidAccountNumber
-from core.lookup import by_account_number
-from core.models import Customer
+from core.lookup import by_paybill_reference
 from core.unit_of_work import UnitOfWork
 from core.usecases.billing import (
     IncomingPayment,
@@ -24,17 +22,9 @@ from core.usecases.billing import (
 
 
 def c2b_account_exists(uow: UnitOfWork, bill_ref_number: str) -> bool:
-    """Validation: does the paybill account number name a customer (forgiving match)?"""
-    return _match_account(uow, bill_ref_number) is not None
-
-
-def _match_account(uow: UnitOfWork, bill_ref_number: str) -> Customer | None:
-    if not bill_ref_number.strip():
-        return None
-    try:
-        return by_account_number(uow, bill_ref_number)
-    except InvalidAccountNumber:
-        return None
+    """Validation: does the paybill account number name a customer (forgiving match), or is it
+    a customer's additional account number?"""
+    return by_paybill_reference(uow, bill_ref_number) is not None
 
 
 @dataclass(frozen=True)
@@ -61,7 +51,7 @@ def confirm_c2b(uow: UnitOfWork, confirmation: C2BConfirmation) -> PaymentResult
         account_reference=confirmation.bill_ref_number[:64],
         source="c2b",
     )
-    customer = _match_account(uow, confirmation.bill_ref_number)
+    customer = by_paybill_reference(uow, confirmation.bill_ref_number)
     if customer is None:
         return record_unmatched_payment(uow, Actor.mpesa(), incoming)
     return record_payment(uow, customer.id, Actor.mpesa(), incoming)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from core import account_numbers, audit, invoicing, ledger
 from core.actors import Actor, Permission, require
@@ -56,6 +56,9 @@ class NewCustomer:
     parent: str | None = None
     payment_method: str | None = None
     amount_kes: int | None = None
+    """Money received, when not the first period's price plus the fee."""
+    first_price_kes: int | None = None
+    """The first period's own price (prorated or discounted), instead of the plan's."""
     payment_reference: str | None = None
     installation_fee_kes: int = 0
     activate: bool = True
@@ -90,6 +93,9 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     _check_password(password)
     parent = _parent_for(uow, form.parent)
     ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
+    if form.first_price_kes is not None:
+        ledger.require_not_negative(form.first_price_kes, "the first period's price")
+    first_price = plan.price_kes if form.first_price_kes is None else form.first_price_kes
     if form.amount_kes is not None and form.payment_method is None:
         raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 
@@ -136,7 +142,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
         amount = (
             form.amount_kes
             if form.amount_kes is not None
-            else plan.price_kes + form.installation_fee_kes
+            else first_price + form.installation_fee_kes
         )
         payment = record_payment(
             uow,
@@ -146,9 +152,10 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
                 amount_kes=amount, method=form.payment_method, reference=form.payment_reference
             ),
             activate=form.activate,
+            first_period_price_kes=form.first_price_kes,
         )
     elif form.activate:
-        renew_customer(uow, customer, actor)
+        renew_customer(uow, customer, actor, first_period_price_kes=form.first_price_kes)
     return CreatedCustomer(customer, password, payment)
 
 
@@ -256,11 +263,36 @@ def _new_account_number(uow: UnitOfWork) -> str:
     # 32^6 ≈ 1e9 numbers: a clash is rare, and deleted customers keep theirs so none is reused.
     while True:
         candidate = account_numbers.generate(uow.config.account_prefix)
-        if (
-            uow.session.scalar(select(Customer.id).where(Customer.account_number == candidate))
-            is None
-        ):
+        if _reference_owner(uow, candidate) is None:
             return candidate
+
+
+def _reference_owner(uow: UnitOfWork, key: str) -> int | None:
+    """The id of the customer (deleted ones too) whose account number or additional account
+    number is ``key`` (a stored form: see account_numbers.reference_key), or None."""
+    return uow.session.scalar(
+        select(Customer.id).where(
+            or_(Customer.account_number == key, Customer.account_number2 == key)
+        )
+    )
+
+
+def _second_account_number(
+    uow: UnitOfWork, customer: Customer, typed: str | None, generate: bool
+) -> str | None:
+    """The additional account number to store: generated, typed (checked), or "" → none."""
+    if generate:
+        return _new_account_number(uow)
+    assert typed is not None
+    if not typed.strip():
+        return None
+    key = account_numbers.clean_second_reference(typed, uow.config.account_prefix)
+    owner = _reference_owner(uow, key)
+    if owner is not None and owner != customer.id:
+        raise Conflict(f"{key} is already an account number of another customer")
+    if key == customer.account_number:
+        raise InvalidInput(f"{key} is this customer's account number already")
+    return key
 
 
 @dataclass(frozen=True)
@@ -278,6 +310,9 @@ class CustomerChanges:
     router: str | None = None
     # A reference to the parent account: the customer becomes its sub-account ("" detaches).
     parent: str | None = None
+    # A second paybill reference, typed ("" removes it), or a new one generated.
+    account_number2: str | None = None
+    generate_account_number2: bool = False
 
 
 def edit_customer(
@@ -304,6 +339,10 @@ def edit_customer(
         parent = _parent_for(uow, changes.parent, customer)
         customer.parent = parent
         customer.parent_id = parent.id if parent else None  # now, for the audit snapshot
+    if changes.account_number2 is not None or changes.generate_account_number2:
+        customer.account_number2 = _second_account_number(
+            uow, customer, changes.account_number2, changes.generate_account_number2
+        )
     if changes.username is not None:
         customer.username = _username_for(
             uow, changes.username, customer.full_name, customer.phone, customer.id
@@ -424,6 +463,7 @@ def delete_customer(
 
 
 _PERSONAL_KEYS = (
+    "note",
     "full_name",
     "phone",
     "email",

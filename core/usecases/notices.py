@@ -119,7 +119,7 @@ def callback_flag_line(uow: UnitOfWork, callback_id: int, reason: str) -> str:
     )
 
 
-def _notice_values(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
+def notice_values(uow: UnitOfWork, customer: Customer) -> dict[str, str]:
     """The values every subscriber notice may use."""
     config = uow.config
     return contact_values(config) | {
@@ -142,7 +142,7 @@ def queue_welcome(uow: UnitOfWork, customer: Customer, password: str) -> None:
     if not customer.phone:
         return
     static = customer.connection_type == "static"
-    values = _notice_values(uow, customer) | {"password": SECRET_MASK}
+    values = notice_values(uow, customer) | {"password": SECRET_MASK}
     body = messages.render(
         "welcome_static" if static else "welcome", language_of(uow, customer.phone), **values
     )
@@ -157,7 +157,7 @@ def queue_renewed_from_credit(uow: UnitOfWork, customer: Customer) -> None:
     body = messages.render(
         "renewed_from_credit",
         language_of(uow, customer.phone),
-        **_notice_values(uow, customer),
+        **notice_values(uow, customer),
     )
     # The new expiry tells one renewal from the next; epoch seconds keep the kind within 32 chars.
     kind = f"renewed:{customer.id}:{int(customer.expires_at.timestamp())}"
@@ -169,6 +169,6 @@ def queue_suspended_notice(uow: UnitOfWork, customer: Customer) -> None:
     if not customer.phone:
         return
     body = messages.render(
-        "suspended_notice", language_of(uow, customer.phone), **_notice_values(uow, customer)
+        "suspended_notice", language_of(uow, customer.phone), **notice_values(uow, customer)
     )
     queue_sms(uow, customer.phone, body, f"suspended:{customer.id}", customer.id)

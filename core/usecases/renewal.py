@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
 
 from core import audit, invoicing, ledger, lifecycle
 from core.actors import Actor, Permission, require
-from core.events import CustomerNeedsSync, ExpiryScheduled
+from core.events import CustomerNeedsSync, ExpiryScheduled, PeriodStartScheduled
 from core.lookup import get_customer
 from core.models import Customer, Plan, Subscription
 from core.unit_of_work import UnitOfWork
@@ -51,13 +53,19 @@ def renew(uow: UnitOfWork, customer_id: int, actor: Actor) -> RenewalResult:
 
 
 def renew_customer(
-    uow: UnitOfWork, customer: Customer, actor: Actor, *, max_periods: int | None = None
+    uow: UnitOfWork,
+    customer: Customer,
+    actor: Actor,
+    *,
+    max_periods: int | None = None,
+    first_period_price_kes: int | None = None,
 ) -> RenewalResult:
     """Charge the ledger and extend the subscription for a customer already locked by the caller.
 
     Periods extend from the later of now and the current expiry, so paying early (or a manual
     extension) loses no paid time. A staff-suspended customer is never renewed: the money stays
-    as credit until the suspension is lifted.
+    as credit until the suspension is lifted. ``first_period_price_kes`` buys exactly one
+    period at that price (a sign-up's prorated or discounted first period).
     """
     now = uow.clock.now()
     plan = renewal_plan(customer)
@@ -66,24 +74,25 @@ def renew_customer(
         return RenewalResult(
             0, 0, customer.expires_at, balance, 0, plan.name, False, blocked_by_suspension=True
         )
-    periods = _affordable_periods(balance, plan.price_kes)
+    price = plan.price_kes if first_period_price_kes is None else first_period_price_kes
+    periods = _affordable_periods(balance, price)
     if max_periods is not None:
         periods = min(periods, max_periods)
+    if first_period_price_kes is not None:
+        periods = min(periods, 1)
     if periods == 0:
-        shortfall = plan.price_kes - balance
+        shortfall = price - balance
         return RenewalResult(0, 0, customer.expires_at, balance, shortfall, plan.name, False)
 
     before = audit.snapshot(customer)
     plan_changed = (
         customer.pending_plan_id is not None and customer.pending_plan_id != customer.plan_id
     )
-    if customer.pending_plan_id is not None:
-        customer.plan_id = customer.pending_plan_id
-        customer.plan = plan
-        customer.pending_plan_id = None
-        customer.pending_plan = None
     start = max(now, customer.expires_at) if customer.expires_at else now
-    charged = periods * plan.price_kes
+    starts_now = start <= now
+    if starts_now:
+        switch_to_plan(customer, plan)
+    charged = periods * price
     # One row for every period bought: a year of an hourly plan is one row, not 8,760.
     period_end = start + plan.period * periods
     uow.session.add(
@@ -98,10 +107,15 @@ def renew_customer(
             created_at=now,
         )
     )
-    invoicing.bill_renewal(uow, customer, plan, start, periods, actor)
+    invoicing.bill_renewal(uow, customer, plan, start, periods, actor, charged)
     customer.expires_at = period_end
     lifecycle.move(customer, "activate", Status.ACTIVE)
-    start_new_period(uow, customer)  # renewal resets the data-cap counter
+    if starts_now or customer.data_capped_at is not None:
+        # The bought period starts now; or, paid ahead while capped, the money lifts the cap
+        # at once (the cap's SMS promises as much). Otherwise the count goes on until the
+        # paid-for period starts (schedule_next_period).
+        start_new_period(uow, customer)
+    schedule_next_period(uow, customer)
     mark_changed(uow, customer)
     audit.record(
         uow,
@@ -115,6 +129,45 @@ def renew_customer(
     return RenewalResult(
         periods, charged, customer.expires_at, balance - charged, 0, plan.name, plan_changed
     )
+
+
+def switch_to_plan(customer: Customer, plan: Plan) -> None:
+    """``plan`` is the customer's from now on; a pending change to it is done."""
+    customer.plan_id = plan.id
+    customer.plan = plan
+    if customer.pending_plan_id == plan.id:
+        customer.pending_plan_id = None
+        customer.pending_plan = None
+
+
+def schedule_next_period(uow: UnitOfWork, customer: Customer) -> None:
+    """Note when the customer's next paid period starts, and have a job begin it then."""
+    customer.next_period_at = next_period_start(uow, customer.id, uow.clock.now())
+    if customer.next_period_at is not None:
+        uow.publish(PeriodStartScheduled(customer.id, customer.next_period_at))
+
+
+def next_period_start(uow: UnitOfWork, customer_id: int, after: datetime) -> datetime | None:
+    """The first instant after ``after`` at which one of the customer's paid periods starts.
+
+    A subscription row holds ``periods`` back-to-back periods of its plan, so its starts are
+    ``starts_at + k × period``; the row of the next renewal starts where the last one ends.
+    """
+    rows = uow.session.execute(
+        select(Subscription.starts_at, Subscription.ends_at, Plan.validity_hours)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(Subscription.customer_id == customer_id, Subscription.ends_at > after)
+    )
+    starts: list[datetime] = []
+    for starts_at, ends_at, validity_hours in rows:
+        if starts_at > after:
+            starts.append(starts_at)
+            continue
+        period = timedelta(hours=validity_hours)
+        following = starts_at + period * ((after - starts_at) // period + 1)
+        if following < ends_at:
+            starts.append(following)
+    return min(starts, default=None)
 
 
 def _affordable_periods(balance_kes: int, price_kes: int) -> int:

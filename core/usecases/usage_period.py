@@ -1,18 +1,20 @@
-"""The data-cap period: the usage a plan's cap is measured on, started afresh by every renewal.
+"""The data-cap period: the usage a plan's cap is measured on, started afresh by every paid period.
 
 Kept apart from ``core.usecases.usage`` because renewal calls it, and usage imports renewal.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.models import Customer, UsagePeriod
 from core.unit_of_work import UnitOfWork
 
 
-def start_new_period(uow: UnitOfWork, customer: Customer) -> None:
-    """Renewal: count data from zero again, allow the 80% SMS again, and lift the cap's throttle
-    or block (the caller marks the customer for sync, as every renewal does)."""
-    now = uow.clock.now()
+def start_new_period(uow: UnitOfWork, customer: Customer, at: datetime | None = None) -> None:
+    """A new paid period (from ``at``, default now): count data from zero again, allow the 80%
+    SMS again, and lift the cap's throttle or block (the caller marks the customer for sync)."""
+    now = at or uow.clock.now()
     period = uow.session.get(UsagePeriod, customer.id)
     if period is None:
         uow.session.add(

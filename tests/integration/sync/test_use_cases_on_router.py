@@ -200,7 +200,7 @@ def test_changing_plan_now_moves_the_secret_to_the_new_speed_and_drops_the_sessi
     assert env.sim.connect("john", password)
 
 
-def test_a_plan_change_at_renewal_waits_for_the_renewal(env):
+def test_a_plan_change_at_renewal_waits_for_the_renewed_period(env, immediate_queue):
     customer_id, password = env.create("John Kamau", username="john")
     env.do(change_plan, customer_id, env.staff, "Home 20M", PlanChangeTiming.RENEWAL)
     assert env.sim.connect("john", password)
@@ -209,7 +209,17 @@ def test_a_plan_change_at_renewal_waits_for_the_renewal(env):
     assert env.speed_of(PPP_PROFILE, profile) == env.speed("5M/10M")
     assert env.sim.is_connected("john")
 
+    # Paid ten days early: the rest of the paid period keeps its speed.
+    env.clock.advance(timedelta(days=20))
     env.do(record_payment, customer_id, env.staff, IncomingPayment(2500, "cash"))
+
+    profile = env.item(PPP_SECRET, name="john")["profile"]
+    assert env.speed_of(PPP_PROFILE, profile) == env.speed("5M/10M")
+    assert env.sim.is_connected("john")
+
+    # The new period starts: its plan's speed, the session dropped so it applies.
+    env.clock.advance(timedelta(days=10))
+    assert immediate_queue.tasks.begin_periods().get() == 1
 
     profile = env.item(PPP_SECRET, name="john")["profile"]
     assert env.speed_of(PPP_PROFILE, profile) == env.speed("10M/20M")

@@ -102,6 +102,8 @@ def test_buttons_fit_the_role(chat, make_customer, button_labels) -> None:
         "STK push",
         "Disconnect",
         "Send payment details",
+        "Send login",
+        "Note",
         "History",
         "↻ Refresh",
     }

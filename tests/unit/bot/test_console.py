@@ -55,6 +55,22 @@ def test_a_hash_with_no_buttons_shown_says_so(staff_bot, tmp_path) -> None:
     assert _run(console, written, "#1") == "No buttons to press: type a command (/help)."
 
 
+def test_edit_note_and_login_at_the_console(staff_bot, tmp_path, make_customer) -> None:
+    customer = make_customer()
+    console, written = _console(staff_bot, tmp_path)
+    form = _run(console, written, f"/edit {customer.account_number}")
+    assert "[#2] Phone" in form
+    assert _run(console, written, "#2").startswith("New phone?")
+    listed = _run(console, written, "0733000111")  # all digits: typed, not a button
+    assert "Phone: 0712 345601 → 0733 000111" in listed
+    review = _run(console, written, "#10")  # Review and save
+    assert review.startswith("Save these changes") and "[#1] ✅ Save" in review
+    assert _run(console, written, "#1").startswith("Saved: phone.")
+    noted = _run(console, written, f"/note {customer.account_number} called, all fine")
+    assert noted.startswith("Note kept on")
+    assert _run(console, written, f"/login {customer.account_number} show").startswith("Login of")
+
+
 def test_a_list_pages_and_its_csv_is_saved_to_a_file(staff_bot, make_customer, tmp_path) -> None:
     make_customer(paid=1500, full_name="Paid Up")
     console, written = _console(staff_bot, tmp_path)

@@ -215,6 +215,44 @@ def test_installation_fee_without_payment_leaves_a_debt(run, staff, isp, view) -
     assert (stored.balance_kes, stored.status) == (-2000, "inactive")
 
 
+@pytest.mark.parametrize("first_price", [2500, 700, 0])
+def test_a_first_period_price_overrides_the_plans_for_that_period(
+    run, staff, isp, services, view, first_price
+) -> None:
+    """Issue 16 (seed 001, "prorated or discounted first payments"): the sign-up's price for
+    the first period, with a 1,500 installation fee, was taken as money received and left the
+    customer inactive with credit. It is the first period's price; the payment covers it and
+    the fee; later periods cost the plan's price."""
+    created = run(
+        create_customer,
+        staff,
+        _form(isp, installation_fee_kes=1500, payment_method="cash", first_price_kes=first_price),
+    )
+    stored = view(created.customer.id)
+    assert (stored.status, stored.expires_at, stored.balance_kes) == (
+        "active",
+        TEST_EPOCH + PERIOD,
+        0,
+    )
+    with services.unit_of_work() as uow:
+        rows = [
+            (entry.kind, entry.amount_kes)
+            for entry in uow.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id))
+        ]
+        [subscription] = uow.session.scalars(select(Subscription)).all()
+        assert (subscription.price_kes, subscription.periods) == (first_price, 1)
+    expected = [("installation_fee", -1500), ("payment", first_price + 1500)]
+    if first_price:  # a free first period posts no charge
+        expected.append(("plan_charge", -first_price))
+    assert rows == expected
+
+
+def test_a_first_period_price_cannot_be_negative(run, staff, isp, count_rows) -> None:
+    with pytest.raises(InvalidInput, match="first period's price cannot be negative, not -5"):
+        run(create_customer, staff, _form(isp, payment_method="cash", first_price_kes=-5))
+    assert count_rows(Customer) == 0
+
+
 def test_custom_first_amount_buys_as_many_periods_as_it_covers(run, staff, isp, view) -> None:
     created = run(create_customer, staff, _form(isp, payment_method="cash", amount_kes=3200))
     stored = view(created.customer.id)

@@ -19,6 +19,7 @@ from core.usecases.billing import (
     record_unmatched_payment,
     unmatched_payments,
 )
+from core.usecases.periods import begin_due_periods
 from core.usecases.renewal import renew
 from core.usecases.service import PlanChangeTiming, change_plan, suspend
 
@@ -222,7 +223,9 @@ def test_suspended_customer_is_credited_but_not_renewed(run, staff, make_custome
     assert stored.expires_at == TEST_EPOCH + PERIOD
 
 
-def test_pending_plan_change_applies_at_the_renewal(run, staff, isp, make_customer, view):
+def test_pending_plan_change_applies_when_the_renewed_period_starts(
+    run, staff, isp, make_customer, view, clock
+):
     customer_id = make_customer(paid=1500)
     run(change_plan, customer_id, staff, isp.pppoe_plan_big, PlanChangeTiming.RENEWAL)
     short = _pay(run, staff, customer_id, 1500)
@@ -232,9 +235,14 @@ def test_pending_plan_change_applies_at_the_renewal(run, staff, isp, make_custom
     stored = view(customer_id)
     assert result.renewal.plan_changed is True
     assert result.renewal.plan_name == isp.pppoe_plan_big
-    assert (stored.plan, stored.pending_plan) == (isp.pppoe_plan_big, None)
+    # Paid ahead: the current period keeps its plan; the new one starts at the old expiry.
+    assert (stored.plan, stored.pending_plan) == (isp.pppoe_plan, isp.pppoe_plan_big)
+    assert stored.next_period_at == TEST_EPOCH + PERIOD
     assert stored.expires_at == TEST_EPOCH + 2 * PERIOD
     assert stored.balance_kes == 0
+    clock.set(TEST_EPOCH + PERIOD)
+    run(begin_due_periods)
+    assert (view(customer_id).plan, view(customer_id).pending_plan) == (isp.pppoe_plan_big, None)
 
 
 def test_payment_is_published_after_commit(run, staff, make_customer, dispatcher) -> None:

@@ -136,3 +136,74 @@ def test_assigning_an_unknown_receipt_is_refused(
 ) -> None:
     with pytest.raises(PaymentNotFound):
         in_transaction(services, lambda uow: assign_payment(uow, staff, "SKNOPE0000", customer.id))
+
+
+# -- the additional account number (issue 16.7) --------------------------------------------------
+
+
+def _give_second_reference(services: Any, customer_id: int, reference: str) -> None:
+    from core.actors import Actor
+    from core.usecases.customers import CustomerChanges, edit_customer
+
+    in_transaction(
+        services,
+        lambda uow: edit_customer(
+            uow, customer_id, Actor.cli(), CustomerChanges(account_number2=reference)
+        ),
+    )
+
+
+@pytest.mark.parametrize("typed", ["ACC-0042", "acc-0042", "  Acc-0042 "])
+def test_the_additional_account_number_passes_validation(
+    services: Any, customer: Any, typed: str
+) -> None:
+    _give_second_reference(services, customer.id, "ACC-0042")
+    with services.unit_of_work() as uow:
+        assert c2b_account_exists(uow, typed)
+
+
+def test_a_confirmation_for_the_additional_account_number_credits_the_customer(
+    mpesa: Any, services: Any, customer: Any
+) -> None:
+    _give_second_reference(services, customer.id, "ACC-0042")
+    result = mpesa.c2b("acc-0042", 1500, "SKB2000001")
+    assert result.customer_id == customer.id and not result.duplicate
+    assert mpesa.state(customer.id).status == "active"
+    assert mpesa.mpesa_payments() == [("SKB2000001", 1500, customer.id)]
+    # The same receipt again, by either reference, changes nothing.
+    again = mpesa.c2b(ACCOUNT, 1500, "SKB2000001")
+    assert again.duplicate and mpesa.mpesa_payments() == [("SKB2000001", 1500, customer.id)]
+
+
+def test_the_account_number_still_works_beside_the_additional_one(
+    mpesa: Any, services: Any, customer: Any
+) -> None:
+    _give_second_reference(services, customer.id, "ACC-0042")
+    result = mpesa.c2b(ACCOUNT.lower(), 1500, "SKB2000002")
+    assert result.customer_id == customer.id
+
+
+def test_a_reference_that_is_nobodys_is_refused_and_its_money_kept_unmatched(
+    mpesa: Any, services: Any, customer: Any
+) -> None:
+    _give_second_reference(services, customer.id, "ACC-0042")
+    with services.unit_of_work() as uow:
+        assert not c2b_account_exists(uow, "ACC-0043")
+        assert not c2b_account_exists(uow, "ACC0042")  # the dash is part of the reference
+    result = mpesa.c2b("ACC-0043", 1500, "SKB2000003")
+    assert result.customer_id is None
+    assert mpesa.mpesa_payments() == [("SKB2000003", 1500, None)]
+    assert mpesa.state(customer.id).balance_kes == 0
+
+
+def test_a_deleted_customers_additional_account_number_matches_nobody(
+    mpesa: Any, services: Any, customer: Any
+) -> None:
+    from core.actors import Actor
+    from core.usecases.customers import delete_customer
+
+    _give_second_reference(services, customer.id, "ACC-0042")
+    in_transaction(services, lambda uow: delete_customer(uow, customer.id, Actor.cli(), force=True))
+    with services.unit_of_work() as uow:
+        assert not c2b_account_exists(uow, "ACC-0042")
+    assert mpesa.c2b("ACC-0042", 1500, "SKB2000004").customer_id is None
