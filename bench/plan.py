@@ -89,6 +89,11 @@ PLAN: tuple[Bench, ...] = (
         database=None,
     ),
     Bench(
+        "bench_lists",
+        full_args=_words("--customers 10000 --repeats 20"),
+        quick_args=_words("--customers 1000 --repeats 5"),
+    ),
+    Bench(
         "bench_usage",
         full_args=_words("--sessions 10000 --samples 3"),
         quick_args=_words("--sessions 500 --samples 2"),

@@ -75,6 +75,26 @@ _SPECS = [
         "close ticket N; the subscriber gets the resolution by SMS",
         Permission.HANDLE_TICKETS,
     ),
+    CommandSpec(
+        "list",
+        '/list [active|expiring|expired|suspended|inactive] [plan:"NAME"] [router:NAME] '
+        "[type:pppoe|hotspot|static] [debt|credit] [created:FROM..TO] [expires:FROM..TO] "
+        "[sort:name|expiry|balance|created]",
+        "customers by status, plan, router, type, balance or dates, 20 a page",
+        Permission.VIEW,
+    ),
+    CommandSpec(
+        "export",
+        "/export [the filters of /list]",
+        "the list as a CSV file",
+        Permission.EXPORT_DATA,
+    ),
+    CommandSpec(
+        "payments",
+        "/payments FROM TO",
+        "payments received from day FROM to day TO (YYYY-MM-DD) as a CSV, to reconcile",
+        Permission.EXPORT_DATA,
+    ),
     CommandSpec("unmatched", "/unmatched", "payments that matched no account", Permission.VIEW),
     CommandSpec("routers", "/routers", "routers, their state and customers", Permission.VIEW),
     CommandSpec("stats", "/stats", "customers and revenue today and this month", Permission.VIEW),

@@ -17,7 +17,17 @@ from bot import add_flow, edit_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import account, card, invoices, lists, money, service, tickets, usage
+from bot.commands import (
+    account,
+    card,
+    customer_lists,
+    invoices,
+    lists,
+    money,
+    service,
+    tickets,
+    usage,
+)
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
 from bot.edit_flow import EditForm
@@ -98,6 +108,9 @@ HANDLERS: dict[str, Handler] = {
     "invoices": invoices.cmd_invoices,
     "attention": lists.cmd_attention,
     "expiring": lists.cmd_expiring,
+    "list": customer_lists.cmd_list,
+    "export": customer_lists.cmd_export,
+    "payments": customer_lists.cmd_payments,
     "unmatched": lists.cmd_unmatched,
     "tickets": tickets.cmd_tickets,
     "ticket": tickets.cmd_ticket,
@@ -150,6 +163,8 @@ _PRESS_PERMISSIONS = {
     "chart": Permission.VIEW,
     "inv": Permission.VIEW,
     "rct": Permission.VIEW,
+    "l": Permission.VIEW,
+    "le": Permission.EXPORT_DATA,
     "x": Permission.MANAGE_CUSTOMERS,
     "pl": Permission.MANAGE_CUSTOMERS,
     "pn": Permission.MANAGE_CUSTOMERS,
@@ -187,6 +202,8 @@ _SHAPES: dict[str, tuple[Callable[[str], Any], ...]] = {
     "chart": (),
     "inv": (int,),
     "rct": (int,),
+    "l": (customer_lists.decode, int),
+    "le": (customer_lists.decode,),
     "add": (str, str),
     "ed": (str, str),
     "tk": (int,),
@@ -340,7 +357,7 @@ class StaffBot:
             return Answer(message, toast=message)
         log.info("%s: button %s", ctx.actor.label, data)
         return _guarded(
-            None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add", "ed")
+            None, lambda: self._route(ctx, verb, fields), edit=verb in ("h", "add", "ed", "l")
         )
 
     def _route(self, ctx: Context, verb: str, fields: list[Any]) -> Answer:
@@ -370,6 +387,10 @@ class StaffBot:
             return invoices.press_invoice(ctx, fields[0])
         if verb == "rct":
             return invoices.press_receipt(ctx, fields[0])
+        if verb == "l":
+            return customer_lists.press_page(ctx, fields[0], fields[1])
+        if verb == "le":
+            return customer_lists.press_export(ctx, fields[0])
         if verb == "ed":
             form = ctx.session.conversation
             edit_form = form if isinstance(form, EditForm) else None

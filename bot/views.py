@@ -35,6 +35,8 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
         status += f" ({card.suspended_reason})"
     if card.status == Status.ACTIVE and not card.allowed_in:
         status += " · no access"
+    if card.expiring:
+        status += " · ⏳ expiring"
     expiry = local_time(card.expires_at, zone)
     if card.expires_at is not None:
         expiry += f" ({relative(card.expires_at, now)})"

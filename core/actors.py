@@ -63,6 +63,8 @@ class Permission(StrEnum):
     MANAGE_NETWORK = "manage_network"
     MANAGE_STAFF = "manage_staff"
     HANDLE_TICKETS = "handle_tickets"
+    # Lists of customers' or payers' personal data as files (CSV).
+    EXPORT_DATA = "export_data"
 
 
 _AGENT = {
@@ -74,7 +76,12 @@ _AGENT = {
     Permission.WRITE_NOTES,
     Permission.HANDLE_TICKETS,
 }
-_ADMIN = _AGENT | {Permission.MANAGE_CUSTOMERS, Permission.FORCE_DELETE, Permission.MANAGE_NETWORK}
+_ADMIN = _AGENT | {
+    Permission.MANAGE_CUSTOMERS,
+    Permission.FORCE_DELETE,
+    Permission.MANAGE_NETWORK,
+    Permission.EXPORT_DATA,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),

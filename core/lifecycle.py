@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
+
+from sqlalchemy import ColumnElement, and_
 
 from core.errors import InvalidTransition
 from core.models import Customer
@@ -48,6 +50,30 @@ def allowed_in(customer: ServiceFacts, now: datetime) -> bool:
         and customer.status == Status.ACTIVE
         and customer.expires_at is not None
         and customer.expires_at > now
+    )
+
+
+def expiring_until(now: datetime, days: int) -> datetime:
+    """The end of the "expiring" window: paid time ending by then is ending soon."""
+    return now + timedelta(days=days)
+
+
+def is_expiring(customer: ServiceFacts, now: datetime, days: int) -> bool:
+    """Whether the customer is "expiring": let in now, with paid time ending within ``days``.
+    ``expiring_condition`` is the same rule in SQL, for lists."""
+    return (
+        allowed_in(customer, now)
+        and customer.expires_at is not None
+        and customer.expires_at <= expiring_until(now, days)
+    )
+
+
+def expiring_condition(now: datetime, days: int) -> ColumnElement[bool]:
+    """``is_expiring`` as a condition on live customers' rows."""
+    return and_(
+        Customer.status == Status.ACTIVE.value,
+        Customer.expires_at > now,
+        Customer.expires_at <= expiring_until(now, days),
     )
 
 

@@ -83,6 +83,7 @@ class CustomerCard:
     total_paid_kes: int
     data_usage: PeriodUsage | None = None  # this period against the plan's cap
     account_number2: str | None = None  # the additional paybill reference
+    expiring: bool = False  # core.lifecycle.is_expiring: lists mark the same customers
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values; times as ISO 8601 UTC."""
@@ -175,6 +176,7 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         total_paid_kes=int(total_paid or 0),
         data_usage=period_usage(uow, customer),
         account_number2=customer.account_number2,
+        expiring=lifecycle.is_expiring(customer, uow.clock.now(), uow.config.expiring_days),
     )
 
 

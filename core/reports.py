@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 
+from core import lifecycle
 from core.display import kes
 from core.errors import PlanNotFound, RouterNotFound
 from core.models import Customer, Payment, Plan, Router, Subscription
@@ -23,14 +24,11 @@ SERIES_DAYS = 30
 
 def expiring_within(uow: UnitOfWork, days: int, limit: int = EXPIRING_LIMIT) -> list[Customer]:
     """Active customers whose paid time ends in the next ``days`` days, soonest first."""
-    now = uow.clock.now()
     return list(
         uow.session.scalars(
             select(Customer)
             .where(
-                Customer.status == Status.ACTIVE.value,
-                Customer.expires_at > now,
-                Customer.expires_at <= now + timedelta(days=days),
+                lifecycle.expiring_condition(uow.clock.now(), days),
                 Customer.deleted_at.is_(None),
             )
             .order_by(Customer.expires_at, Customer.id)

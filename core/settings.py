@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     reminder_days: str = "3,1"
     reminder_start_hour: int = 8
     reminder_end_hour: int = 20
+    # "Expiring" in lists and on cards: active, with paid time ending within this many days.
+    expiring_days: int = 3
 
     # Telegram staff bot (see docs/staff-commands.md)
     telegram_token: str = ""
@@ -141,6 +143,13 @@ class Settings(BaseSettings):
     def _an_hour(cls, value: int) -> int:
         if not 0 <= value <= 24:
             raise ValueError("must be an hour from 0 to 24")
+        return value
+
+    @field_validator("expiring_days")
+    @classmethod
+    def _expiring_days(cls, value: int) -> int:
+        if not 1 <= value <= 60:
+            raise ValueError("must be a whole number of days from 1 to 60")
         return value
 
     @model_validator(mode="after")

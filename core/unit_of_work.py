@@ -37,6 +37,8 @@ class CoreConfig:
     # Printed on invoices and receipts.
     isp_address: str = ""
     isp_email: str = ""
+    # Active customers whose paid time ends within this many days are "expiring".
+    expiring_days: int = 3
 
 
 class ReadOnlyViolation(RuntimeError):

@@ -44,6 +44,7 @@ def core_config(settings: Settings) -> CoreConfig:
         support_phone=settings.support_phone,
         isp_address=settings.isp_address,
         isp_email=settings.isp_email,
+        expiring_days=settings.expiring_days,
         # Subscribers are told to pay this paybill. A Buy Goods till has no account number to
         # quote, so with a till (or no M-Pesa) the messages say nothing about a paybill.
         paybill_number=settings.mpesa_shortcode

@@ -19,7 +19,6 @@ from core.usecases.mpesa_callbacks import resolve_callback
 
 MAX_LIST_BUTTONS = 10
 MAX_LINE = 160
-DEFAULT_EXPIRING_DAYS = 3
 MAX_EXPIRING_DAYS = 60
 
 
@@ -109,7 +108,7 @@ def cmd_attention(ctx: Context, line: CommandLine) -> Answer:
 def cmd_expiring(ctx: Context, line: CommandLine) -> Answer:
     """``/expiring [DAYS]``: active customers whose paid time ends soon."""
     word = line.optional_word(0)
-    days = DEFAULT_EXPIRING_DAYS
+    days = ctx.services.config.expiring_days
     if word is not None:
         if not word.isdigit() or not 1 <= int(word) <= MAX_EXPIRING_DAYS:
             raise BadArguments(f"DAYS is a whole number from 1 to {MAX_EXPIRING_DAYS}")

@@ -15,6 +15,7 @@ from mteja.cli.customers import customer_app
 from mteja.cli.invoices import invoice_app, receipt_app
 from mteja.cli.mpesa import mpesa_app
 from mteja.cli.network import pool_app, router_app
+from mteja.cli.payments import payment_app
 from mteja.cli.plans import plan_app
 from mteja.cli.staff import staff_app
 from mteja.cli.tickets import ticket_app
@@ -42,6 +43,7 @@ app.add_typer(router_app, name="router")
 app.add_typer(pool_app, name="pool")
 app.add_typer(plan_app, name="plan")
 app.add_typer(customer_app, name="customer")
+app.add_typer(payment_app, name="payment")
 app.add_typer(staff_app, name="staff")
 app.add_typer(ticket_app, name="ticket")
 app.add_typer(mpesa_app, name="mpesa")

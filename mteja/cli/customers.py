@@ -1,4 +1,5 @@
-"""``mteja customer …``: add, show and find customers, their data usage, and an M-Pesa prompt."""
+"""``mteja customer …``: add, show, find and list customers, their data usage, and an M-Pesa
+prompt."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from core.display import kes, local_time
+from core.customer_list import CustomerPage, export_customers, list_customers, read_filter
+from core.display import balance_text, kes, local_time
 from core.lookup import find, resolve
 from core.phones import display_phone
 from core.queries import customer_card
@@ -200,3 +203,94 @@ def customer_stk(
             queued = request_stk_push(uow, customer.id, ACTOR, amount, phone, channel="staff")
             uow.commit()
         out.print(f"STK push of {kes(queued.amount_kes)} to {queued.phone} queued")
+
+
+FORMATS = ("table", "csv", "json")
+DEFAULT_LIMIT = 50
+
+
+@customer_app.command("list")
+def customer_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="active, expiring, expired, suspended or inactive"),
+    ] = None,
+    plan: Annotated[str | None, typer.Option(help="Plan name")] = None,
+    router: Annotated[str | None, typer.Option(help="Router name")] = None,
+    connection_type: Annotated[
+        str | None, typer.Option("--type", help="pppoe, hotspot or static")
+    ] = None,
+    balance: Annotated[str | None, typer.Option(help="debt or credit")] = None,
+    created_from: Annotated[
+        str | None, typer.Option(help="Created on or after, YYYY-MM-DD")
+    ] = None,
+    created_to: Annotated[str | None, typer.Option(help="Created on or before, YYYY-MM-DD")] = None,
+    expires_from: Annotated[
+        str | None, typer.Option(help="Expiring on or after, YYYY-MM-DD")
+    ] = None,
+    expires_to: Annotated[
+        str | None, typer.Option(help="Expiring on or before, YYYY-MM-DD")
+    ] = None,
+    sort: Annotated[str, typer.Option(help="name, expiry, balance or created")] = "name",
+    limit: Annotated[
+        int | None,
+        typer.Option(help=f"At most this many (table, json: default {DEFAULT_LIMIT}; csv: all)"),
+    ] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many first")] = 0,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """List customers by status, plan, router, type, balance or dates: a table, CSV or JSON."""
+    if output_format not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        where = read_filter(
+            uow,
+            status=status,
+            plan=plan,
+            router=router,
+            connection_type=connection_type,
+            balance=balance,
+            created_from=created_from,
+            created_to=created_to,
+            expires_from=expires_from,
+            expires_to=expires_to,
+            sort=sort,
+        )
+        if output_format == "csv":
+            export = export_customers(uow, ACTOR, where, limit=limit, offset=offset)
+            uow.commit()  # the audit entry of the export
+            sys.stdout.write(export.content.decode())
+            return
+        page = list_customers(
+            uow, ACTOR, where, limit=DEFAULT_LIMIT if limit is None else limit, offset=offset
+        )
+    if output_format == "json":
+        values = {
+            "filter": page.description,
+            "total": page.total,
+            "offset": page.offset,
+            "customers": [row.to_json() for row in page.rows],
+        }
+        sys.stdout.write(json.dumps(values, sort_keys=True) + "\n")
+        return
+    _print_page(page, system.settings.zone)
+
+
+def _print_page(page: CustomerPage, zone: ZoneInfo) -> None:
+    if not page.rows:
+        out.print(f"no customers ({page.total} match · {page.description})", markup=False)
+        return
+    table = Table("account", "name", "status", "plan", "router", "expires", "balance")
+    for row in page.rows:
+        table.add_row(
+            row.account_number,
+            row.full_name,
+            "expiring" if row.expiring else row.status,
+            row.plan,
+            row.router or "-",
+            local_time(row.expires_at, zone),
+            balance_text(row.balance_kes),
+        )
+    out.print(table)
+    last = page.offset + len(page.rows)
+    out.print(f"{page.offset + 1}–{last} of {page.total} · {page.description}", markup=False)

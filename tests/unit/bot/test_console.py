@@ -69,3 +69,18 @@ def test_edit_note_and_login_at_the_console(staff_bot, tmp_path, make_customer) 
     noted = _run(console, written, f"/note {customer.account_number} called, all fine")
     assert noted.startswith("Note kept on")
     assert _run(console, written, f"/login {customer.account_number} show").startswith("Login of")
+
+
+def test_a_list_pages_and_its_csv_is_saved_to_a_file(staff_bot, make_customer, tmp_path) -> None:
+    make_customer(paid=1500, full_name="Paid Up")
+    console, written = _console(staff_bot, tmp_path)
+    listed = _run(console, written, "/list active sort:expiry")
+    assert "Customers · active · sort expiry\n1–1 of 1:" in listed
+    assert "[#2] ⬇ Export CSV" in listed
+    saved = _run(console, written, "#2")
+    assert "1 customer(s) exported." in saved
+    (path,) = tmp_path.glob("customers-*.csv")
+    assert f"(saved document to {path})" in saved
+    assert "Paid Up" in path.read_text()
+    _run(console, written, "/payments 2026-11-22 2026-11-22")
+    assert (tmp_path / "payments-2026-11-22-to-2026-11-22.csv").read_text().count("\n") == 2

@@ -98,7 +98,7 @@ def test_opening_a_sub_account_from_the_parent_and_suspending_it_alone(
     parent, desk, _ = acme
     admin = chat("admin")
     child_card = admin.press(admin.say(f"/c {parent.account_number}"), f"↳ {desk.account_number}")
-    assert child_card.text.startswith("🟢 ACTIVE\nAcme Desk")
+    assert child_card.text.startswith("🟢 ACTIVE · ⏳ expiring\nAcme Desk")  # a day plan
     prompt = admin.press(child_card, "Suspend")
     assert prompt.text.startswith(f"Suspend Acme Desk ({desk.account_number})?")
     admin.press(prompt, "Yes, suspend")

@@ -54,6 +54,7 @@ EXPECTED = {
         P.FORCE_DELETE,
         P.MANAGE_NETWORK,
         P.HANDLE_TICKETS,
+        P.EXPORT_DATA,
     },
     Role.AGENT: {
         P.VIEW,

@@ -57,3 +57,11 @@ def test_africastalking_callers_can_be_limited_by_address():
     limited = web_config(settings(at_allowed_ips="10.0.0.0/8"))
     assert limited.africastalking_networks is not None
     assert [str(n) for n in limited.africastalking_networks] == ["10.0.0.0/8"]
+
+
+def test_expiring_days_default_and_bounds() -> None:
+    assert Settings(_env_file=None).expiring_days == 3
+    assert Settings(_env_file=None, expiring_days=7).expiring_days == 7
+    for bad in (0, 61):
+        with pytest.raises(ValidationError, match="from 1 to 60"):
+            Settings(_env_file=None, expiring_days=bad)

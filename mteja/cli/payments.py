@@ -1,0 +1,53 @@
+"""``mteja payment list``: the payments of some local days, as a table or a CSV to reconcile
+against the M-Pesa statement."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from core.display import kes
+from core.payment_list import export_payments, payments_between, read_days
+from mteja.cli.shared import ACTOR, fail, opened_system, out
+
+payment_app = typer.Typer(help="Payments received.", no_args_is_help=True)
+
+FORMATS = ("table", "csv")
+
+
+@payment_app.command("list")
+def payment_list(
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (local)")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (local, inclusive)")],
+    output_format: Annotated[str, typer.Option("--format", help="table or csv")] = "table",
+) -> None:
+    """Payments received from --from to --to, oldest first: a table, or CSV to reconcile."""
+    if output_format not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        start, end = read_days(first, last)
+        if output_format == "csv":
+            export = export_payments(uow, ACTOR, start, end)
+            uow.commit()  # the audit entry of the export
+            sys.stdout.write(export.content.decode())
+            return
+        lines = payments_between(uow, ACTOR, start, end)
+    zone = system.settings.zone
+    table = Table("received", "receipt", "method", "amount", "payer", "account", "status")
+    for line in lines:
+        payer = " ".join(part for part in (line.payer_name, line.payer_phone) if part)
+        table.add_row(
+            line.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            line.reference or "-",
+            line.method,
+            kes(line.amount_kes),
+            payer or "-",
+            line.account_number or f"({line.account_reference or 'none'})",
+            line.status,
+        )
+    out.print(table)
+    total = sum(line.amount_kes for line in lines)
+    out.print(f"{len(lines)} payment(s) from {start} to {end}, {kes(total)}", markup=False)

@@ -1,0 +1,111 @@
+"""Payments between two local days, for the monthly M-Pesa statement reconciliation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+
+from core.errors import InvalidInput, PermissionDenied
+from core.payment_list import export_payments, payments_between, read_days
+from core.testing import TEST_EPOCH
+from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
+
+# TEST_EPOCH is 12:00 on 22 Nov 2026 in Nairobi (09:00 UTC): local midnight is 21:00 UTC.
+LOCAL_MIDNIGHT = TEST_EPOCH.replace(hour=21) - timedelta(days=1)
+
+
+@pytest.fixture
+def statement(run, staff, make_customer):
+    """Payments just inside and just outside 22 Nov (local), one matched to nobody."""
+    customer_id = make_customer()
+    for reference, at in [
+        ("QK0000001", LOCAL_MIDNIGHT - timedelta(seconds=1)),  # 21 Nov, 23:59:59
+        ("QK0000002", LOCAL_MIDNIGHT),  # 22 Nov, 00:00
+        ("QK0000003", LOCAL_MIDNIGHT + timedelta(days=1, seconds=-1)),  # 22 Nov, 23:59:59
+    ]:
+        payment = IncomingPayment(
+            1500,
+            "mpesa",
+            reference,
+            payer_phone="254712345678",
+            payer_name="WANJIKU K",
+            received_at=at,
+        )
+        run(record_payment, customer_id, staff, payment)
+    run(
+        record_unmatched_payment,
+        staff,
+        IncomingPayment(
+            200,
+            "mpesa",
+            "QK0000004",
+            account_reference="MTJ-NOBODY",
+            received_at=TEST_EPOCH,
+            payer_name="=CMD()",
+        ),
+    )
+    return customer_id
+
+
+def test_payments_of_the_local_days_oldest_first(services, staff, statement, view) -> None:
+    with services.unit_of_work() as uow:
+        lines = payments_between(uow, staff, date(2026, 11, 22), date(2026, 11, 22))
+    assert [line.reference for line in lines] == ["QK0000002", "QK0000004", "QK0000003"]
+    first = lines[0]
+    assert (first.amount_kes, first.method, first.status) == (1500, "mpesa", "matched")
+    assert first.account_number == view(statement).account_number
+    assert lines[1].status == "unmatched" and lines[1].account_number is None
+
+
+def test_the_export_is_a_csv_with_local_times_and_is_audited(
+    services, admin, statement, audit_events
+) -> None:
+    with services.unit_of_work() as uow:
+        export = export_payments(uow, admin, date(2026, 11, 21), date(2026, 11, 22))
+        uow.commit()
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert list(rows[0]) == [
+        "received",
+        "receipt",
+        "method",
+        "amount_kes",
+        "payer_phone",
+        "payer_name",
+        "account_reference",
+        "account_number",
+        "status",
+    ]
+    assert [row["receipt"] for row in rows] == [
+        "QK0000001",
+        "QK0000002",
+        "QK0000004",
+        "QK0000003",
+    ]
+    assert rows[0]["received"] == "2026-11-21 23:59:59"
+    assert rows[0]["amount_kes"] == "1500"
+    assert rows[2]["payer_name"] == "'=CMD()"  # a spreadsheet shows it, never runs it
+    assert export.filename == "payments-2026-11-21-to-2026-11-22.csv"
+    (audited,) = audit_events("export.payments")
+    assert audited.actor_name == "Amina Admin"
+    assert audited.after == {"filter": "payments 2026-11-21..2026-11-22", "rows": 4}
+
+
+def test_agents_may_not_export_payments(services, agent, statement) -> None:
+    with services.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        export_payments(uow, agent, date(2026, 11, 22), date(2026, 11, 22))
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        ("2026-11-23", "2026-11-22", "from 2026-11-23 is after to 2026-11-22"),
+        ("yesterday", "2026-11-22", "'yesterday' is not a date YYYY-MM-DD"),
+        ("2026-11-01", "2026-13-01", "'2026-13-01' is not a date YYYY-MM-DD"),
+    ],
+)
+def test_bad_days_are_refused(first, last, message) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        read_days(first, last)
