@@ -85,6 +85,8 @@ def record_payment(
     """
     require(actor, Permission.RECORD_PAYMENT)
     method, reference, received_at = _normalize(incoming, uow.clock.now())
+    if first_period_price_kes is not None:
+        ledger.require_not_negative(first_period_price_kes, "the first period's price")
     customer = get_customer(uow, customer_id)
     if reference is not None:
         existing = find_payment(uow, method.value, reference)
@@ -95,7 +97,14 @@ def record_payment(
             assert existing is not None
             if existing.customer_id is None:
                 existing.customer_id = customer.id
-                return _credit(uow, customer, existing, actor, activate=activate)
+                return _credit(
+                    uow,
+                    customer,
+                    existing,
+                    actor,
+                    activate=activate,
+                    price_kes=first_period_price_kes,
+                )
         if existing is not None:
             return _duplicate(uow, existing)
     payment = _new_payment(uow, actor, incoming, method, reference, received_at, customer.id)

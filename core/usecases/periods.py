@@ -10,7 +10,7 @@ it at that second, and the minute sweep catches any run that was lost.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -42,7 +42,12 @@ def begin_due_periods(uow: UnitOfWork, limit: int = 500, actor: Actor | None = N
     )
     for customer in due:
         assert customer.next_period_at is not None
-        _begin(uow, customer, customer.next_period_at, actor)
+        # A run that comes late (workers down across several boundaries) begins the period
+        # running now: beginning the first one due would leave a later one's plan unapplied.
+        latest = _latest_start(uow, customer.id, customer.next_period_at, now)
+        _begin(
+            uow, customer, max(customer.next_period_at, latest or customer.next_period_at), actor
+        )
     return len(due)
 
 
@@ -53,6 +58,11 @@ def _begin(uow: UnitOfWork, customer: Customer, starts_at: datetime, actor: Acto
     # A suspended customer's period starts too: paid time runs on during a suspension, and
     # the router, which keeps the login disabled, learns the plan for when it is lifted.
     plan = _plan_paid_for(uow, customer.id, starts_at)
+    # Only a period bought for another plan than the one before it switches: another period
+    # of the same plan must not undo a staff change "now" (expiry unchanged) made meanwhile.
+    ending = _plan_paid_for(uow, customer.id, starts_at - _INSTANT)
+    if plan is not None and ending is not None and ending.id == plan.id:
+        plan = None
     before = audit.snapshot(customer)
     previous = customer.plan
     changes = plan is not None and plan.id != customer.plan_id
@@ -74,6 +84,32 @@ def _begin(uow: UnitOfWork, customer: Customer, starts_at: datetime, actor: Acto
             after=audit.snapshot(customer),
             reason=f"{plan.name} from {previous.name}",
         )
+
+
+_INSTANT = timedelta(microseconds=1)
+
+
+def _latest_start(
+    uow: UnitOfWork, customer_id: int, due_at: datetime, now: datetime
+) -> datetime | None:
+    """The latest start of a paid period at or before ``now`` among the periods not over by
+    ``due_at`` (a subscription row holds back-to-back periods of its plan)."""
+    rows = uow.session.execute(
+        select(Subscription.starts_at, Subscription.ends_at, Plan.validity_hours)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(
+            Subscription.customer_id == customer_id,
+            Subscription.starts_at <= now,
+            Subscription.ends_at > due_at,
+        )
+    )
+    latest: datetime | None = None
+    for starts_at, ends_at, validity_hours in rows:
+        period = timedelta(hours=validity_hours)
+        last_in_row = starts_at + period * ((ends_at - _INSTANT - starts_at) // period)
+        start = min(starts_at + period * ((now - starts_at) // period), last_in_row)
+        latest = start if latest is None else max(latest, start)
+    return latest
 
 
 def _plan_paid_for(uow: UnitOfWork, customer_id: int, instant: datetime) -> Plan | None:

@@ -67,6 +67,9 @@ def renew_customer(
     as credit until the suspension is lifted. ``first_period_price_kes`` buys exactly one
     period at that price (a sign-up's prorated or discounted first period).
     """
+    if first_period_price_kes is not None:
+        # A negative price would post a credit as a charge: more money than was paid.
+        ledger.require_not_negative(first_period_price_kes, "the first period's price")
     now = uow.clock.now()
     plan = renewal_plan(customer)
     balance = ledger.balance_kes(uow, customer.id)
