@@ -157,6 +157,12 @@ _SPECS = [
         Permission.MANAGE_CUSTOMERS,
     ),
     CommandSpec(
+        "unsubscribe",
+        "/unsubscribe REF credit|forfeit REASON",
+        "end paid time now; its unused value is credited or forfeited (asks first)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec(
         "delete", "/delete REF", "delete a customer (asks first)", Permission.MANAGE_CUSTOMERS
     ),
     CommandSpec("add", "/add", "add a customer, step by step", Permission.MANAGE_CUSTOMERS),

@@ -17,7 +17,17 @@ from bot import add_flow, edit_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
 from bot.add_flow import AddForm
 from bot.answers import Answer
-from bot.commands import account, card, invoices, lists, money, service, tickets, usage
+from bot.commands import (
+    account,
+    card,
+    invoices,
+    lists,
+    money,
+    service,
+    subscriptions,
+    tickets,
+    usage,
+)
 from bot.commands.staff import cmd_staff
 from bot.context import Context, PresenceLookup, Sessions
 from bot.edit_flow import EditForm
@@ -93,6 +103,7 @@ HANDLERS: dict[str, Handler] = {
     "edit": _cmd_edit,
     "passwd": service.cmd_passwd,
     "delete": service.cmd_delete,
+    "unsubscribe": subscriptions.cmd_unsubscribe,
     "history": lists.cmd_history,
     "usage": usage.cmd_usage,
     "invoices": invoices.cmd_invoices,
