@@ -77,6 +77,12 @@ _SPECS = [
     ),
     CommandSpec("unmatched", "/unmatched", "payments that matched no account", Permission.VIEW),
     CommandSpec("routers", "/routers", "routers, their state and customers", Permission.VIEW),
+    CommandSpec(
+        "free",
+        "/free POOL [PREFIX]",
+        "free addresses of a pool (CIDR or ROUTER:CIDR), within a prefix like 10.0.3",
+        Permission.VIEW,
+    ),
     CommandSpec("stats", "/stats", "customers and revenue today and this month", Permission.VIEW),
     CommandSpec(
         "pay",

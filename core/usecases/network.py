@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 
 from core import audit
 from core.actors import Actor, Permission, require
-from core.addresses import free_in_block, parse_address, parse_cidr, parse_prefix
+from core.addresses import free_in_block, parse_address, parse_cidr, parse_prefix, pools_of
 from core.errors import Conflict, InvalidInput, PoolNotFound, RouterNotFound
 from core.models import IpPool, PlanPool, Router
 from core.unit_of_work import UnitOfWork
@@ -293,3 +293,37 @@ def plan_pool_labels(uow: UnitOfWork, plan_id: int) -> list[str]:
         .order_by(IpPool.id)
     )
     return [f"{router}:{cidr}" for router, cidr in rows]
+
+
+def addresses_to_offer(
+    uow: UnitOfWork,
+    actor: Actor,
+    router_name: str,
+    plan_name: str,
+    *,
+    prefix: str | None = None,
+    limit: int = 6,
+) -> list[str]:
+    """The first free addresses a new customer of ``plan_name`` on ``router_name`` may take:
+    from the plan's pools there if it names any, else from the router's; within ``prefix``."""
+    require(actor, Permission.VIEW)
+    router = get_router_by_name(uow, router_name)
+    plan = get_plan_by_name(uow, plan_name)
+    wanted = parse_prefix(prefix) if prefix and prefix.strip() else None
+    offered: list[str] = []
+    searched = False
+    for network in pools_of(uow, router, plan.id):
+        block = network
+        if wanted is not None:
+            if wanted.subnet_of(network):
+                block = wanted
+            elif not network.subnet_of(wanted):
+                continue
+        searched = True
+        walk = free_in_block(uow, router.id, network, block, limit=limit - len(offered))
+        offered += walk.addresses
+        if len(offered) >= limit:
+            break
+    if wanted is not None and not searched:
+        raise InvalidInput(f"{prefix} is in none of the pools offered on {router.name}")
+    return offered

@@ -11,6 +11,7 @@ from core.usecases.network import (
     RouterSpec,
     add_pool,
     add_router,
+    addresses_to_offer,
     list_free_addresses,
     plan_pool_labels,
     set_plan_pools,
@@ -145,3 +146,23 @@ def test_plan_pools_are_audited_and_refused_for_hotspot_and_agents(
         run(set_plan_pools, staff, isp.hotspot_plan, ["10.10.0.0/29"])
     with pytest.raises(PermissionDenied):
         run(set_plan_pools, agent, isp.pppoe_plan, [])
+
+
+def test_addresses_offered_to_a_new_customer_follow_the_plan_and_prefix(
+    run, staff, make_customer, isp
+) -> None:
+    run(add_pool, staff, "core-1", "10.10.1.0/29")
+    make_customer()
+    assert run(addresses_to_offer, staff, "core-1", isp.pppoe_plan, limit=3) == [
+        "10.10.0.3",
+        "10.10.0.4",
+        "10.10.0.5",
+    ]
+    assert run(addresses_to_offer, staff, "core-1", isp.pppoe_plan, prefix="10.10.1", limit=2) == [
+        "10.10.1.2",
+        "10.10.1.3",
+    ]
+    run(set_plan_pools, staff, isp.pppoe_plan_big, ["10.10.1.0/29"])
+    assert run(addresses_to_offer, staff, "core-1", isp.pppoe_plan_big, limit=1) == ["10.10.1.2"]
+    with pytest.raises(InvalidInput, match="in none of the pools offered on core-1"):
+        run(addresses_to_offer, staff, "core-1", isp.pppoe_plan_big, prefix="10.10.0")
