@@ -97,6 +97,12 @@ _SPECS = [
     ),
     CommandSpec("unmatched", "/unmatched", "payments that matched no account", Permission.VIEW),
     CommandSpec("routers", "/routers", "routers, their state and customers", Permission.VIEW),
+    CommandSpec(
+        "free",
+        "/free POOL [PREFIX]",
+        "free addresses of a pool (CIDR or ROUTER:CIDR), within a prefix like 10.0.3",
+        Permission.VIEW,
+    ),
     CommandSpec("stats", "/stats", "customers and revenue today and this month", Permission.VIEW),
     CommandSpec(
         "pay",
@@ -174,6 +180,12 @@ _SPECS = [
         "passwd",
         "/passwd REF [NEW]",
         "set or generate the login password (asks first)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
+    CommandSpec(
+        "unsubscribe",
+        "/unsubscribe REF credit|forfeit REASON",
+        "end paid time now; its unused value is credited or forfeited (asks first)",
         Permission.MANAGE_CUSTOMERS,
     ),
     CommandSpec(

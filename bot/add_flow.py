@@ -18,7 +18,7 @@ from typing import Any
 from bot.answers import Answer, Button, rows
 from bot.commands.card import card_answer
 from bot.context import Context
-from core.addresses import parse_address
+from core.addresses import parse_address, parse_prefix
 from core.credentials import is_valid_username
 from core.display import kes
 from core.errors import DomainError, InvalidInput
@@ -33,7 +33,7 @@ from core.usecases.customers import (
     NewCustomer,
     create_customer,
 )
-from core.usecases.network import get_router_by_name, list_routers
+from core.usecases.network import addresses_to_offer, get_router_by_name, list_routers
 from core.usecases.plans import get_plan_by_name, list_plans
 from core.vocabulary import ConnectionType, PaymentMethod
 
@@ -58,6 +58,8 @@ class Step(StrEnum):
 BACK = "back"
 CANCEL = "cancel"
 PARENT_PHONE = "parent"
+# Free addresses shown as buttons at the IP step (a typed prefix searches another block).
+ADDRESSES_OFFERED = 6
 CANCELLED = "Adding a customer cancelled; nothing was saved."
 _TYPE_LABELS = {
     ConnectionType.PPPOE: "PPPoE",
@@ -195,7 +197,8 @@ def _question(ctx: Context, form: AddForm) -> Answer:
         text = "IP address? Type one from the router's pools, or pick one automatically. (4/12)"
         if required:
             text = "IP address (static customers need one)? Type it, or pick automatically. (4/12)"
-        return _ask(form, text, [_choice(form, "Pick automatically", "auto")])
+        text += "\nFree ones are below; type a prefix (e.g. 10.0.3) to search a block."
+        return _ask(form, text, _address_choices(ctx, form), 3)
     if step is Step.NAME:
         return _ask(form, "Full name? (5/12)", [])
     if step is Step.PHONE:
@@ -283,6 +286,27 @@ def _next_after(form: AddForm) -> Step:
     return following
 
 
+def _address_choices(ctx: Context, form: AddForm) -> list[Button]:
+    """Free addresses the plan may use on the router (within a typed prefix), then "auto"."""
+    values = form.values
+    with ctx.uow() as uow:
+        offered = addresses_to_offer(
+            uow,
+            ctx.actor,
+            values["router"],
+            values["plan"],
+            prefix=values.get("address_prefix"),
+            limit=ADDRESSES_OFFERED,
+        )
+    choices = [_choice(form, address, address) for address in offered]
+    return [*choices, _choice(form, "Pick automatically", "auto")]
+
+
+def _is_prefix(text: str) -> bool:
+    """A part of an address (``10.0.3``) or a block (``10.0.3.0/24``), not a whole address."""
+    return "/" in text or text.rstrip(".").count(".") < 3
+
+
 def _advance(ctx: Context, form: AddForm, edit: bool) -> Answer:
     form.go(_next_after(form))
     return _with_edit(prompt(ctx, form), edit)
@@ -291,6 +315,17 @@ def _advance(ctx: Context, form: AddForm, edit: bool) -> Answer:
 def on_text(ctx: Context, form: AddForm, text: str) -> Answer:
     """A typed answer to the current question."""
     text = text.strip()
+    if form.step is Step.ADDRESS and text and _is_prefix(text):
+        try:
+            parse_prefix(text)
+        except InvalidInput as problem:
+            return prompt(ctx, form, problem.message)
+        form.values["address_prefix"] = text
+        try:
+            return prompt(ctx, form)
+        except DomainError as problem:
+            form.values.pop("address_prefix")
+            return prompt(ctx, form, problem.message)
     try:
         _accept_typed(ctx, form, text)
     except InvalidInput as problem:
@@ -368,7 +403,7 @@ def on_button(ctx: Context, form: AddForm, step: str, value: str) -> Answer:
         with ctx.uow() as uow:
             _take_router(form, router_by_id(uow, int(value)))
     elif current is Step.ADDRESS:
-        values["ip_address"] = None
+        values["ip_address"] = None if value == "auto" else parse_address(value)
     elif current is Step.PHONE:
         if form.parent is None or form.parent.phone is None:
             return Answer("", toast="Type the phone number.")

@@ -30,6 +30,10 @@ class RouterNotFound(NotFound):
     pass
 
 
+class PoolNotFound(NotFound):
+    """No address pool is named so."""
+
+
 class PaymentNotFound(NotFound):
     pass
 

@@ -34,6 +34,8 @@ class LedgerKind(StrEnum):
     INSTALLATION_FEE = "installation_fee"
     DEBT = "debt"
     ADJUSTMENT = "adjustment"
+    # The unused value of paid time given back when a subscription is cancelled (credit).
+    CANCEL_REFUND = "cancel_refund"
 
 
 class InvoiceKind(StrEnum):

@@ -12,7 +12,7 @@ from core.models.invoices import (
     Receipt,
 )
 from core.models.mpesa import MpesaCallback, StkRequest
-from core.models.network import IpPool, Router, RouterSyncRun
+from core.models.network import IpPool, PlanPool, Router, RouterSyncRun
 from core.models.periodic import PeriodicRun
 from core.models.plans import Plan
 from core.models.selfservice import InboundSms, PhonePreference, Ticket, TicketComment
@@ -39,6 +39,7 @@ __all__ = [
     "PeriodicRun",
     "PhonePreference",
     "Plan",
+    "PlanPool",
     "Receipt",
     "Router",
     "RouterSyncRun",

@@ -50,6 +50,16 @@ class IpPool(Base):
     router: Mapped[Router] = relationship(back_populates="pools")
 
 
+class PlanPool(Base):
+    """A pool a plan gives its customers addresses from. A plan naming none may use any pool of
+    the customer's router; one naming some, only those."""
+
+    __tablename__ = "plan_pools"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("ip_pools.id"), primary_key=True, index=True)
+
+
 class RouterSyncRun(Base):
     """One convergence of a router: what drift was found and what was written to fix it."""
 

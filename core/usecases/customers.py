@@ -94,7 +94,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     if plan.connection_type != connection_type:
         raise PlanMismatch(f"plan is for {plan.connection_type}, customer is {connection_type}")
     router = get_router_by_name(uow, form.router)
-    ip_address = _address_for(uow, router, connection_type, form.ip_address, None)
+    ip_address = _address_for(uow, router, connection_type, form.ip_address, None, plan.id)
     full_name = _required_name(form.full_name)
     phone = normalize_phone(form.phone, uow.config.default_region)
     username = _username_for(uow, form.username, full_name, phone, None)
@@ -189,7 +189,10 @@ def _address_for(
     connection_type: ConnectionType,
     requested: str | None,
     customer_id: int | None,
+    plan_id: int,
 ) -> str | None:
+    """The customer's address: from the plan's pools on ``router`` if it names any, else from
+    any pool of ``router``; none for hotspot."""
     if connection_type is ConnectionType.HOTSPOT:
         if requested:
             raise InvalidInput("hotspot customers get their address from the hotspot, not mteja")
@@ -200,6 +203,7 @@ def _address_for(
         requested or None,
         required=connection_type is ConnectionType.STATIC,
         customer_id=customer_id,
+        plan_id=plan_id,
     )
 
 
@@ -371,6 +375,7 @@ def edit_customer(
             ConnectionType(customer.connection_type),
             changes.ip_address or None,
             customer.id,
+            customer.plan_id,
         )
     after = audit.snapshot(customer)
     if before == after:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from core import audit
 from core.actors import Actor, Permission, require
-from core.addresses import parse_cidr
-from core.errors import Conflict, InvalidInput, RouterNotFound
-from core.models import IpPool, Router
+from core.addresses import free_in_block, parse_address, parse_cidr, parse_prefix, pools_of
+from core.errors import Conflict, InvalidInput, PoolNotFound, RouterNotFound
+from core.models import IpPool, PlanPool, Router
 from core.unit_of_work import UnitOfWork
+from core.usecases.plans import get_plan_by_name
+from core.vocabulary import ConnectionType
+
+MAX_FREE_LISTED = 1000
 
 
 @dataclass(frozen=True)
@@ -184,3 +189,141 @@ def add_pool(uow: UnitOfWork, actor: Actor, router_name: str, cidr: str) -> IpPo
         after={"router": router.name, "cidr": pool.cidr},
     )
     return pool
+
+
+def get_pool(uow: UnitOfWork, reference: str) -> IpPool:
+    """The pool ``reference`` names: its CIDR (``10.0.0.0/16``), or ``ROUTER:CIDR`` when routers
+    share the block."""
+    router_name, _, cidr = reference.strip().rpartition(":")
+    if "/" not in cidr:
+        raise InvalidInput(f"{cidr!r} is not a network: name a pool like 10.10.0.0/24")
+    network = str(parse_cidr(cidr))
+    query = select(IpPool).join(Router).where(IpPool.cidr == network).order_by(Router.name)
+    if router_name:
+        query = query.where(func.lower(Router.name) == router_name.strip().lower())
+    pools = list(uow.session.scalars(query))
+    if not pools:
+        where = f" on {router_name.strip()}" if router_name else ""
+        raise PoolNotFound(f"no pool {network}{where}")
+    if len(pools) > 1:
+        names = ", ".join(f"{pool.router.name}:{network}" for pool in pools)
+        raise InvalidInput(f"{network} is a pool of several routers: say which ({names})")
+    return pools[0]
+
+
+@dataclass(frozen=True)
+class FreeAddresses:
+    """A page of free addresses of a pool: the router, the pool, the block searched, how many
+    of it are free, the addresses, and whether more follow the last one."""
+
+    router: str
+    pool: str
+    block: str
+    free_count: int
+    addresses: list[str]
+    more: bool
+
+
+def list_free_addresses(
+    uow: UnitOfWork,
+    actor: Actor,
+    pool_reference: str,
+    *,
+    prefix: str | None = None,
+    limit: int = 20,
+    after: str | None = None,
+) -> FreeAddresses:
+    """Free customer addresses of a pool, lowest first, optionally within ``prefix`` (``10.0.3``
+    is 10.0.3.0/24) and after ``after`` (the next page). The router's own address, the network
+    and the broadcast address are never offered."""
+    require(actor, Permission.VIEW)
+    if not 1 <= limit <= MAX_FREE_LISTED:
+        raise InvalidInput(f"the limit must be 1 to {MAX_FREE_LISTED}, not {limit}")
+    pool = get_pool(uow, pool_reference)
+    network = ipaddress.IPv4Network(pool.cidr)
+    block = network
+    if prefix is not None and prefix.strip():
+        wanted = parse_prefix(prefix)
+        if wanted.subnet_of(network):
+            block = wanted
+        elif not network.subnet_of(wanted):
+            raise InvalidInput(f"{prefix.strip()} is outside the pool {pool.cidr}")
+    start = ipaddress.IPv4Address(parse_address(after)) if after else None
+    walk = free_in_block(uow, pool.router_id, network, block, limit=limit, after=start)
+    return FreeAddresses(
+        pool.router.name, pool.cidr, str(block), walk.free_count, walk.addresses, walk.more
+    )
+
+
+def set_plan_pools(
+    uow: UnitOfWork, actor: Actor, plan_name: str, pool_references: list[str]
+) -> list[IpPool]:
+    """Give the plan's customers addresses only from these pools (none: any pool of their
+    router). Hotspot plans take no pools: the hotspot gives those addresses."""
+    require(actor, Permission.MANAGE_NETWORK)
+    plan = get_plan_by_name(uow, plan_name)
+    if pool_references and plan.connection_type == ConnectionType.HOTSPOT:
+        raise InvalidInput("hotspot customers get their address from the hotspot, not a pool")
+    pools = [get_pool(uow, reference) for reference in pool_references]
+    before = plan_pool_labels(uow, plan.id)
+    uow.session.execute(delete(PlanPool).where(PlanPool.plan_id == plan.id))
+    for pool_id in dict.fromkeys(pool.id for pool in pools):
+        uow.session.add(PlanPool(plan_id=plan.id, pool_id=pool_id))
+    uow.session.flush()
+    audit.record(
+        uow,
+        actor,
+        "plan.pools",
+        entity_type="plan",
+        entity_id=plan.id,
+        before={"pools": before},
+        after={"pools": plan_pool_labels(uow, plan.id)},
+        reason=plan.name,
+    )
+    return pools
+
+
+def plan_pool_labels(uow: UnitOfWork, plan_id: int) -> list[str]:
+    """The pools a plan names, as ``ROUTER:CIDR``, in the order they were added."""
+    rows = uow.session.execute(
+        select(Router.name, IpPool.cidr)
+        .join(IpPool, IpPool.router_id == Router.id)
+        .join(PlanPool, PlanPool.pool_id == IpPool.id)
+        .where(PlanPool.plan_id == plan_id)
+        .order_by(IpPool.id)
+    )
+    return [f"{router}:{cidr}" for router, cidr in rows]
+
+
+def addresses_to_offer(
+    uow: UnitOfWork,
+    actor: Actor,
+    router_name: str,
+    plan_name: str,
+    *,
+    prefix: str | None = None,
+    limit: int = 6,
+) -> list[str]:
+    """The first free addresses a new customer of ``plan_name`` on ``router_name`` may take:
+    from the plan's pools there if it names any, else from the router's; within ``prefix``."""
+    require(actor, Permission.VIEW)
+    router = get_router_by_name(uow, router_name)
+    plan = get_plan_by_name(uow, plan_name)
+    wanted = parse_prefix(prefix) if prefix and prefix.strip() else None
+    offered: list[str] = []
+    searched = False
+    for network in pools_of(uow, router, plan.id):
+        block = network
+        if wanted is not None:
+            if wanted.subnet_of(network):
+                block = wanted
+            elif not network.subnet_of(wanted):
+                continue
+        searched = True
+        walk = free_in_block(uow, router.id, network, block, limit=limit - len(offered))
+        offered += walk.addresses
+        if len(offered) >= limit:
+            break
+    if wanted is not None and not searched:
+        raise InvalidInput(f"{prefix} is in none of the pools offered on {router.name}")
+    return offered

@@ -14,9 +14,14 @@ from core.usecases.network import (
     add_pool,
     add_router,
     edit_router,
+    list_free_addresses,
     list_routers,
+    plan_pool_labels,
+    set_plan_pools,
 )
-from mteja.cli.shared import ACTOR, opened_system, out
+from core.usecases.plans import get_plan_by_name
+from mteja.cli.plans import plan_app
+from mteja.cli.shared import ACTOR, err, fail, opened_system, out
 
 router_app = typer.Typer(help="MikroTik routers.", no_args_is_help=True)
 pool_app = typer.Typer(help="Address pools of routers.", no_args_is_help=True)
@@ -85,3 +90,44 @@ def pool_add(router: str, cidr: str) -> None:
         pool = add_pool(uow, ACTOR, router, cidr)
         uow.commit()
         out.print(f"pool {pool.cidr} added to {router}")
+
+
+@pool_app.command("free")
+def pool_free(
+    pool: Annotated[str, typer.Argument(help="The pool's CIDR, or ROUTER:CIDR")],
+    prefix: Annotated[
+        str | None, typer.Option(help="Search one block: 10.0.3 is 10.0.3.0/24 (or a CIDR)")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many to list (1 to 1000)")] = 20,
+    after: Annotated[str | None, typer.Option(help="List from after this address")] = None,
+) -> None:
+    """Free customer addresses of a pool, lowest first, one a line (the count on stderr)."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        free = list_free_addresses(uow, ACTOR, pool, prefix=prefix, limit=limit, after=after)
+    for address in free.addresses:
+        out.print(address, markup=False)
+    more = f"; more after {free.addresses[-1]} (--after)" if free.more else ""
+    # The count goes to stderr, so stdout stays one address a line for scripts.
+    err.print(
+        f"{free.free_count:,} free in {free.block} ({free.router}:{free.pool}){more}", markup=False
+    )
+
+
+@plan_app.command("pools")
+def plan_pools(
+    plan: Annotated[str, typer.Argument(help="Plan name")],
+    pools: Annotated[
+        list[str] | None, typer.Argument(help="Pools (CIDR or ROUTER:CIDR); none: any pool")
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Let the plan use any pool")] = False,
+) -> None:
+    """Show the pools a plan gives addresses from; with POOLs, set them; --clear: any pool."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        if pools or clear:
+            if pools and clear:
+                fail("give pools or --clear, not both")
+            set_plan_pools(uow, ACTOR, plan, list(pools or []))
+            uow.commit()
+        shown = get_plan_by_name(uow, plan)
+        labels = plan_pool_labels(uow, shown.id)
+        out.print(f"{shown.name}: {', '.join(labels) or 'any pool of the router'}", markup=False)
