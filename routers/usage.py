@@ -44,6 +44,7 @@ from core.usecases.usage import (
 from core.vocabulary import ConnectionType
 from routers.desired import COMMENT_PREFIX, HOTSPOT_ACTIVE, PPP_ACTIVE, QUEUE
 from routers.gateway import RouterGateway
+from routers.presence import up_down
 from routers.sync import GatewayFactory
 
 log = logging.getLogger(__name__)
@@ -88,14 +89,6 @@ def _unit_seconds(text: str) -> int | None:
 
 def _counter(value: str | None) -> int:
     return int(value) if value is not None and value.isdigit() else 0
-
-
-def up_down(text: str | None) -> tuple[int, int] | None:
-    """``(upload, download)`` of a simple queue's ``"upload/download"`` pair, or None."""
-    upload, slash, download = (text or "").partition("/")
-    if not slash or not upload.isdigit() or not download.isdigit():
-        return None
-    return int(upload), int(download)
 
 
 def queue_address(target: str | None) -> str | None:
