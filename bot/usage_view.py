@@ -61,7 +61,7 @@ def _session_lines(
     report: UsageReport, presence: Presence | None, zone: ZoneInfo, now: datetime
 ) -> list[str]:
     if report.connection_type == ConnectionType.STATIC:
-        return ["Static customers have no session on the router; their traffic is not metered."]
+        return _static_lines(report, presence, zone, now)
     stored = report.stored_session
     live = live_counters(presence, now) if presence is not None else None
     if presence is not None and presence.state == "offline":
@@ -81,6 +81,31 @@ def _session_lines(
     lines = [heading] if heading else []
     lines += _view_lines(view, zone, now)
     return lines
+
+
+def _static_lines(
+    report: UsageReport, presence: Presence | None, zone: ZoneInfo, now: datetime
+) -> list[str]:
+    """A static customer's "session" is their simple queue: its counters run from when the queue
+    was made (or reset), not from when the device came up, so no "since" is shown."""
+    if presence is not None and presence.state == "offline":
+        return [f"Not online ({presence.reason})." if presence.reason else "Not online."]
+    live = live_counters(presence, now) if presence is not None else None
+    view = session_view(report.stored_session, live)
+    if presence is None:
+        lines = [f"Online: {NOT_CHECKED}."]
+    elif presence.state == "unknown":
+        lines = [f"Router not answering ({presence.reason or 'no reason given'})."]
+    else:
+        session = presence.session
+        where = session.address if session is not None and session.address else "no address"
+        lines = [f"Online now: {where}" + (f" ({presence.reason})" if presence.reason else "")]
+    if view is None:
+        return [*lines, "No queue counters recorded by the last usage sample."]
+    if not view.live:
+        lines.append(f"  as of the last sample ({local_time(view.as_of, zone)})")
+    lines += _view_lines(view, zone, now)[1:]
+    return [line.replace("this session", "queue counters") for line in lines]
 
 
 def _view_lines(view: SessionView, zone: ZoneInfo, now: datetime) -> list[str]:

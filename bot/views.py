@@ -129,7 +129,8 @@ def presence_text(presence: Presence) -> str:
         parts.append(
             f"{session.bytes_out / 1_000_000:.1f} MB down, {session.bytes_in / 1_000_000:.1f} MB up"
         )
-    return " · ".join(parts)
+    # A static customer's line says how the router knows (ARP, or the queue's counters).
+    return " · ".join(parts) + (f" ({presence.reason})" if presence.reason else "")
 
 
 # (label, verb, permission, statuses it fits; None = every status)

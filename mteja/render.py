@@ -91,7 +91,8 @@ def presence_text(presence: Presence) -> str:
     if session.bytes_out is not None and session.bytes_in is not None:
         # The router counts from its side: bytes out of the router are the customer's download.
         parts.append(f"{_megabytes(session.bytes_out)} down, {_megabytes(session.bytes_in)} up")
-    return " · ".join(parts)
+    # A static customer's line says how the router knows (ARP, or the queue's counters).
+    return " · ".join(parts) + (f" ({presence.reason})" if presence.reason else "")
 
 
 def _megabytes(count: int) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, select
 
 from core.models import Customer, Plan, Router, RouterSyncRun
 from core.unit_of_work import CoreServices, UnitOfWork
+from core.usage import StoredSession, stored_session
 from core.usecases.network import RouterLogin, router_login
 from routers.customer_rows import CustomerRow, load_customers
 from routers.desired import (
@@ -30,6 +31,11 @@ from routers.desired import (
 )
 from routers.gateway import RouterCredentials, RouterError, RouterGateway
 from routers.gc_pause import cyclic_gc_paused
+
+# LiveSession and Presence moved to routers.presence; re-exported for the adapters.
+from routers.presence import LiveSession as LiveSession
+from routers.presence import Presence as Presence
+from routers.presence import static_presence
 from routers.reconciler import Converger, ConvergeReport
 
 log = logging.getLogger(__name__)
@@ -58,29 +64,6 @@ def librouteros_factory(
         )
 
     return make
-
-
-@dataclass(frozen=True)
-class LiveSession:
-    """A customer's session as the router reports it (bytes counted from the router's side).
-
-    ``session_id`` is the router's ``.id`` of the session, which tells one session from the next.
-    """
-
-    address: str | None
-    uptime: str | None
-    bytes_in: int | None
-    bytes_out: int | None
-    session_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Presence:
-    """Whether the customer is online, as far as the router can tell right now."""
-
-    state: str  # "online", "offline" or "unknown"
-    session: LiveSession | None = None
-    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -387,19 +370,46 @@ class RouterSync:
         )
 
     def presence(self, customer_id: int) -> Presence:
-        """Online/offline from the router, or unknown (router unreachable, static customer).
+        """Online/offline from the router (a session; for a static customer, ARP or their
+        queue's counters: see ``routers.presence``), or unknown (router unreachable).
 
         Build this RouterSync with short gateway timeouts where a person is waiting.
         """
         with self.services.unit_of_work() as uow:
             customer = uow.session.get(Customer, customer_id)
-            if customer is not None and customer.connection_type not in SESSION_MENUS:
-                return Presence("unknown", reason="static customers have no session to look up")
+            static = customer is not None and customer.connection_type not in SESSION_MENUS
+            facts = self._static_facts(uow, customer) if customer is not None and static else None
+        if static:
+            if facts is None:
+                return Presence("offline", reason="no router or IP address on record")
+            return self._static_presence(*facts)
         try:
             session = self.live_session(customer_id)
         except RouterError as exc:
             return Presence("unknown", reason=f"router not answering ({exc})")
         return Presence("online", session) if session else Presence("offline")
+
+    @staticmethod
+    def _static_facts(
+        uow: UnitOfWork, customer: Customer
+    ) -> tuple[RouterLogin, str, str, StoredSession | None] | None:
+        if customer.router_id is None or not customer.ip_address:
+            return None
+        login = router_login(uow, customer.router_id)
+        stored = stored_session(uow, customer.id)
+        return login, customer.ip_address, customer.account_number, stored
+
+    def _static_presence(
+        self, login: RouterLogin, address: str, account: str, stored: StoredSession | None
+    ) -> Presence:
+        """Asked with no database session open: the router may be slow."""
+        gateway = self.gateways(login)
+        try:
+            return static_presence(gateway, address, account, stored)
+        except RouterError as exc:
+            return Presence("unknown", reason=f"router not answering ({exc})")
+        finally:
+            gateway.close()
 
     def router_ids(self) -> list[int]:
         with self.services.unit_of_work() as uow:

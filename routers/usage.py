@@ -8,6 +8,16 @@ RouterOS keeps a PPP session's byte counters on its dynamic interface (``<pppoe-
 ``/ppp/active``: when the PPP sessions come without ``bytes-in``/``bytes-out``, one more print of
 ``/interface`` (``type=pppoe-in``) gives them (``rx-byte`` from the subscriber, ``tx-byte`` to
 them). Hotspot sessions carry their counters.
+
+Static-IP customers have no session: their simple queue (``mteja-<username>``, target their
+address, comment ``mteja:<account>``) counts their traffic, so one print of ``/queue/simple``
+reads them all. A queue's ``bytes`` is ``upload/download`` as its target sees it, already the
+customer's terms. The queue's ``.id`` is the session key: a recreated queue is a new "session"
+counted from zero, and counters reset under the same id (a reboot) are a reset core already
+handles. A queue is tied to its customer by the account number in its comment, not by its name:
+the comment is what marks the queue as mteja's, and an account number is never changed or
+reused, whereas a renamed customer's old queue, until the next sync, carries a username that
+another customer may have taken meanwhile.
 """
 
 from __future__ import annotations
@@ -32,8 +42,9 @@ from core.usecases.usage import (
     record_usage,
 )
 from core.vocabulary import ConnectionType
-from routers.desired import HOTSPOT_ACTIVE, PPP_ACTIVE
+from routers.desired import COMMENT_PREFIX, HOTSPOT_ACTIVE, PPP_ACTIVE, QUEUE
 from routers.gateway import RouterGateway
+from routers.presence import up_down
 from routers.sync import GatewayFactory
 
 log = logging.getLogger(__name__)
@@ -44,6 +55,7 @@ _SESSION_MENUS = (
     (HOTSPOT_ACTIVE, "user", ConnectionType.HOTSPOT.value),
 )
 _PROPS = ("address", "uptime", "bytes-in", "bytes-out")
+_QUEUE_PROPS = (".id", "name", "target", "bytes", "comment")
 INTERFACE = "/interface"
 PPPOE_INTERFACE_TYPE = "pppoe-in"
 _DURATION = re.compile(r"(\d+)([wdhms])")
@@ -79,8 +91,40 @@ def _counter(value: str | None) -> int:
     return int(value) if value is not None and value.isdigit() else 0
 
 
+def queue_address(target: str | None) -> str | None:
+    """The first address of a queue's ``target`` (``10.10.0.5/32`` → ``10.10.0.5``)."""
+    first = (target or "").split(",")[0].strip()
+    return first.removesuffix("/32") or None
+
+
+def read_queues(gateway: RouterGateway) -> list[SessionReading]:
+    """A reading for each of mteja's simple queues (static customers), one print for them all;
+    ``login`` is the account number from the queue's comment."""
+    readings = []
+    for row in gateway.print(QUEUE, list(_QUEUE_PROPS)):
+        comment = row.get("comment", "")
+        counters = up_down(row.get("bytes"))
+        queue_id = row.get(".id")
+        if not comment.startswith(COMMENT_PREFIX) or counters is None or not queue_id:
+            continue  # the operator's own queue, or one printed without counters
+        upload, download = counters
+        readings.append(
+            SessionReading(
+                login=comment.removeprefix(COMMENT_PREFIX),
+                connection_type=ConnectionType.STATIC.value,
+                session_key=queue_id,
+                address=queue_address(row.get("target")),
+                uptime_seconds=0,  # a queue has no uptime; its id tells one from the next
+                download_bytes=download,
+                upload_bytes=upload,
+            )
+        )
+    return readings
+
+
 def read_sessions(gateway: RouterGateway) -> list[SessionReading]:
-    """Every PPP and hotspot session on the router, with its counters (two or three prints)."""
+    """Every PPP and hotspot session on the router, with its counters, and every static
+    customer's queue (three or four prints)."""
     readings: list[SessionReading] = []
     for menu, login_prop, connection_type in _SESSION_MENUS:
         rows = gateway.print(menu, [".id", login_prop, *_PROPS])
@@ -105,7 +149,7 @@ def read_sessions(gateway: RouterGateway) -> list[SessionReading]:
                     upload_bytes=_counter(row.get("bytes-in")),
                 )
             )
-    return readings
+    return readings + read_queues(gateway)
 
 
 def _with_interface_counters(

@@ -12,7 +12,6 @@ from bot.usage_view import usage_text, usage_title
 from core.errors import InvalidInput
 from core.lookup import resolve
 from core.usage import UsageReport, check_range, default_range, usage_report
-from core.vocabulary import ConnectionType
 
 
 def parse_range(words: list[str]) -> tuple[date, date] | None:
@@ -41,7 +40,7 @@ def cmd_usage(ctx: Context, line: CommandLine) -> Answer:
         first, last = chosen or default_range(uow)
         report = usage_report(uow, customer, first, last)
     lookup = ctx.presence
-    if lookup is None or report.connection_type == ConnectionType.STATIC:
+    if lookup is None:
         return usage_answer(ctx, report, None)
 
     def with_router() -> Answer:

@@ -1,8 +1,10 @@
 """Data usage: a router's session counters turned into daily and per-period totals, and the data
 cap acting on them.
 
-A sample is one read of every live session of one router (``routers.usage`` makes it). For each
-customer mteja keeps the last reading of their session and adds only what the counters grew:
+A sample is one read of every live session of one router (``routers.usage`` makes it), and of
+every static customer's simple queue, which stands for their session (its ``.id`` the session
+key, no uptime). For each customer mteja keeps the last reading of their session and adds only
+what the counters grew:
 
 - the same session (same router ``.id``, uptime not lower) adds each counter's growth;
 - a new session (another ``.id``, or a lower uptime: the router reused an id after a reboot)
@@ -38,6 +40,7 @@ from core.unit_of_work import UnitOfWork
 from core.usecases.preferences import language_of
 from core.usecases.renewal import mark_changed
 from core.usecases.sms import queue_sms
+from core.vocabulary import ConnectionType
 
 CAP_WARNING_PERCENT = 80
 CAP_SMS_PREFIX = "datacap:"
@@ -46,10 +49,14 @@ _CHUNK = 500
 
 @dataclass(frozen=True)
 class SessionReading:
-    """One live session as the router reported it, in the customer's terms."""
+    """One live session as the router reported it, in the customer's terms.
+
+    ``login`` is the username of a PPPoE or hotspot session; for a static customer, whose
+    "session" is their simple queue, it is the account number the queue's comment carries.
+    """
 
     login: str
-    connection_type: str  # "pppoe" or "hotspot"
+    connection_type: str  # "pppoe", "hotspot" or "static"
     session_key: str
     address: str | None
     uptime_seconds: int
@@ -172,11 +179,15 @@ def _growth(current: int, last: int) -> int:
 
 def _customers_by_login(uow: UnitOfWork, router_id: int) -> dict[tuple[str, str], int]:
     rows = uow.session.execute(
-        select(Customer.connection_type, Customer.username, Customer.id).where(
-            Customer.router_id == router_id, Customer.deleted_at.is_(None)
-        )
+        select(
+            Customer.connection_type, Customer.username, Customer.account_number, Customer.id
+        ).where(Customer.router_id == router_id, Customer.deleted_at.is_(None))
     )
-    return {(kind, login): customer_id for kind, login, customer_id in rows}
+    # A static customer's queue names them by account number (see SessionReading).
+    return {
+        (kind, account if kind == ConnectionType.STATIC else login): customer_id
+        for kind, login, account, customer_id in rows
+    }
 
 
 def _priors(uow: UnitOfWork, router_id: int) -> dict[int, _Prior]:

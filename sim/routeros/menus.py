@@ -331,12 +331,17 @@ QUEUE_SIMPLE = MenuSpec(
         "burst-threshold": "0/0",
         "burst-time": "0s/0s",
         "bucket-size": "0.1/0.1",
+        # Statistics, each "upload/download" as the target sees it: upload is what the target
+        # sent (the router received), download what reached it. Computed when printed.
+        "bytes": "0/0",
+        "packets": "0/0",
+        "rate": "0/0",
         "invalid": "false",
         "dynamic": "false",
         "disabled": "false",
     },
     optional=("comment",),
-    read_only=frozenset({"invalid", "dynamic"}),
+    read_only=frozenset({"bytes", "packets", "rate", "invalid", "dynamic"}),
     auto_name="queue",
     booleans=frozenset({"disabled", "invalid", "dynamic"}),
     unique=("name",),
@@ -359,6 +364,28 @@ ADDRESS_LIST = MenuSpec(
     required=("list", "address"),
     unique=("list", "address"),
     duplicate_message="failure: already have such entry",
+)
+
+ARP = MenuSpec(
+    path="/ip/arp",
+    kind=MenuKind.TABLE,
+    # A dynamic entry is learned from a device that answered (``complete`` once its MAC address
+    # is known); RouterOS drops it some minutes after the device goes quiet. A failed entry has
+    # no MAC address and is not complete.
+    fields={
+        "address": "",
+        "interface": "",
+        "published": "false",
+        "invalid": "false",
+        "DHCP": "false",
+        "dynamic": "false",
+        "complete": "false",
+        "disabled": "false",
+    },
+    optional=("mac-address", "comment"),
+    read_only=frozenset({"invalid", "DHCP", "dynamic", "complete"}),
+    booleans=frozenset({"published", "invalid", "DHCP", "dynamic", "complete", "disabled"}),
+    required=("address", "interface"),
 )
 
 SYSTEM_IDENTITY = MenuSpec(
@@ -420,6 +447,7 @@ MENUS: Mapping[str, MenuSpec] = {
         INTERFACE,
         QUEUE_SIMPLE,
         ADDRESS_LIST,
+        ARP,
         SYSTEM_IDENTITY,
         SYSTEM_RESOURCE,
     )

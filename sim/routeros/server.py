@@ -228,6 +228,14 @@ class SimulatedRouter:
         """Whether a static customer at ``address`` is on the (enabled) blocked address list."""
         return self.state.is_blocked(address, list_name)
 
+    def device_up(self, address: str, mac_address: str | None = None) -> None:
+        """A static-IP customer's device comes up (see ``RouterState.device_up``)."""
+        self.state.device_up(address, mac_address)
+
+    def device_down(self, address: str, *, forget: bool = True) -> None:
+        """The device goes quiet (see ``RouterState.device_down``)."""
+        self.state.device_down(address, forget=forget)
+
     def set_traffic_rate(
         self, bytes_in_per_second: float, bytes_out_per_second: float | None = None
     ) -> None:

@@ -36,6 +36,11 @@ BLOCKED_LIST = "mteja-blocked"
 _PPP_ACTIVE = "/ppp/active"
 _HOTSPOT_ACTIVE = "/ip/hotspot/active"
 _INTERFACE = "/interface"
+_QUEUE = "/queue/simple"
+_ARP = "/ip/arp"
+CUSTOMER_INTERFACE = "bridge-customers"
+"""Where static-IP customers' devices are (the interface of their ARP entries)."""
+_PACKET_BYTES = 1000  # the simulator's packets are all this size
 _KNOWN_DIRECTORIES = frozenset(
     "/".join(path.split("/")[: depth + 1])
     for path in MENUS
@@ -110,6 +115,7 @@ class RouterState:
         self._meters: dict[tuple[str, str], Meter] = {}
         self._traffic = TrafficModel()
         self._session_numbers = itertools.count(1)
+        self._devices: set[str] = set()  # addresses of static devices that are up
         for spec in MENUS.values():
             for builtin in spec.builtin:
                 attrs = {prop: value for prop, value in builtin.items() if prop != ".id"}
@@ -142,7 +148,11 @@ class RouterState:
                 return CommandResult()
             table = self._tables[menu]
             if verb == "add":
-                return CommandResult(ret=self._add(table, attrs))
+                item_id = self._add(table, attrs)
+                if menu == _QUEUE:
+                    self._meters[(menu, item_id)] = self._traffic.start(self._clock())
+                    self._run_queues([item_id])
+                return CommandResult(ret=item_id)
             ids = self._resolve_ids(table, attrs.get(".id", ""))
             if verb == "remove":
                 for item_id in ids:
@@ -154,6 +164,8 @@ class RouterState:
                 self._set(table, ids, {"comment": attrs.get("comment", "")})
             else:
                 self._set(table, ids, {"disabled": "true" if verb == "disable" else "false"})
+            if menu == _QUEUE and verb != "remove":
+                self._run_queues(ids)  # a new target, or disabled: counting starts or stops
             return CommandResult()
 
     def burn_id(self, menu: str) -> str:
@@ -198,6 +210,8 @@ class RouterState:
             items = list(table)
         if spec.kind is MenuKind.SESSIONS:
             return [self._session_row(spec.path, item) for item in items]
+        if spec.path == _QUEUE:
+            return [self._queue_row(item) for item in items]
         return items
 
     def _ppp_interfaces(self) -> list[Item]:
@@ -233,6 +247,32 @@ class RouterState:
                 meter, self._clock()
             )
         return row
+
+    def _queue_row(self, item: Item) -> Item:
+        row = dict(item)
+        meter = self._meters.get((_QUEUE, item[".id"]))
+        if meter is not None:
+            # The router receives the target's upload and sends its download.
+            upload, download = self._traffic.counters(meter, self._clock())
+            row["bytes"] = f"{upload}/{download}"
+            row["packets"] = f"{upload // _PACKET_BYTES}/{download // _PACKET_BYTES}"
+            if meter.running:
+                rates = (self._traffic.bytes_in_per_second, self._traffic.bytes_out_per_second)
+                row["rate"] = "/".join(str(int(rate * 8)) for rate in rates)
+        return row
+
+    def _run_queues(self, ids: Sequence[str]) -> None:
+        """Each queue counts while it is enabled and a device of its target is up."""
+        table = self._tables[_QUEUE]
+        now = self._clock()
+        for item_id in ids:
+            item = table.get(item_id)
+            meter = self._meters.get((_QUEUE, item_id))
+            if item is None or meter is None:
+                continue
+            targets = {_bare_address(target) for target in item["target"].split(",")}
+            running = item["disabled"] == "false" and bool(targets & self._devices)
+            self._traffic.run(meter, running, now)
 
     def _validated(self, spec: MenuSpec, attrs: Mapping[str, str]) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -439,10 +479,57 @@ class RouterState:
                     return True
         return False
 
+    def device_up(
+        self, address: str, mac_address: str | None = None, interface: str = CUSTOMER_INTERFACE
+    ) -> None:
+        """A static-IP customer's device comes up: the router learns its ARP entry (dynamic,
+        complete) and the simple queue targeting its address counts its traffic."""
+        with self._lock:
+            self._forget_arp(address)
+            table = self._tables[_ARP]
+            entry = dict(table.spec.fields)
+            entry.update(
+                {
+                    "address": address,
+                    "mac-address": mac_address or _mac_for(len(table) + 0x10000),
+                    "interface": interface,
+                    "dynamic": "true",
+                    "complete": "true",
+                }
+            )
+            table.insert(entry)
+            self._devices.add(address)
+            self._run_queues([item[".id"] for item in self._tables[_QUEUE]])
+
+    def device_down(self, address: str, *, forget: bool = True) -> None:
+        """The device goes quiet: its queue stops counting and its ARP entry goes (``forget``)
+        or stays behind incomplete, as a failed entry does until it times out."""
+        with self._lock:
+            dynamic = self._forget_arp(address)
+            if not forget and dynamic is not None:
+                dynamic.pop("mac-address", None)
+                dynamic["complete"] = "false"
+                self._tables[_ARP].insert(dynamic)
+            self._devices.discard(address)
+            self._run_queues([item[".id"] for item in self._tables[_QUEUE]])
+
+    def _forget_arp(self, address: str) -> Item | None:
+        table = self._tables[_ARP]
+        learned = [
+            item for item in table if item["address"] == address and item["dynamic"] == "true"
+        ]
+        for item in learned:
+            table.delete(item[".id"])
+        if not learned:
+            return None
+        entry = {prop: value for prop, value in learned[-1].items() if prop != ".id"}
+        return entry
+
     def set_traffic_rate(
         self, bytes_in_per_second: float, bytes_out_per_second: float | None = None
     ) -> None:
-        """Every session counts this many bytes per second from now on (out defaults to in)."""
+        """Every session, and every simple queue whose device is up, counts this many bytes per
+        second from now on (out defaults to in): in is the subscriber's upload."""
         outgoing = bytes_in_per_second if bytes_out_per_second is None else bytes_out_per_second
         with self._lock:
             self._traffic.change_rates(

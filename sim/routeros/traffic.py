@@ -26,12 +26,14 @@ def format_duration(seconds: float) -> str:
 
 @dataclass
 class Meter:
-    """One session's counters: what was counted up to ``since``, at the rates in force then."""
+    """One session's (or simple queue's) counters: what was counted up to ``since``, at the rates
+    in force then. A paused meter (a queue whose device is down) counts nothing."""
 
     started_at: float
     bytes_in: float = 0.0
     bytes_out: float = 0.0
     since: float = 0.0
+    running: bool = True
 
 
 class TrafficModel:
@@ -47,10 +49,23 @@ class TrafficModel:
 
     def read(self, meter: Meter, now: float) -> tuple[str, str, str]:
         """``(uptime, bytes_in, bytes_out)`` of a meter at ``now``, formatted as RouterOS does."""
-        elapsed = max(0.0, now - meter.since)
-        bytes_in = int(meter.bytes_in + self.bytes_in_per_second * elapsed)
-        bytes_out = int(meter.bytes_out + self.bytes_out_per_second * elapsed)
+        bytes_in, bytes_out = self.counters(meter, now)
         return format_duration(now - meter.started_at), str(bytes_in), str(bytes_out)
+
+    def counters(self, meter: Meter, now: float) -> tuple[int, int]:
+        """``(bytes_in, bytes_out)`` of a meter at ``now``."""
+        elapsed = max(0.0, now - meter.since) if meter.running else 0.0
+        return (
+            int(meter.bytes_in + self.bytes_in_per_second * elapsed),
+            int(meter.bytes_out + self.bytes_out_per_second * elapsed),
+        )
+
+    def run(self, meter: Meter, running: bool, now: float) -> None:
+        """Start or stop a meter counting (what it counted so far is kept)."""
+        if running == meter.running:
+            return
+        self._bank(meter, now)
+        meter.running = running
 
     def change_rates(
         self,
@@ -61,9 +76,13 @@ class TrafficModel:
     ) -> None:
         """Switch to new rates, first banking what every meter counted at the old ones."""
         for meter in meters:
+            self._bank(meter, now)
+        self.bytes_in_per_second = bytes_in_per_second
+        self.bytes_out_per_second = bytes_out_per_second
+
+    def _bank(self, meter: Meter, now: float) -> None:
+        if meter.running:
             elapsed = max(0.0, now - meter.since)
             meter.bytes_in += self.bytes_in_per_second * elapsed
             meter.bytes_out += self.bytes_out_per_second * elapsed
-            meter.since = now
-        self.bytes_in_per_second = bytes_in_per_second
-        self.bytes_out_per_second = bytes_out_per_second
+        meter.since = now

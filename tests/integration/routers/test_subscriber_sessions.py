@@ -8,6 +8,8 @@ import pytest
 
 from routers.gateway import RouterCredentials
 from routers.librouteros_gateway import RouterOsGateway
+from routers.presence import static_presence
+from routers.usage import read_sessions
 from sim.routeros import ManualClock, SimulatedRouter
 
 SECRETS = "/ppp/secret"
@@ -121,3 +123,44 @@ def test_usage_counters_follow_the_clock(
 
     assert before == {"uptime": "1h", "bytes-in": "450000000", "bytes-out": "90000000"}
     assert after == {"uptime": "0s", "bytes-in": "0", "bytes-out": "0"}
+
+
+def test_a_static_device_is_read_over_the_api_from_its_queue_and_arp_entry(
+    timed_sim: SimulatedRouter, timed_gateway: RouterOsGateway, clock: ManualClock
+) -> None:
+    queue_id = timed_gateway.add(
+        "/queue/simple",
+        {
+            "name": "mteja-MTJ-4K7Q2D9",
+            "target": "10.10.0.5/32",
+            "max-limit": "10M/20M",
+            "comment": "mteja:MTJ-4K7Q2D9",
+        },
+    )
+    timed_sim.set_subscriber_traffic(download_per_second=25_000, upload_per_second=125)
+    timed_sim.device_up("10.10.0.5", mac_address="02:AA:00:00:00:05")
+    clock.advance(8)
+
+    [queue] = timed_gateway.print("/queue/simple", [".id", "bytes", "packets", "rate"])
+    assert queue["bytes"] == "1000/200000"  # upload/download, as the target sees them
+    [reading] = read_sessions(timed_gateway)
+    assert (reading.login, reading.connection_type, reading.session_key) == (
+        "MTJ-4K7Q2D9",
+        "static",
+        queue_id,
+    )
+    assert (reading.address, reading.download_bytes, reading.upload_bytes) == (
+        "10.10.0.5",
+        200_000,
+        1000,
+    )
+    presence = static_presence(timed_gateway, "10.10.0.5", "MTJ-4K7Q2D9", None)
+    assert presence.state == "online"
+    assert presence.reason == "ARP entry complete (02:AA:00:00:00:05 on bridge-customers)"
+
+    timed_sim.device_down("10.10.0.5")
+    clock.advance(8)
+    [queue] = timed_gateway.print("/queue/simple", ["bytes"])
+    assert queue["bytes"] == "1000/200000"
+    assert timed_gateway.print("/ip/arp", None, {"address": "10.10.0.5"}) == []
+    assert static_presence(timed_gateway, "10.10.0.5", "MTJ-4K7Q2D9", None).state == "offline"

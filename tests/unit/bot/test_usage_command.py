@@ -210,11 +210,28 @@ def test_usage_without_a_customer_gets_the_usage_line(chat) -> None:
     assert chat("viewer").say("/usage nobody").text.startswith("⚠️")
 
 
-def test_static_customers_are_not_looked_up(chat, make_customer, staff_bot) -> None:
+def test_a_static_customers_queue_is_shown_with_how_the_router_knows_they_are_online(
+    chat, make_customer, services, staff_bot
+) -> None:
     customer = make_customer(paid=6000, connection_type="static", plan="Biz 50M")
+    store_session(services, customer.id, session_key="*7", uptime_seconds=0)
+    signal = "ARP entry complete (02:AA:00:00:00:07 on bridge-customers)"
+
+    def lookup(customer_id: int) -> Presence:
+        session = LiveSession("10.10.0.2", None, 11 * MB, 112 * MB, "*7")
+        return Presence("online", session, signal)
+
+    staff_bot.presence = lookup
     answer = chat("viewer").say(f"/usage {customer.account_number}")
-    assert answer.then is None and answer.attachment is not None
-    assert "Static customers have no session on the router" in answer.text
+    assert answer.then is not None  # the router is asked, as for a PPPoE customer
+    lines = answer.then().text.splitlines()
+    assert lines[1] == f"Online now: 10.10.0.2 ({signal})"
+    assert lines[2] == "  rate 320 kbit/s down, 27 kbit/s up"
+    assert lines[3] == "  queue counters 112 MB down, 11 MB up"
+
+    staff_bot.presence = live("offline")
+    lines = chat("viewer").say(f"/usage {customer.account_number}").then().text.splitlines()
+    assert lines[1] == "Not online."
 
 
 def test_the_period_against_the_cap_and_the_throttle(

@@ -255,3 +255,58 @@ def test_throttle_needs_a_cap_and_a_speed(run, staff) -> None:
         run(add_plan, staff, PlanSpec("T3", "pppoe", 1, "1M", "1M", 30, None, 5, "1M/"))
     both = run(add_plan, staff, PlanSpec("T4", "pppoe", 1, "1M", "1M", 30, None, 5, " 2m "))
     assert (both.throttle_download, both.throttle_upload) == ("2M", "2M")
+
+
+# -- static-IP customers: counted on their simple queue, throttled on it, blocked by address ----
+
+
+def static_world(world: CapWorld, staff, throttle: str | None) -> str:
+    name = "Static 1G" if throttle else "Static 1G blocked"
+    with world.services.unit_of_work() as uow:
+        add_plan(uow, staff, PlanSpec(name, "static", 3000, "20M", "10M", 30, None, 1000, throttle))
+        uow.commit()
+    return name
+
+
+def static_queue(world: CapWorld, customer_id: int) -> dict[str, str]:
+    account = world.customer(customer_id).account_number
+    (queue,) = [q for q in world.state.items("/queue/simple") if q["comment"] == f"mteja:{account}"]
+    return queue
+
+
+def test_a_static_customer_at_the_cap_is_throttled_on_their_queue(
+    world: CapWorld, make_customer, staff
+) -> None:
+    plan = static_world(world, staff, "1M/512k")
+    customer_id = make_customer(paid=3000, connection_type="static", plan=plan)
+    world.converge()
+    address = world.customer(customer_id).ip_address
+    assert address is not None
+    assert static_queue(world, customer_id)["max-limit"] == "10M/20M"  # upload/download
+    world.sample()  # the queue's first reading
+    world.state.device_up(address)
+    world.tick(1000)
+    assert world.sample().cap_outcomes == {customer_id: CapOutcome.CAPPED}
+    world.converge()
+    assert static_queue(world, customer_id)["max-limit"] == "512k/1M"
+    assert not world.state.is_blocked(address)
+    assert world.card_data(customer_id).endswith("(100%) · THROTTLED to 1M down / 512k up")
+    ((kind, _),) = world.cap_sms(customer_id)
+    assert kind.startswith("datacap:100:")
+
+
+def test_a_static_plan_without_throttle_blocks_the_address_at_the_cap(
+    world: CapWorld, make_customer, staff
+) -> None:
+    plan = static_world(world, staff, None)
+    customer_id = make_customer(paid=3000, connection_type="static", plan=plan)
+    world.converge()
+    address = world.customer(customer_id).ip_address
+    assert address is not None
+    world.sample()
+    world.state.device_up(address)
+    world.tick(1200)
+    assert world.sample().cap_outcomes == {customer_id: CapOutcome.CAPPED}
+    world.converge()
+    assert world.state.is_blocked(address)
+    assert world.card_data(customer_id).endswith("· BLOCKED: cap reached")

@@ -18,6 +18,7 @@ from core.models import Customer, DailyUsage, Router, UsagePeriod, UsageReading
 from core.unit_of_work import CoreServices
 from core.usecases.network import RouterSpec, add_router
 from core.usecases.usage import SessionReading, UsageSample, record_usage
+from routers.desired import queue_name
 from routers.usage import UsageSampler, parse_duration, read_sessions
 from sim.routeros.clock import ManualClock
 from sim.routeros.memory_gateway import InMemoryRouterGateway
@@ -87,7 +88,7 @@ def total(services: CoreServices, customer_id: int) -> tuple[int, int]:
     return sum(down for down, _ in days), sum(up for _, up in days)
 
 
-def test_one_sample_reads_the_router_twice_whatever_the_number_of_customers(
+def test_one_sample_reads_the_router_three_times_whatever_the_number_of_customers(
     router: Router1, make_customer
 ) -> None:
     for number in range(5):
@@ -96,7 +97,8 @@ def test_one_sample_reads_the_router_twice_whatever_the_number_of_customers(
     router.gateway.reads = 0
     sample = router.sample()
     assert (sample.sessions, sample.customers) == (5, 5)
-    assert router.gateway.reads == 2  # /ppp/active and /ip/hotspot/active, once each
+    # /ppp/active, /ip/hotspot/active and /queue/simple, once each
+    assert router.gateway.reads == 3
 
 
 def test_the_first_sample_of_a_router_only_notes_where_the_counters_stand(
@@ -350,7 +352,7 @@ def test_ppp_counters_come_from_the_sessions_interfaces_on_a_real_router(
     router.tick(7)
     shaped = RealRouterShape(router.gateway)
     ppp, hotspot = read_sessions(shaped)  # type: ignore[arg-type]
-    assert shaped.menus == ["/ppp/active", "/interface", "/ip/hotspot/active"]
+    assert shaped.menus == ["/ppp/active", "/interface", "/ip/hotspot/active", "/queue/simple"]
     assert (ppp.download_bytes, ppp.upload_bytes) == (7000, 70)
     assert (hotspot.login, hotspot.download_bytes) == ("guest", 7000)
 
@@ -388,3 +390,131 @@ def test_the_simulator_prints_ppp_interfaces_with_their_counters(
     assert (interface["rx-byte"], interface["tx-byte"]) == ("50", "500")
     router.state.disconnect(username)
     assert router.gateway.print("/interface") == []
+
+
+# -- static-IP customers: their simple queue's counters -----------------------------------------
+
+
+def put_queue(router: Router1, customer_id: int) -> tuple[str, str]:
+    """Put the customer's simple queue on the router as the converger would; returns the queue's
+    id and the customer's address."""
+    with router.services.unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        assert customer is not None and customer.ip_address
+        attrs = {
+            "name": queue_name(customer.username),
+            "target": f"{customer.ip_address}/32",
+            "max-limit": "50M/50M",
+            "comment": f"mteja:{customer.account_number}",
+        }
+        address = customer.ip_address
+    return router.state.seed("/queue/simple", attrs), address
+
+
+def static_customer(make_customer, isp, phone: str = "0712000222") -> int:
+    return make_customer(paid=6000, connection_type="static", plan=isp.static_plan, phone=phone)
+
+
+def test_a_static_customer_is_metered_on_its_simple_queue(
+    router: Router1, make_customer, isp
+) -> None:
+    customer_id = static_customer(make_customer, isp)
+    _, address = put_queue(router, customer_id)
+    router.state.set_traffic_rate(10, 1000)  # the router receives 10/s, sends 1000/s
+    router.sample()  # the router's first sample
+    router.state.device_up(address)
+    router.tick(100)
+    router.gateway.reads = 0
+    first = router.sample()
+    assert router.gateway.reads == 3  # /ppp/active, /ip/hotspot/active, /queue/simple
+    assert (first.sessions, first.customers, first.new_sessions) == (1, 1, 0)
+    router.tick(100)
+    router.sample()
+    # The queue's bytes are "upload/download" as its target (the customer) sees them.
+    (queue,) = router.gateway.print("/queue/simple", ["bytes"])
+    assert queue["bytes"] == "2000/200000"
+    assert total(router.services, customer_id) == (200_000, 2000)
+    assert period(router.services, customer_id) == (200_000, 2000)
+    # The device goes away: the queue stops counting and nothing more is added.
+    router.state.device_down(address)
+    router.tick(300)
+    router.sample()
+    assert total(router.services, customer_id) == (200_000, 2000)
+
+
+def test_a_recreated_queue_counts_from_zero_and_nothing_twice(
+    router: Router1, make_customer, isp
+) -> None:
+    customer_id = static_customer(make_customer, isp)
+    queue_id, address = put_queue(router, customer_id)
+    router.state.set_traffic_rate(0, 1000)
+    router.sample()
+    router.state.device_up(address)
+    router.tick(100)
+    router.sample()
+    assert total(router.services, customer_id) == (100_000, 0)
+    # Someone deletes the queue in WinBox; the reconcile puts it back (a new id, counters at 0).
+    router.gateway.remove("/queue/simple", [queue_id])
+    new_id, _ = put_queue(router, customer_id)
+    assert new_id != queue_id
+    router.tick(30)
+    sample = router.sample()
+    assert sample.new_sessions == 1
+    assert total(router.services, customer_id) == (130_000, 0)
+    router.tick(10)
+    router.sample()
+    assert total(router.services, customer_id) == (140_000, 0)
+
+
+def test_queue_counters_reset_under_the_same_id_count_from_zero(
+    services, record, make_customer, isp, view
+) -> None:
+    customer = view(static_customer(make_customer, isp))
+    account = customer.account_number
+    record(T0)
+    record(T0 + timedelta(minutes=5), reading(account, "*2", 0, 5000, 700, "static"))
+    record(T0 + timedelta(minutes=10), reading(account, "*2", 0, 6000, 900, "static"))
+    # The router rebooted (or someone reset the counters): the queue keeps its id, its bytes
+    # start again. What it shows now is new; the 6000/900 already counted are not counted again.
+    sample = record(T0 + timedelta(minutes=15), reading(account, "*2", 0, 400, 40, "static"))
+    assert sample.counter_resets == 1
+    assert total(services, customer.id) == (6000 + 400, 900 + 40)
+
+
+def test_queues_are_matched_by_account_number_and_others_ignored(
+    router: Router1, make_customer, isp
+) -> None:
+    customer_id = static_customer(make_customer, isp)
+    _, address = put_queue(router, customer_id)
+    # The operator's own queue on the same address, and a queue named like ours by hand.
+    router.state.seed("/queue/simple", {"name": "uplink", "target": f"{address}/32"})
+    router.state.seed(
+        "/queue/simple", {"name": "mteja-someone", "target": "10.10.0.6/32", "comment": "x"}
+    )
+    router.state.set_traffic_rate(0, 1000)
+    router.sample()
+    router.state.device_up(address)
+    router.tick(10)
+    sample = router.sample()
+    assert (sample.sessions, sample.customers) == (1, 1)
+    assert total(router.services, customer_id) == (10_000, 0)
+
+
+def test_static_readings_are_in_the_customers_terms(
+    router: Router1, make_customer, isp, view
+) -> None:
+    customer = view(static_customer(make_customer, isp))
+    queue_id, address = put_queue(router, customer.id)
+    router.state.set_traffic_rate(10, 1000)
+    router.state.device_up(address)
+    router.tick(7)
+    (session,) = read_sessions(router.gateway)
+    assert session == SessionReading(
+        login=customer.account_number,
+        connection_type="static",
+        session_key=queue_id,
+        address=address,
+        uptime_seconds=0,
+        download_bytes=7000,
+        upload_bytes=70,
+    )

@@ -360,3 +360,62 @@ def test_blocked_addresses(state: RouterState) -> None:
     assert not state.is_blocked("10.0.0.10")
     state.execute("/ip/firewall/address-list", "disable", {".id": blocked})
     assert not state.is_blocked("10.0.0.9")
+
+
+# -- static-IP devices: an ARP entry while up, traffic on the simple queue of their address ----
+
+QUEUES = "/queue/simple"
+
+
+def test_a_static_device_up_has_a_complete_arp_entry_and_down_has_none() -> None:
+    state = RouterState(clock=ManualClock())
+    assert state.items("/ip/arp") == []
+    state.device_up("10.10.0.5", mac_address="02:00:00:00:00:05")
+    (entry,) = state.execute("/ip/arp", "print", {}, ["?address=10.10.0.5"]).rows
+    assert entry["mac-address"] == "02:00:00:00:00:05"
+    assert (entry["complete"], entry["dynamic"], entry["invalid"]) == ("true", "true", "false")
+    assert entry["interface"] and entry[".id"].startswith("*")
+    state.device_down("10.10.0.5")
+    assert state.execute("/ip/arp", "print", {}, ["?address=10.10.0.5"]).rows == []
+    # A device that stopped answering may leave an incomplete entry until it times out.
+    state.device_up("10.10.0.5")
+    state.device_down("10.10.0.5", forget=False)
+    (failed,) = state.items("/ip/arp")
+    assert failed["complete"] == "false" and "mac-address" not in failed
+
+
+def test_a_simple_queue_counts_its_targets_traffic_as_upload_slash_download() -> None:
+    clock = ManualClock()
+    state = RouterState(clock=clock)
+    queue_id = state.seed(QUEUES, {"name": "mteja-alice", "target": "10.10.0.5/32"})
+    other_id = state.seed(QUEUES, {"name": "bob", "target": "10.10.0.6/32"})
+    state.set_traffic_rate(10, 1000)  # the router receives 10/s from each device, sends 1000/s
+    clock.advance(50)  # nobody up: nothing counted
+    state.device_up("10.10.0.5")
+    clock.advance(7)
+    queues = {item[".id"]: item for item in state.items(QUEUES)}
+    assert queues[queue_id]["bytes"] == "70/7000"  # the target's upload / download
+    assert queues[other_id]["bytes"] == "0/0"
+    state.device_down("10.10.0.5")
+    clock.advance(100)
+    state.device_up("10.10.0.5")
+    clock.advance(1)
+    (row,) = state.execute(QUEUES, "print", {".proplist": "bytes"}, [f"?.id={queue_id}"]).rows
+    assert row == {"bytes": "80/8000"}
+
+
+def test_a_queue_added_for_a_device_already_up_counts_from_zero() -> None:
+    clock = ManualClock()
+    state = RouterState(clock=clock)
+    state.set_traffic_rate(0, 100)
+    state.device_up("10.10.0.5")
+    clock.advance(10)
+    queue_id = state.seed(QUEUES, {"name": "mteja-alice", "target": "10.10.0.5/32"})
+    clock.advance(3)
+    (queue,) = state.items(QUEUES)
+    assert queue["bytes"] == "0/300"
+    state.execute(QUEUES, "remove", {".id": queue_id})
+    state.seed(QUEUES, {"name": "mteja-alice", "target": "10.10.0.5/32"})
+    clock.advance(1)
+    (queue,) = state.items(QUEUES)
+    assert queue["bytes"] == "0/100"
