@@ -147,12 +147,11 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
             lines=[invoicing.Line("Installation fee", form.installation_fee_kes)],
         )
     payment = None
-    if form.payment_method is not None:
-        amount = (
-            form.amount_kes
-            if form.amount_kes is not None
-            else first_price + form.installation_fee_kes
-        )
+    amount = (
+        form.amount_kes if form.amount_kes is not None else first_price + form.installation_fee_kes
+    )
+    # A free first period with no fee has nothing to pay: no payment of KES 0 is recorded.
+    if form.payment_method is not None and (form.amount_kes is not None or amount > 0):
         payment = record_payment(
             uow,
             customer.id,

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from core.errors import InvalidInput
 from core.events import SmsQueued
 from core.models import SmsMessage
 from core.ports import SmsSent
@@ -35,7 +36,9 @@ def queue_sms(
     With ``secret``, ``body`` holds SECRET_MASK where the secret goes (once).
     """
     if secret is not None and body.count(SECRET_MASK) != 1:
-        raise ValueError("a message with a secret has exactly one SECRET_MASK in its body")
+        # Another mask in the text (a name typed with "••••••") would make the send fill in the
+        # wrong place: refuse the message rather than send it wrong.
+        raise InvalidInput(f"a message carrying a secret cannot contain {SECRET_MASK!r} itself")
     message = SmsMessage(
         customer_id=customer_id,
         phone=phone,

@@ -312,3 +312,16 @@ def test_create_is_audited_with_the_new_values(run, staff, isp, audit_events) ->
     assert event.after["status"] == "inactive"
     assert event.after["password_set"] is True
     assert (event.actor_kind, event.actor_name) == ("staff", "command line")
+
+
+def test_a_free_first_period_with_a_method_records_no_payment_and_activates(
+    run, staff, isp, view, count_rows
+) -> None:
+    created = run(create_customer, staff, _form(isp, payment_method="cash", first_price_kes=0))
+    stored = view(created.customer.id)
+    assert (stored.status, stored.expires_at, stored.balance_kes) == (
+        "active",
+        TEST_EPOCH + PERIOD,
+        0,
+    )
+    assert created.payment is None and count_rows(Payment) == 0
