@@ -80,8 +80,8 @@ _SPECS = [
     CommandSpec("stats", "/stats", "customers and revenue today and this month", Permission.VIEW),
     CommandSpec(
         "pay",
-        "/pay REF AMOUNT cash|mpesa|bank|cheque [reference]",
-        "record a payment (renews if it covers the plan)",
+        "/pay REF AMOUNT cash|mpesa|bank|cheque [noactivate] [reference]",
+        "record a payment (renews if it covers the plan; noactivate keeps it as credit)",
         Permission.RECORD_PAYMENT,
     ),
     CommandSpec(
@@ -141,7 +141,10 @@ _SPECS = [
         Permission.MANAGE_CUSTOMERS,
     ),
     CommandSpec(
-        "debt", "/debt REF AMOUNT [note]", "serve now, pay later", Permission.MANAGE_CUSTOMERS
+        "debt",
+        "/debt REF AMOUNT [nostart] [note]",
+        "serve now, pay later (nostart: record the debt, start no service)",
+        Permission.MANAGE_CUSTOMERS,
     ),
     CommandSpec(
         "edit",
