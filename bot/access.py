@@ -162,7 +162,12 @@ _SPECS = [
     CommandSpec(
         "delete", "/delete REF", "delete a customer (asks first)", Permission.MANAGE_CUSTOMERS
     ),
-    CommandSpec("add", "/add", "add a customer, step by step", Permission.MANAGE_CUSTOMERS),
+    CommandSpec(
+        "add",
+        "/add",
+        "add a customer, step by step (the first period may have its own price)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
     CommandSpec("import", "/import", "add customers from a CSV file", Permission.MANAGE_CUSTOMERS),
     CommandSpec(
         "staff",

@@ -147,12 +147,13 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
             lines=[invoicing.Line("Installation fee", form.installation_fee_kes)],
         )
     payment = None
-    if form.payment_method is not None:
-        amount = (
-            form.amount_kes
-            if form.amount_kes is not None
-            else first_price + form.installation_fee_kes
-        )
+    amount = (
+        form.amount_kes if form.amount_kes is not None else first_price + form.installation_fee_kes
+    )
+    # A free first period with no fee leaves nothing to pay: no payment of KES 0 is recorded.
+    # (An amount typed as 0 is still refused by record_payment.)
+    nothing_due = form.amount_kes is None and amount == 0
+    if form.payment_method is not None and not nothing_due:
         payment = record_payment(
             uow,
             customer.id,
