@@ -269,7 +269,7 @@ def customer_delete(
         try:
             delete_customer(uow, customer.id, ACTOR, force=force, reason=reason)
         except SubAccountsRemain:
-            raise
+            raise  # forcing never overrides live sub-accounts: core's words say so
         except DeletionRefused as refusal:
             fail(f"{refusal.message} (--force deletes anyway)")
         uow.commit()
