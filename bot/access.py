@@ -106,8 +106,8 @@ _SPECS = [
     CommandSpec("stats", "/stats", "customers and revenue today and this month", Permission.VIEW),
     CommandSpec(
         "pay",
-        "/pay REF AMOUNT cash|mpesa|bank|cheque [reference]",
-        "record a payment (renews if it covers the plan)",
+        "/pay REF AMOUNT cash|mpesa|bank|cheque [noactivate] [reference]",
+        "record a payment (renews if it covers the plan; noactivate keeps it as credit)",
         Permission.RECORD_PAYMENT,
     ),
     CommandSpec(
@@ -167,7 +167,10 @@ _SPECS = [
         Permission.MANAGE_CUSTOMERS,
     ),
     CommandSpec(
-        "debt", "/debt REF AMOUNT [note]", "serve now, pay later", Permission.MANAGE_CUSTOMERS
+        "debt",
+        "/debt REF AMOUNT [nostart] [note]",
+        "serve now, pay later (nostart: record the debt, start no service)",
+        Permission.MANAGE_CUSTOMERS,
     ),
     CommandSpec(
         "edit",
@@ -191,7 +194,12 @@ _SPECS = [
     CommandSpec(
         "delete", "/delete REF", "delete a customer (asks first)", Permission.MANAGE_CUSTOMERS
     ),
-    CommandSpec("add", "/add", "add a customer, step by step", Permission.MANAGE_CUSTOMERS),
+    CommandSpec(
+        "add",
+        "/add",
+        "add a customer, step by step (the first period may have its own price)",
+        Permission.MANAGE_CUSTOMERS,
+    ),
     CommandSpec("import", "/import", "add customers from a CSV file", Permission.MANAGE_CUSTOMERS),
     CommandSpec(
         "staff",

@@ -1,9 +1,10 @@
 """``/add``: the Add Customer form as a conversation, one question at a time.
 
 connection type → plan → router → address → name → phone → username → password → payment method
-→ reference → installation fee → amount → activate now? → summary to confirm. Every question has
-Back and Cancel; typed answers are checked at once where that is cheap, and core checks them all
-again when the customer is created, in one transaction (nothing is half made).
+→ reference → installation fee → first period's price → activate now? → summary to confirm.
+Every question has Back and Cancel; typed answers are checked at once where that is cheap, and
+core checks them all again when the customer is created, in one transaction (nothing is half
+made). The first payment is the first period's price plus the fee.
 
 Started from a card's "Add sub-account" button, the same form adds a sub-account of that customer,
 and the phone question offers the parent's phone.
@@ -22,7 +23,7 @@ from core.addresses import parse_address, parse_prefix
 from core.credentials import is_valid_username
 from core.display import kes
 from core.errors import DomainError, InvalidInput
-from core.ledger import parse_amount, parse_fee
+from core.ledger import parse_fee
 from core.lookup import get_customer
 from core.models import Plan, Router
 from core.phones import display_phone, normalize_phone
@@ -50,7 +51,7 @@ class Step(StrEnum):
     PAYMENT = "payment"
     REFERENCE = "reference"
     FEE = "fee"
-    AMOUNT = "amount"
+    PRICE = "price"
     ACTIVATE = "activate"
     CONFIRM = "confirm"
 
@@ -228,11 +229,12 @@ def _question(ctx: Context, form: AddForm) -> Answer:
         return _ask(form, "Payment reference? (9/12)", [_choice(form, "Skip", "skip")])
     if step is Step.FEE:
         return _ask(form, "Installation fee in KES? (10/12)", [_choice(form, "None", "0")])
-    if step is Step.AMOUNT:
-        default = values["plan_price"] + values.get("installation_fee_kes", 0)
-        label = f"{kes(default)} (plan + fee)"
+    if step is Step.PRICE:
+        label = f"{kes(values['plan_price'])} (plan's price)"
         return _ask(
-            form, "Amount received? Type it, or: (11/12)", [_choice(form, label, "default")]
+            form,
+            "First period's price? Type it (prorated, discounted; 0 is free), or: (11/12)",
+            [_choice(form, label, "default")],
         )
     if step is Step.ACTIVATE:
         choices = [_choice(form, "Yes, activate now", "yes"), _choice(form, "No, later", "no")]
@@ -259,15 +261,23 @@ def summary(form: AddForm) -> str:
         f"Password: {values.get('password') or '(generated)'}",
     ]
     fee = values.get("installation_fee_kes", 0)
+    price = _first_price(values)
+    lines.append(f"First period: {kes(price)} (plan {kes(values['plan_price'])})")
     if method:
-        amount = values.get("amount_kes") or values["plan_price"] + fee
+        # What core takes as the first payment: the first period's price and the fee.
         reference = values.get("payment_reference")
-        lines.append(f"Paid: {kes(amount)} {method}" + (f" {reference}" if reference else ""))
+        paid = f"Paid: {kes(price + fee)} {method}"
+        lines.append(paid + (f" {reference}" if reference else ""))
     else:
         lines.append("Paid: nothing yet")
     lines.append(f"Installation fee: {kes(fee)}")
     lines.append(f"Activate now: {'yes' if values.get('activate', True) else 'no'}")
     return "\n".join(lines)
+
+
+def _first_price(values: dict[str, Any]) -> int:
+    chosen = values.get("first_price_kes")
+    return int(values["plan_price"] if chosen is None else chosen)
 
 
 # -- answers -------------------------------------------------------------------------------------
@@ -281,8 +291,6 @@ def _next_after(form: AddForm) -> Step:
         return Step.NAME
     if following is Step.REFERENCE and not values.get("payment_method"):
         return Step.FEE
-    if following is Step.AMOUNT and not values.get("payment_method"):
-        return Step.ACTIVATE
     return following
 
 
@@ -368,8 +376,8 @@ def _accept_typed(ctx: Context, form: AddForm, text: str) -> None:
         values["payment_reference"] = text.upper()
     elif step is Step.FEE:
         values["installation_fee_kes"] = parse_fee(text)
-    elif step is Step.AMOUNT:
-        values["amount_kes"] = parse_amount(text)
+    elif step is Step.PRICE:
+        values["first_price_kes"] = parse_fee(text, "the first period's price")
     else:
         raise InvalidInput("Please choose one of the buttons (or /back, /cancel).")
 
@@ -413,13 +421,12 @@ def on_button(ctx: Context, form: AddForm, step: str, value: str) -> Answer:
     elif current is Step.PAYMENT:
         values["payment_method"] = None if value == "none" else PaymentMethod(value).value
         values.pop("payment_reference", None)
-        values.pop("amount_kes", None)
     elif current is Step.REFERENCE:
         values["payment_reference"] = None
     elif current is Step.FEE:
         values["installation_fee_kes"] = 0
-    elif current is Step.AMOUNT:
-        values["amount_kes"] = None
+    elif current is Step.PRICE:
+        values["first_price_kes"] = None
     elif current is Step.ACTIVATE:
         values["activate"] = value == "yes"
     elif current is Step.CONFIRM:
@@ -440,7 +447,7 @@ def _create(ctx: Context, form: AddForm) -> Answer:
         password=values.get("password"),
         ip_address=None if hotspot else values.get("ip_address"),
         payment_method=values.get("payment_method"),
-        amount_kes=values.get("amount_kes") if values.get("payment_method") else None,
+        first_price_kes=values.get("first_price_kes"),
         payment_reference=values.get("payment_reference"),
         installation_fee_kes=values.get("installation_fee_kes", 0),
         activate=values.get("activate", True),

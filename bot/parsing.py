@@ -7,6 +7,7 @@ from datetime import date
 
 from core.errors import InvalidInput
 from core.ledger import parse_amount
+from core.usecases.service import parse_days_or_date
 
 
 class BadArguments(Exception):
@@ -64,17 +65,11 @@ def amount(text: str, what: str = "amount") -> int:
 
 
 def days_or_date(text: str) -> tuple[int | None, date | None]:
-    """``7`` → (7, None); ``2026-12-31`` → (None, date); else BadArguments (``-3`` for its sign)."""
-    digits = text.removeprefix("-")
-    if digits.isascii() and digits.isdigit():
-        days = int(text)
-        if days < 1:
-            raise BadArguments(f"days must be 1 or more, not {days}")
-        return days, None
+    """``7`` → (7, None); ``2026-12-31`` → (None, date); else BadArguments with core's reason."""
     try:
-        return None, date.fromisoformat(text)
-    except ValueError:
-        raise BadArguments(f"{text!r} is neither a number of days nor a date YYYY-MM-DD") from None
+        return parse_days_or_date(text)
+    except InvalidInput as exc:
+        raise BadArguments(exc.message) from None
 
 
 def user_id(text: str) -> int:

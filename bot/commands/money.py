@@ -25,6 +25,8 @@ def payment_note(paid: PaymentResult, amount_kes: int, method: str, ctx: Context
     renewal = paid.renewal
     if paid.customer_suspended:
         note += " The customer is SUSPENDED: the money stays as credit."
+    elif renewal is None:
+        note += " Not activated: it stays as credit."
     elif renewal is not None and renewal.renewed:
         note += (
             f" Renewed {renewal.periods} × {renewal.plan_name} until "
@@ -44,26 +46,36 @@ def do_pay(
     method: str,
     reference: str | None,
     edit: bool = False,
+    activate: bool = True,
 ) -> Answer:
     with ctx.uow() as uow:
         paid = record_payment(
-            uow, customer_id, ctx.actor, IncomingPayment(amount_kes, method, reference)
+            uow,
+            customer_id,
+            ctx.actor,
+            IncomingPayment(amount_kes, method, reference),
+            activate=activate,
         )
         uow.commit()
     return card_answer(ctx, customer_id, payment_note(paid, amount_kes, method, ctx), edit=edit)
 
 
 _METHODS = tuple(method.value for method in PaymentMethod)
+# Words right after the method (/pay) or the amount (/debt): record the money, change no service.
+NO_ACTIVATE = "noactivate"
+NO_START = "nostart"
 
 
 def cmd_pay(ctx: Context, line: CommandLine) -> Answer:
-    """``/pay REF AMOUNT METHOD [reference]``."""
+    """``/pay REF AMOUNT METHOD [noactivate] [reference]``."""
     amount_kes = amount(line.word(1))
     method = line.word(2).lower()
     if method not in _METHODS:
         raise BadArguments(f"the method is one of {', '.join(_METHODS)}")
+    activate = (line.optional_word(3) or "").lower() != NO_ACTIVATE
+    reference = line.rest(3 if activate else 4) or None
     customer_id, _ = resolved_customer(ctx, line.word(0))
-    return do_pay(ctx, customer_id, amount_kes, method, line.rest(3) or None)
+    return do_pay(ctx, customer_id, amount_kes, method, reference, activate=activate)
 
 
 def pay_hint(ctx: Context, customer_id: int) -> Answer:
@@ -71,7 +83,10 @@ def pay_hint(ctx: Context, customer_id: int) -> Answer:
         customer = get_customer(uow, customer_id, for_update=False)
         due = amount_to_renew(uow, customer)
         account = customer.account_number
-    text = f"Record a payment:\n/pay {account} AMOUNT cash|mpesa|bank|cheque [reference]"
+    text = (
+        f"Record a payment:\n/pay {account} AMOUNT cash|mpesa|bank|cheque [noactivate] "
+        "[reference]\n(noactivate: keep it as credit, renew nothing)"
+    )
     if due:
         return Answer(text, ((Button(f"Cash {kes(due)} (renews)", f"qp:{customer_id}:{due}"),),))
     return Answer(text)
@@ -87,21 +102,33 @@ def ask_quick_cash(ctx: Context, customer_id: int, amount_kes: int) -> Answer:
 
 
 def do_debt(
-    ctx: Context, customer_id: int, amount_kes: int, note: str | None, edit: bool = False
+    ctx: Context,
+    customer_id: int,
+    amount_kes: int,
+    note: str | None,
+    edit: bool = False,
+    start_service: bool = True,
 ) -> Answer:
     with ctx.uow() as uow:
-        result = record_debt(uow, customer_id, ctx.actor, amount_kes, note)
+        result = record_debt(
+            uow, customer_id, ctx.actor, amount_kes, note, start_service=start_service
+        )
         uow.commit()
     text = f"Debt of {kes(amount_kes)} recorded; balance {balance_text(result.balance_kes)}."
     if result.service_started:
         text += f" Service started until {local_time(result.expires_at, ctx.zone)}."
+    elif not start_service:
+        text += " Service not started."
     return card_answer(ctx, customer_id, text, edit=edit)
 
 
 def cmd_debt(ctx: Context, line: CommandLine) -> Answer:
+    """``/debt REF AMOUNT [nostart] [note]``."""
     amount_kes = amount(line.word(1))
+    start_service = (line.optional_word(2) or "").lower() != NO_START
+    note = line.rest(2 if start_service else 3) or None
     customer_id, _ = resolved_customer(ctx, line.word(0))
-    return do_debt(ctx, customer_id, amount_kes, line.rest(2) or None)
+    return do_debt(ctx, customer_id, amount_kes, note, start_service=start_service)
 
 
 def debt_hint(ctx: Context, customer_id: int) -> Answer:
@@ -109,7 +136,10 @@ def debt_hint(ctx: Context, customer_id: int) -> Answer:
         customer = get_customer(uow, customer_id, for_update=False)
         price = customer.plan.price_kes
         account = customer.account_number
-    text = f"Serve now, pay later:\n/debt {account} AMOUNT [note]"
+    text = (
+        f"Serve now, pay later:\n/debt {account} AMOUNT [nostart] [note]\n"
+        "(nostart: record the debt, start no service)"
+    )
     if price:
         label = f"Debt {kes(price)} (one period)"
         return Answer(text, ((Button(label, f"qd:{customer_id}:{price}"),),))

@@ -149,6 +149,22 @@ def extend(
     return customer
 
 
+def parse_days_or_date(text: str) -> tuple[int | None, date | None]:
+    """How staff say an extension: ``7`` → (7, None), ``2026-12-31`` → (None, that day); else
+    InvalidInput (``-3`` is refused for its sign, not mistaken for a date)."""
+    text = text.strip()
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        days = int(text)
+        if days < 1:
+            raise InvalidInput(f"days must be 1 or more, not {days}")
+        return days, None
+    try:
+        return None, date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is neither a number of days nor a date YYYY-MM-DD") from None
+
+
 def end_of_local_day(day: date, uow: UnitOfWork) -> datetime:
     """The last second of ``day`` in the ISP's time zone, as UTC."""
     local = datetime.combine(day, time(23, 59, 59), tzinfo=uow.config.timezone)

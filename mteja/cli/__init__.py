@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import typer
 
-from mteja.cli import customer_details, fakes, processes, setup, subscriptions
+from mteja.cli import (
+    customer_actions,
+    customer_details,
+    fakes,
+    processes,
+    setup,
+    subscriptions,
+)
 from mteja.cli.africastalking import africastalking_app
 from mteja.cli.customers import customer_app
 from mteja.cli.invoices import invoice_app, receipt_app
@@ -23,7 +30,7 @@ from mteja.cli.tickets import ticket_app
 __all__ = ["app"]
 
 # Modules that add commands to a group defined elsewhere (imported for that effect).
-_ = customer_details, subscriptions
+_ = (customer_actions, customer_details, subscriptions)
 
 app = typer.Typer(
     help="mteja: run a small ISP's subscribers, plans and payments.", no_args_is_help=True

@@ -48,7 +48,15 @@ def customer_add(
     parent: Annotated[str | None, typer.Option(help="Parent account (sub-account)")] = None,
     paid: Annotated[str | None, typer.Option(help="cash, mpesa, bank or cheque")] = None,
     amount: Annotated[
-        int | None, typer.Option(help="First amount in KES (default: plan + fee)")
+        int | None,
+        typer.Option(help="Money received in KES (default: the first period's price + fee)"),
+    ] = None,
+    price: Annotated[
+        int | None,
+        typer.Option(
+            help="The first period's own price in KES (prorated, discounted; 0 is free), "
+            "instead of the plan's"
+        ),
     ] = None,
     reference: Annotated[str | None, typer.Option(help="Payment reference / receipt")] = None,
     installation_fee: Annotated[int, typer.Option(help="Installation fee in KES")] = 0,
@@ -74,6 +82,7 @@ def customer_add(
             parent=parent,
             payment_method=paid,
             amount_kes=amount,
+            first_price_kes=price,
             payment_reference=reference,
             installation_fee_kes=installation_fee,
             activate=activate,

@@ -110,7 +110,7 @@ def test_console_runs_the_staff_commands(tmp_path: Path) -> None:
     assert "Payment of KES 200 (cash) recorded. The customer is SUSPENDED" in output
     assert re.search(r"History of Jane Muthoni .* · all · page 1", output)
     assert "suspended (no reason given) — staff:command line" in output
-    assert "Usage: /pay REF AMOUNT cash|mpesa|bank|cheque [reference]" in output
+    assert "Usage: /pay REF AMOUNT cash|mpesa|bank|cheque [noactivate] [reference]" in output
     assert "Customers: 0 inactive, 0 active, 0 expired, 1 suspended (1 in all)" in output
 
     as_viewer = _mteja(

@@ -47,7 +47,7 @@ def test_add_a_customer_with_back_and_typed_answers(telegram, bot_app, bot_servi
     telegram.presses(ADMIN, username, "Skip")
     telegram.wait_for(lambda: username.text.startswith("Installation fee"))
     telegram.presses(ADMIN, username, "None")
-    telegram.wait_for(lambda: username.text.startswith("Amount received?"))
+    telegram.wait_for(lambda: username.text.startswith("First period's price?"))
     telegram.presses(ADMIN, username, "KES 1,500")
     telegram.wait_for(lambda: username.text.startswith("Activate now?"))
     telegram.presses(ADMIN, username, "Yes")

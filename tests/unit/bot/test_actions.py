@@ -165,6 +165,36 @@ def test_debt_starts_service(chat, make_customer) -> None:
     assert "/debt" in hint.text
 
 
+def test_pay_noactivate_keeps_the_money_as_credit(chat, make_customer, read_customer) -> None:
+    customer = make_customer()
+    answer = chat("agent").say(f"/pay {customer.account_number} 1500 cash noactivate rcpt-9")
+    assert answer.text.startswith(
+        "Payment of KES 1,500 (cash) recorded. Not activated: it stays as credit. "
+        "Balance: credit KES 1,500."
+    )
+    stored = read_customer(customer.id)
+    assert (stored.status, stored.expires_at) == ("inactive", None)
+    again = chat("agent").say(f"/pay {customer.account_number} 1500 cash RCPT-9")
+    assert again.text.startswith("That payment was already recorded")
+
+
+def test_debt_nostart_only_records_the_debt(chat, make_customer, read_customer) -> None:
+    customer = make_customer()
+    answer = chat("admin").say(f"/debt {customer.account_number} 700 nostart router later")
+    assert answer.text.startswith(
+        "Debt of KES 700 recorded; balance debt KES 700. Service not started."
+    )
+    assert read_customer(customer.id).status == "inactive"
+
+
+def test_the_hints_name_the_words(chat, make_customer) -> None:
+    customer = make_customer()
+    agent = chat("admin")
+    card = agent.say(f"/c {customer.account_number}")
+    assert "[noactivate]" in agent.press(card, "Pay").text
+    assert "[nostart]" in agent.press(card, "Debt").text
+
+
 def test_stk_push_is_queued_not_sent_inline(chat, make_customer, dispatcher) -> None:
     customer = make_customer(phone="0712999888")
     answer = chat("agent").say(f"/stk {customer.account_number}")

@@ -37,9 +37,9 @@ def test_add_a_pppoe_customer_paying_cash(chat, services, button_labels) -> None
     assert answer.text.startswith("M-Pesa receipt number?")
     answer = admin.say("qk55xyz")
     answer = admin.say("1000")
-    assert answer.text.startswith("Amount received?")
-    assert "KES 2,500 (plan + fee)" in button_labels(answer)
-    answer = admin.press(answer, "KES 2,500")
+    assert answer.text.startswith("First period's price?")
+    assert "KES 1,500 (plan's price)" in button_labels(answer)
+    answer = admin.press(answer, "KES 1,500")
     answer = admin.press(answer, "Yes, activate now")
     assert answer.text.startswith("Check and confirm:")
     for expected in (
@@ -51,6 +51,7 @@ def test_add_a_pppoe_customer_paying_cash(chat, services, button_labels) -> None
         "Phone: 0722 111222",
         "Username: (generated)",
         "Password: pass1234",
+        "First period: KES 1,500 (plan KES 1,500)",
         "Paid: KES 2,500 mpesa QK55XYZ",
         "Installation fee: KES 1,000",
         "Activate now: yes",
@@ -65,7 +66,28 @@ def test_add_a_pppoe_customer_paying_cash(chat, services, button_labels) -> None
     assert "/help" in admin.say("hello").text
 
 
-def test_hotspot_skips_the_address_and_no_payment_skips_amounts(chat, services) -> None:
+def test_a_typed_first_period_price_is_paid_with_the_fee(chat, read_customer) -> None:
+    """Issue 16: the amount typed was taken as money received (2,500 with a 1,500 fee on a
+    2,000 plan left the customer inactive with credit); it is the first period's price."""
+    admin = chat("admin")
+    answer = admin.press(admin.say("/add"), "PPPoE")
+    answer = admin.press(answer, "Home 10M")
+    answer = admin.press(answer, "core-1")
+    admin.press(answer, "Pick automatically")
+    admin.say("Peter Kariuki")
+    answer = admin.press(admin.say("0711222333"), "Generate")
+    answer = admin.press(answer, "Generate")
+    answer = admin.press(answer, "Cash")
+    answer = admin.press(answer, "Skip")
+    assert admin.say("500").text.startswith("First period's price?")
+    answer = admin.press(admin.say("KES 1,000"), "Yes, activate now")
+    assert "First period: KES 1,000 (plan KES 1,500)" in answer.text
+    assert "Paid: KES 1,500 cash" in answer.text
+    done = admin.press(answer, "✅ Create customer")
+    assert "🟢 ACTIVE" in done.text and "Balance: KES 0" in done.text
+
+
+def test_hotspot_skips_the_address_and_no_payment_skips_the_reference(chat, services) -> None:
     admin = chat("admin")
     answer = admin.press(admin.say("/add"), "Hotspot")
     answer = admin.press(answer, "Daily 5M")
@@ -78,6 +100,8 @@ def test_hotspot_skips_the_address_and_no_payment_skips_amounts(chat, services) 
     answer = admin.press(answer, "No payment now")
     assert answer.text.startswith("Installation fee")
     answer = admin.press(answer, "None")
+    assert answer.text.startswith("First period's price?")
+    answer = admin.press(answer, "KES 50")
     assert answer.text.startswith("Activate now?")
     answer = admin.press(answer, "No, later")
     assert "Paid: nothing yet" in answer.text and "IP:" not in answer.text
@@ -171,17 +195,19 @@ def test_core_refusal_at_the_end_keeps_the_form(chat, make_customer, services) -
     answer = admin.press(answer, "Generate")
     answer = admin.press(answer, "No payment now")
     answer = admin.press(answer, "None")
+    answer = admin.press(answer, "KES 1,500")
     answer = admin.press(answer, "Yes")
     refused = admin.press(answer, "✅ Create customer")
     assert refused.text.startswith("Not added: username already exists: taken.name")
     assert _count(services) == 1
-    for _ in range(5):  # activate, fee, payment, password, username
+    for _ in range(6):  # activate, price, fee, payment, password, username
         refused = admin.press(refused, "◀ Back")
     assert refused.text.startswith("Login username?")
     answer = admin.say("other.name")
     answer = admin.press(answer, "Generate")
     answer = admin.press(answer, "No payment now")
     answer = admin.press(answer, "None")
+    answer = admin.press(answer, "KES 1,500")
     answer = admin.press(answer, "Yes")
     assert admin.press(answer, "✅ Create customer").text.startswith("Customer added")
     assert _count(services) == 2
@@ -206,9 +232,14 @@ def test_the_fee_and_amount_say_what_is_wrong_with_a_number(chat) -> None:
     answer = admin.press(answer, "Cash")
     answer = admin.press(answer, "Skip")
     assert admin.say("-10").text.startswith("the installation fee cannot be negative, not -10")
-    assert admin.say("0").text.startswith("Amount received?")
-    assert admin.say("-500").text.startswith("amount must be more than 0, not -500")
-    assert admin.say("1,500").text.startswith("Activate now?")
+    assert admin.say("0").text.startswith("First period's price?")
+    assert admin.say("-500").text.startswith(
+        "the first period's price cannot be negative, not -500"
+    )
+    assert admin.say("lots").text.startswith(
+        "the first period's price must be a whole number of shillings, not 'lots'"
+    )
+    assert admin.say("0").text.startswith("Activate now?")
 
 
 def test_a_plan_name_typed_in_quotes_is_found(chat) -> None:

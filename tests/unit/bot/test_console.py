@@ -38,8 +38,8 @@ def test_add_takes_a_typed_phone_and_fee_that_are_all_digits(staff_bot, tmp_path
     _run(console, written, "#1", "#1")  # generate the login and the password
     assert _run(console, written, "#1").startswith("Payment reference?")  # cash
     assert _run(console, written, "#1").startswith("Installation fee")  # skip the reference
-    assert _run(console, written, "500").startswith("Amount received?")
-    summary = _run(console, written, "#1", "#1")  # plan + fee; activate now
+    assert _run(console, written, "500").startswith("First period's price?")
+    summary = _run(console, written, "#1", "#1")  # the plan's price; activate now
     assert "Phone: 0744 555666" in summary
     assert "Installation fee: KES 500" in summary
 

@@ -163,6 +163,7 @@ def test_add_a_sub_account_with_the_parents_phone(chat, acme, read_customer, but
     answer = admin.press(answer, "Generate")
     answer = admin.press(answer, "No payment now")
     answer = admin.press(answer, "None")
+    answer = admin.press(answer, "KES")  # the plan's price
     answer = admin.press(answer, "No, later")
     assert f"Sub-account of: Acme Ltd ({parent.account_number})" in answer.text
     assert "Phone: 0712 000001" in answer.text
@@ -183,7 +184,7 @@ def test_a_sub_account_can_have_its_own_phone(chat, acme, services) -> None:
         answer = admin.press(answer, label)
     admin.say("Acme Gate")
     answer = admin.say("0799 123456")
-    for label in ("Generate", "Generate", "No payment now", "None", "No, later"):
+    for label in ("Generate", "Generate", "No payment now", "None", "KES", "No, later"):
         answer = admin.press(answer, label)
     assert "Phone: 0799 123456" in answer.text
     done = admin.press(answer, "✅ Create customer")
