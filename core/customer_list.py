@@ -17,10 +17,10 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from core import lifecycle
 from core.actors import Actor, Permission, require
-from core.errors import InvalidInput, PlanNotFound, RouterNotFound
+from core.errors import InvalidInput
 from core.exports import Export, csv_export, record_export, text_cell
 from core.models import Customer, LedgerEntry, Plan, Router
-from core.reports import local_day_start
+from core.reports import local_day_start, plan_by_id, router_by_id
 from core.unit_of_work import UnitOfWork
 from core.usecases.network import get_router_by_name
 from core.usecases.plans import get_plan_by_name
@@ -168,9 +168,9 @@ def describe(uow: UnitOfWork, where: CustomerFilter) -> str:
     """``expired · plan Home 10M · sort expiry``: the list in words, for titles and the audit."""
     parts = [where.status.value] if where.status else []
     if where.plan_id is not None:
-        parts.append(f"plan {_plan(uow, where.plan_id).name}")
+        parts.append(f"plan {plan_by_id(uow, where.plan_id).name}")
     if where.router_id is not None:
-        parts.append(f"router {_router(uow, where.router_id).name}")
+        parts.append(f"router {router_by_id(uow, where.router_id).name}")
     if where.connection_type is not None:
         parts.append(where.connection_type.value)
     if where.balance is not None:
@@ -183,20 +183,6 @@ def describe(uow: UnitOfWork, where: CustomerFilter) -> str:
             parts.append(f"{what} {first or '…'}..{last or '…'}")
     parts.append(f"sort {where.sort.value}")
     return " · ".join(parts)
-
-
-def _plan(uow: UnitOfWork, plan_id: int) -> Plan:
-    plan = uow.session.get(Plan, plan_id)
-    if plan is None:
-        raise PlanNotFound("that plan no longer exists")
-    return plan
-
-
-def _router(uow: UnitOfWork, router_id: int) -> Router:
-    router = uow.session.get(Router, router_id)
-    if router is None:
-        raise RouterNotFound("that router no longer exists")
-    return router
 
 
 def list_customers(
