@@ -296,6 +296,7 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 _STATUS_WORDS: dict[str, dict[str, str]] = {
     "active": {"en": "active", "sw": "inatumika"},
+    "expiring": {"en": "ending soon", "sw": "inakaribia kuisha"},
     "expired": {"en": "expired", "sw": "imeisha"},
     "suspended": {"en": "suspended", "sw": "imesimamishwa"},
     "inactive": {"en": "not started", "sw": "haijaanza"},

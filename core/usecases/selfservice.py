@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
+from core import lifecycle
 from core.actors import Actor
 from core.errors import CustomerNotFound, PlanNotFound
 from core.messages import Language, as_language
@@ -54,6 +55,12 @@ class AccountSummary:
     data_cap_mb: int | None = None  # the plan's cap; None: "My account" shows no data line
     data_used_bytes: int = 0  # since the last renewal
     data_capped: bool = False
+    expiring: bool = False  # core.lifecycle.is_expiring, the rule of staff's lists and cards
+
+    @property
+    def shown_status(self) -> str:
+        """The status a subscriber is told: "expiring" for an active one about to end."""
+        return "expiring" if self.expiring else self.status
 
     @property
     def amount_to_pay_kes(self) -> int:
@@ -116,6 +123,7 @@ def phone_overview(uow: UnitOfWork, phone: str) -> PhoneOverview:
     rows = uow.session.connection().execute(_overview_statement(), {"phone": phone}).all()
     if not rows:
         return PhoneOverview(language_of(uow, phone), [])
+    now, expiring_days = uow.clock.now(), uow.config.expiring_days
     accounts = [
         AccountSummary(
             customer_id=row.id,
@@ -133,6 +141,7 @@ def phone_overview(uow: UnitOfWork, phone: str) -> PhoneOverview:
             data_cap_mb=row.data_cap_mb,
             data_used_bytes=int(row.data_used),
             data_capped=row.data_capped_at is not None,
+            expiring=lifecycle.is_expiring(row, now, expiring_days),
         )
         for row in rows
     ]
@@ -156,6 +165,7 @@ def _overview_statement() -> Select[*tuple[Any, ...]]:
             Customer.account_number,
             Customer.status,
             Customer.expires_at,
+            Customer.deleted_at,
             Customer.plan_id,
             current.name.label("plan_name"),
             renewal.id.label("renewal_id"),

@@ -163,7 +163,7 @@ def _account(summary: AccountSummary, look: Look) -> list[str]:
             "account_summary",
             account=summary.account_number,
             plan=summary.plan_name,
-            status=messages.status_word(summary.status, look.language),
+            status=messages.status_word(summary.shown_status, look.language),
             expires=expires,
             balance=balance,
         )

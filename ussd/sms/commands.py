@@ -141,7 +141,7 @@ def _status(uow: UnitOfWork, accounts: Sequence[AccountSummary], language: Langu
                 language,
                 account=summary.account_number,
                 plan=summary.plan_name,
-                status=messages.status_word(summary.status, language),
+                status=messages.status_word(summary.shown_status, language),
                 expires=local_time(expires, uow.config.timezone),
                 balance=balance,
             )

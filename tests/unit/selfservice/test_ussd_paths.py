@@ -4,6 +4,7 @@ with one account. Each test dials a whole session through the real app, answer b
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -21,6 +22,7 @@ WORDS = {
         "5. Report a problem\n6. Language",
         "account": "Acc MTJ-",
         "status_active": "Status: active",
+        "status_expiring": "Status: ending soon",
         "credit": "Credit: KES 500",
         "pay": "Pay KES 1,000 to renew Home 10M (30 days)",
         "amount": "Enter the amount in KES:",
@@ -46,6 +48,7 @@ WORDS = {
         "4. Maelezo ya malipo kwa SMS\n5. Ripoti tatizo\n6. Lugha",
         "account": "Akaunti MTJ-",
         "status_active": "Hali: inatumika",
+        "status_expiring": "Hali: inakaribia kuisha",
         "credit": "Salio: KES 500",
         "pay": "Lipa KES 1,000 kulipia Home 10M (siku 30)",
         "amount": "Weka kiasi kwa KES:",
@@ -98,6 +101,17 @@ def test_my_account_shows_number_plan_status_expiry_and_credit(dial: Dial, words
     assert "Home 10M" in account
     assert words["status_active"] in account
     assert "2026-12-22 12:00" in account  # 30 days from 12:00 Nairobi, shown in local time
+
+
+def test_my_account_says_an_active_account_is_ending_soon(dial: Dial, words: dict[str, str], clock):
+    """Issue 16.8: "expiring" (active, ending within MTEJA_EXPIRING_DAYS, 3 by default) is told
+    to the subscriber as staff's lists and cards show it."""
+    clock.advance(timedelta(days=27))  # three days left: the first instant it counts
+    _, account = dial(WANJIKU, "1")
+    assert words["status_expiring"] in account
+    clock.advance(timedelta(days=3))  # ended: expiry's business, no longer "ending soon"
+    _, account = dial(WANJIKU, "1")
+    assert words["status_expiring"] not in account
     assert words["credit"] in account
     assert account.endswith(words["back"])
 
