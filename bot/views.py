@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.answers import Button, rows
@@ -61,8 +61,10 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
     ]
     if card.pending_plan:
         lines.append(f"Next plan: {card.pending_plan} (from the next renewal)")
+    lines.append(f"Expires: {expiry}")
+    if card.period_started_at is not None:
+        lines.append(f"This period began: {local_time(card.period_started_at, zone)}")
     lines += [
-        f"Expires: {expiry}",
         f"Balance: {balance}",
         f"Router: {card.router or '-'} · IP {card.ip_address or '-'} · "
         f"{card.connection_type} login {card.username}",
@@ -84,6 +86,7 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
         lines += [f"  {child_line(child, zone)}" for child in card.children]
     if card.notes:
         lines.append(f"Notes: {card.notes}")
+    lines += paid_time_lines(card, zone)
     if card.last_payments:
         lines.append("Last payments:")
         for payment in card.last_payments:
@@ -95,6 +98,37 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime, presence: str =
     else:
         lines.append("No payments yet")
     return "\n".join(lines)
+
+
+def paid_time_lines(card: CustomerCard, zone: ZoneInfo, indent: str = "  ") -> list[str]:
+    """The renewals (each period's dates, plan, price and state) and the time staff added."""
+    lines = []
+    if card.subscriptions:
+        lines.append("Renewals:")
+        for line in card.subscriptions:
+            periods = f"{line.periods} × " if line.periods > 1 else ""
+            lines.append(
+                f"{indent}{local_time(line.starts_at, zone)} → {local_time(line.ends_at, zone)} "
+                f"{periods}{line.plan} {kes(line.price_kes)} · {line.state}"
+            )
+    if card.extensions:
+        lines.append("Extensions:")
+        for extension in card.extensions:
+            lines.append(
+                f"{indent}{local_time(extension.at, zone)} +{duration_text(extension.added)} "
+                f"by {extension.actor}: {extension.reason}"
+            )
+    return lines
+
+
+def duration_text(length: timedelta) -> str:
+    """``3 days``, ``1 day 6 hours``, ``5 hours``: whole hours, as staff give time."""
+    hours = round(length.total_seconds() / 3600)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} day" + ("" if days == 1 else "s")] if days else []
+    if hours or not days:
+        parts.append(f"{hours} hour" + ("" if hours == 1 else "s"))
+    return " ".join(parts)
 
 
 def child_line(child: ChildLine, zone: ZoneInfo) -> str:

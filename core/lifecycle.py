@@ -91,3 +91,9 @@ def status_after_unsuspend(customer: Customer, now: datetime) -> Status:
     if customer.expires_at is None:
         return Status.INACTIVE
     return Status.ACTIVE if customer.expires_at > now else Status.EXPIRED
+
+
+def period_containing(starts_at: datetime, period: timedelta, instant: datetime) -> datetime:
+    """The start of the period, of back-to-back ``period``s from ``starts_at``, that holds
+    ``instant`` (a subscription row holds several periods of its plan)."""
+    return starts_at + period * ((instant - starts_at) // period)

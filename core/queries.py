@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from core import ledger, lifecycle
 from core.display import kes
-from core.models import Customer, ExpiryExtension, Payment, Router, StkRequest, Subscription
+from core.models import (
+    Customer,
+    ExpiryExtension,
+    Payment,
+    Plan,
+    Router,
+    StkRequest,
+    Subscription,
+)
 from core.stk_rules import PushStatus
 from core.unit_of_work import UnitOfWork
 from core.usage import PeriodUsage, period_usage
@@ -32,6 +40,28 @@ class PaymentLine:
     amount_kes: int
     method: str
     reference: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionLine:
+    """A renewal as the card lists it: its periods, price and where it stands now."""
+
+    starts_at: datetime
+    ends_at: datetime
+    plan: str
+    periods: int
+    price_kes: int
+    state: str  # "current", "paid ahead" or "ended"
+
+
+@dataclass(frozen=True)
+class ExtensionLine:
+    """Time given by staff: how much, why, by whom."""
+
+    at: datetime
+    added: timedelta
+    reason: str
+    actor: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,9 @@ class CustomerCard:
     data_usage: PeriodUsage | None = None  # this period against the plan's cap
     account_number2: str | None = None  # the additional paybill reference
     expiring: bool = False  # core.lifecycle.is_expiring: lists mark the same customers
+    period_started_at: datetime | None = None  # the start of the paid period running now
+    subscriptions: list[SubscriptionLine] = field(default_factory=list)  # newest first
+    extensions: list[ExtensionLine] = field(default_factory=list)  # newest first
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values; times as ISO 8601 UTC."""
@@ -177,7 +210,58 @@ def customer_card(uow: UnitOfWork, customer: Customer, payments: int = 5) -> Cus
         data_usage=period_usage(uow, customer),
         account_number2=customer.account_number2,
         expiring=lifecycle.is_expiring(customer, uow.clock.now(), uow.config.expiring_days),
+        **_paid_time(uow, customer.id),
     )
+
+
+CARD_SUBSCRIPTIONS = 5
+CARD_EXTENSIONS = 3
+
+
+def _paid_time(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
+    """The card's paid-time history: the renewals (newest first) with the state of each, the
+    start of the period running now, and the time staff added."""
+    now = uow.clock.now()
+    rows = uow.session.execute(
+        select(Subscription, Plan.name, Plan.validity_hours)
+        .join(Plan, Plan.id == Subscription.plan_id)
+        .where(
+            Subscription.customer_id == customer_id, Subscription.ends_at > Subscription.starts_at
+        )
+        .order_by(Subscription.starts_at.desc(), Subscription.id.desc())
+        .limit(CARD_SUBSCRIPTIONS)
+    ).all()
+    lines, started = [], None
+    for row, plan_name, validity_hours in rows:
+        if row.starts_at > now:
+            state = "paid ahead"
+        elif row.ends_at > now:
+            state = "current"
+            period = timedelta(hours=validity_hours)
+            started = started or lifecycle.period_containing(row.starts_at, period, now)
+        else:
+            state = "ended"
+        lines.append(
+            SubscriptionLine(
+                row.starts_at, row.ends_at, plan_name, row.periods, row.price_kes, state
+            )
+        )
+    extensions = [
+        ExtensionLine(
+            extension.created_at,
+            extension.new_expires_at
+            - max(extension.previous_expires_at or extension.created_at, extension.created_at),
+            extension.reason,
+            extension.actor,
+        )
+        for extension in uow.session.scalars(
+            select(ExpiryExtension)
+            .where(ExpiryExtension.customer_id == customer_id)
+            .order_by(ExpiryExtension.id.desc())
+            .limit(CARD_EXTENSIONS)
+        )
+    ]
+    return {"period_started_at": started, "subscriptions": lines, "extensions": extensions}
 
 
 @dataclass(frozen=True)

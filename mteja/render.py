@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.views import paid_time_lines
 from core.display import balance_text, customer_since, kes, local_time, relative, speed
 from core.phones import display_phone
 from core.queries import CustomerCard
@@ -31,8 +32,10 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
     ]
     if card.pending_plan:
         lines.append(f"  next plan   {card.pending_plan} (from next renewal)")
+    lines.append(f"  expires     {expiry}")
+    if card.period_started_at is not None:
+        lines.append(f"  period from {local_time(card.period_started_at, zone)}")
     lines += [
-        f"  expires     {expiry}",
         f"  balance     {balance_text(card.balance_kes)}"
         + (f"  · {kes(card.amount_to_renew_kes)} renews" if card.amount_to_renew_kes else ""),
         f"  phone       {display_phone(card.phone) if card.phone else '-'}",
@@ -59,6 +62,7 @@ def card_text(card: CustomerCard, zone: ZoneInfo, now: datetime) -> str:
         lines.append(f"  notes       {card.notes}")
     since = customer_since(card.created_at, card.total_subscriptions, card.total_paid_kes, zone)
     lines.append(f"  {since}")
+    lines += [f"  {line}" for line in paid_time_lines(card, zone)]
     if card.last_payments:
         lines.append("  payments")
         for payment in card.last_payments:
