@@ -10,8 +10,10 @@ from __future__ import annotations
 import typer
 
 from mteja.cli import (
+    attention,
     customer_actions,
     customer_details,
+    customer_messages,
     fakes,
     processes,
     setup,
@@ -30,7 +32,7 @@ from mteja.cli.tickets import ticket_app
 __all__ = ["app"]
 
 # Modules that add commands to a group defined elsewhere (imported for that effect).
-_ = (customer_actions, customer_details, subscriptions)
+_ = (customer_actions, customer_details, customer_messages, subscriptions)
 
 app = typer.Typer(
     help="mteja: run a small ISP's subscribers, plans and payments.", no_args_is_help=True
@@ -45,6 +47,7 @@ app.command("simulate-router")(fakes.simulate_router)
 app.command()(fakes.demo)
 app.command()(processes.console)
 app.command("bot")(processes.bot_command)
+app.command()(attention.attention)
 
 app.add_typer(router_app, name="router")
 app.add_typer(pool_app, name="pool")
