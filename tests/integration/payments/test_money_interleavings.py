@@ -32,7 +32,10 @@ from core.usecases.c2b import C2BConfirmation, confirm_c2b
 from core.usecases.stk import StkResult, settle_stk, settle_stk_by_query
 from core.vocabulary import LedgerKind
 
-pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+    pytest.mark.slow,  # each pair waits on gates between real transactions: seconds each
+]
 
 AMOUNT = 2500
 # The longest the second path may run while the first is paused (it is seen blocked at once).

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from huey import MemoryHuey
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -60,6 +61,9 @@ from core.usecases.stk import claim_stk_send, request_stk_push
 from core.vocabulary import LedgerKind
 from jobs.payments import PaymentRuntime, register_payment_tasks
 from payments.handling import handle, replay_unprocessed, replay_waiting_stk_callbacks
+
+# Hypothesis runs hundreds of examples: seconds to a minute; CI runs them, the edit loop skips them.
+pytestmark = pytest.mark.slow
 
 PRICE = 1500
 AMOUNTS = [50, 1500, 2000]

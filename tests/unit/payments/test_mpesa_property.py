@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.testing import TEST_EPOCH
+
+# Hypothesis runs hundreds of examples: seconds to a minute; CI runs them, the edit loop skips them.
+pytestmark = pytest.mark.slow
 
 PRICE = 1500
 PERIOD = timedelta(days=30)

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from core.models import SmsMessage
 from core.usecases.sms import queue_sms
 
+# Hypothesis runs hundreds of examples: seconds to a minute; CI runs them, the edit loop skips them.
+pytestmark = pytest.mark.slow
+
 WANJIKU = "+254712345678"
 OTIENO = "+254722000111"
 
