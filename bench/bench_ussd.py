@@ -4,7 +4,7 @@ trivial route of the same app under the same server in the same run.
 ``python -m bench.bench_ussd [--subscribers 100000] [--db sqlite|postgresql] [--seconds 10]
 [--concurrency 32] [--rate 200]``. Prints figures, asserts nothing.
 
-- The app is mteja's real web app (``ussd.app.create_app``) plus one route, ``/bench/trivial``,
+- The app is mteja's real web app (``web.app.create_app``) plus one route, ``/bench/trivial``,
   that answers ``CON ok`` without touching anything. It is served by one uvicorn process (a
   child of this one, so the load generator does not share its interpreter), as ``mteja web``
   serves it.
@@ -70,7 +70,7 @@ def serve(url: str, port: int) -> None:
     from core.db import make_engine
     from core.testing import services_for
     from core.unit_of_work import CoreConfig
-    from ussd.app import create_app
+    from web.app import create_app
 
     services = services_for(
         make_engine(url), clock=SystemClock(), config=CoreConfig(isp_name="Bench Net")

@@ -24,8 +24,9 @@ from mteja.queueing import Queue, build_queue
 from mteja.staffbot import with_telegram_webhook
 from payments.callback_urls import callback_url_problem
 from payments.routes import MpesaWebConfig, parse_allowed
-from ussd.app import WebConfig
-from ussd.app import create_app as create_web_app
+from web.app import WebConfig
+from web.app import create_app as create_web_app
+from web.console import ConsoleConfig
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,14 @@ def web_config(settings: Settings) -> WebConfig:
             "caller MTEJA_AT_ALLOWED_IPS (%s) lets through; run 'mteja init' to make a token",
             settings.at_allowed_ips,
         )
+    console = ConsoleConfig(public_url=settings.public_url)
     if not settings.callback_token:
         log.warning("MTEJA_CALLBACK_TOKEN is empty: M-Pesa callbacks are disabled")
-        return WebConfig(africastalking_networks=africastalking, africastalking_token=at_token)
+        return WebConfig(
+            africastalking_networks=africastalking,
+            africastalking_token=at_token,
+            console=console,
+        )
     problem = callback_url_problem(settings.public_url, settings.callback_token)
     if problem is not None and settings.mpesa_shortcode:
         log.warning("Safaricom will not deliver M-Pesa callbacks: %s", problem)
@@ -59,6 +65,7 @@ def web_config(settings: Settings) -> WebConfig:
         ),
         africastalking_networks=africastalking,
         africastalking_token=at_token,
+        console=console,
     )
 
 

@@ -17,7 +17,7 @@ from core.models.periodic import PeriodicRun
 from core.models.plans import Plan
 from core.models.selfservice import InboundSms, PhonePreference, Ticket, TicketComment
 from core.models.sms import PendingDeliveryReport, SmsMessage
-from core.models.staff import StaffMember
+from core.models.staff import StaffLoginFailure, StaffLoginLink, StaffMember, StaffSession
 from core.models.usage import DailyUsage, UsagePeriod, UsageReading
 
 __all__ = [
@@ -44,7 +44,10 @@ __all__ = [
     "Router",
     "RouterSyncRun",
     "SmsMessage",
+    "StaffLoginFailure",
+    "StaffLoginLink",
     "StaffMember",
+    "StaffSession",
     "StkRequest",
     "Subscription",
     "Ticket",

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from core.db import alembic_config
 from core.models import InboundSms, PhonePreference, SmsMessage, StkRequest, Ticket
 from core.unit_of_work import CoreServices
-from ussd.app import create_app
+from web.app import create_app
 
 WANJIKU = "+254712345678"
 

@@ -24,7 +24,7 @@ from core.unit_of_work import CoreConfig, CoreServices
 from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
-from ussd.app import create_app
+from web.app import create_app
 
 WANJIKU = "+254712345678"  # one account, Home 10M, paid 2000 (active, KES 500 credit)
 OTIENO = "+254722000111"  # two accounts: Home 10M (never paid) and Daily 5M hotspot

@@ -19,7 +19,7 @@ from core.unit_of_work import CoreServices
 from core.usecases.sms import queue_sms
 from mteja.web import web_config
 from ussd.africastalking_urls import sms_delivery_url, sms_inbound_url, ussd_url
-from ussd.app import WebConfig, create_app
+from web.app import WebConfig, create_app
 
 TOKEN = "k7Qm2v9XwPz4Rt8LbN3cJd6H"
 WANJIKU = "+254712345678"

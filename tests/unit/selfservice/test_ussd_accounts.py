@@ -191,7 +191,7 @@ def test_callers_outside_the_allowed_addresses_are_refused(services: CoreService
 
     from starlette.testclient import TestClient
 
-    from ussd.app import WebConfig, create_app
+    from web.app import WebConfig, create_app
 
     config = WebConfig(africastalking_networks=(ipaddress.ip_network("10.0.0.0/8"),))
     with TestClient(create_app(services, config)) as client:
