@@ -20,6 +20,7 @@ from huey.api import TaskWrapper
 from huey.exceptions import RetryTask
 
 from core.ports import StaffNotifier
+from core.retry import in_transaction
 from core.unit_of_work import CoreServices
 from core.usecases.periods import begin_due_periods
 from core.usecases.service import (
@@ -28,6 +29,7 @@ from core.usecases.service import (
     expire_due_batch,
     expire_if_due,
 )
+from core.usecases.staff_access import forget_old_logins
 from jobs.locks import RouterBusy, RouterLock
 from jobs.periodic import once_per_slot_task
 from routers.desired import RemovedLogin
@@ -180,6 +182,12 @@ def register_tasks(
         """Every N minutes (default 10), reconcile every router to repair drift."""
         for router_id in runtime().router_sync.router_ids():
             reconcile_router(router_id)
+
+    @once_per_slot_task(huey, "forget_staff_logins", every_minutes=60, services=services)
+    def forget_staff_logins() -> int:
+        """Hourly: delete spent login links, ended web sessions and aged-out refusals (the
+        audit log keeps every login)."""
+        return in_transaction(runtime().services, forget_old_logins)
 
     tasks = Tasks(
         sync_router,

@@ -9,6 +9,7 @@ counted by name and by client address, and a burst of them locks both out for a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -183,7 +184,7 @@ def password_login(uow: UnitOfWork, name: str, password: str, client: str) -> Lo
             func.lower(StaffMember.name) == wanted, StaffMember.active.is_(True)
         )
     ).first()
-    if member is None or not _password_matches(member, password):
+    if not _password_matches(member, password) or member is None:
         uow.session.add(StaffLoginFailure(at=now, name=wanted, client=client))
         audit.record(
             uow,
@@ -199,13 +200,19 @@ def password_login(uow: UnitOfWork, name: str, password: str, client: str) -> Lo
     return LoginAttempt(_open_session(uow, member, "password", client))
 
 
-def _password_matches(member: StaffMember, password: str) -> bool:
-    if not member.password_hash:
-        return False
+def _password_matches(member: StaffMember | None, password: str) -> bool:
+    # An unknown name or a member without a password costs one hash too, so the time taken
+    # does not tell which names are staff.
+    stored = member.password_hash if member is not None else None
     try:
-        return _hasher.verify(member.password_hash, password)
+        return _hasher.verify(stored or _decoy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _open_session(

@@ -223,3 +223,31 @@ def test_pages_carry_a_strict_content_security_policy(
     assert response.headers["cache-control"] == "no-store"
     static = login("viewer").get("/staff/static/htmx.min.js")
     assert static.status_code == 200 and "javascript" in static.headers["content-type"]
+
+
+def test_spent_links_and_ended_sessions_are_forgotten_but_the_audit_remains(
+    login: Callable[[str], TestClient], services: CoreServices, clock: FrozenClock
+) -> None:
+    from core.models import StaffSession
+    from core.usecases.staff_access import forget_old_logins
+
+    ended = login("agent")
+    ended.post("/staff/logout", data={"csrf": csrf_of(ended.get("/staff/").text)})
+    kept = login("viewer")
+    unused_link = login_link(services, "Amina")
+    with services.unit_of_work() as uow:
+        assert forget_old_logins(uow) == 3  # two used links and the ended session
+        uow.commit()
+    assert kept.get("/staff/").status_code == 200
+    assert TestClient(kept.app).get(unused_link).status_code == 200
+    clock.advance(timedelta(hours=13))
+    with services.unit_of_work() as uow:
+        assert forget_old_logins(uow) == 2  # the expired session and the expired link
+        uow.commit()
+        assert uow.session.scalar(select(func.count()).select_from(StaffSession)) == 0
+        logins = uow.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "staff.web_login")
+        )
+    assert logins == 2
