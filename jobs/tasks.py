@@ -30,7 +30,7 @@ from core.usecases.service import (
     expire_if_due,
 )
 from core.usecases.staff_access import forget_old_logins
-from jobs.locks import RouterBusy, RouterLock
+from jobs.locks import LeaseLost, RouterBusy, RouterLock, writing_under
 from jobs.periodic import once_per_slot_task
 from routers.desired import RemovedLogin
 from routers.sync import RouterSync
@@ -93,12 +93,15 @@ def register_tasks(
         deadline = time.monotonic() + BUSY_WAIT_SECONDS
         while True:
             try:
-                with runtime().locks.hold(router_id):
+                with runtime().locks.hold(router_id) as lease, writing_under(lease):
                     return work()
             except RouterBusy:
                 if time.monotonic() >= deadline:
                     raise RetryTask(delay=BUSY_RETRY_SECONDS) from None
                 time.sleep(0.05)
+            except LeaseLost:
+                # Stopped midway; what is still pending is done by whoever holds it next.
+                raise RetryTask(delay=BUSY_RETRY_SECONDS) from None
 
     @huey.task(name="sync_router", retries=12, retry_delay=2, retry_backoff=1.5)
     def sync_router(router_id: int) -> int:

@@ -15,7 +15,7 @@ from core.ports import MpesaGateway, OutboxSms, RecordingNotifier, SmsGateway, S
 from core.settings import Settings
 from core.usecases.reminders import ReminderPolicy
 from jobs.dispatch import HueyDispatcher
-from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
+from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock, check_current_lease
 from jobs.messages import MessageRuntime, MessageTasks, register_message_tasks
 from jobs.payments import PaymentRuntime, PaymentTasks, register_payment_tasks
 from jobs.queue import make_huey
@@ -27,6 +27,7 @@ from jobs.usage import UsageRuntime, UsageTasks, register_usage_tasks
 from mteja.bootstrap import System
 from payments import callback_urls
 from routers.desired import SyncOptions
+from routers.guarded import guarded_writes
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
 from routers.usage import UsageSampler
 
@@ -152,8 +153,13 @@ def build_queue(
     def runtime() -> Runtime:
         # Built on first use: a process that only enqueues never opens router connections.
         if not router_runtime:
-            factory = gateways or librouteros_factory(
-                settings.router_connect_timeout, settings.router_command_timeout
+            factory = guarded_writes(
+                gateways
+                or librouteros_factory(
+                    settings.router_connect_timeout, settings.router_command_timeout
+                ),
+                # A worker that lost its hold on a router writes nothing more to it.
+                check_current_lease,
             )
             options = SyncOptions(expired_profile=settings.expired_profile or None)
             router_runtime.append(
