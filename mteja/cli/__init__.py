@@ -26,6 +26,7 @@ from mteja.cli.mpesa import mpesa_app
 from mteja.cli.network import pool_app, router_app
 from mteja.cli.payments import payment_app
 from mteja.cli.plans import plan_app
+from mteja.cli.secrets import secrets_app
 from mteja.cli.staff import staff_app
 from mteja.cli.tickets import ticket_app
 
@@ -58,5 +59,6 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(ticket_app, name="ticket")
 app.add_typer(mpesa_app, name="mpesa")
 app.add_typer(africastalking_app, name="africastalking")
+app.add_typer(secrets_app, name="secrets")
 app.add_typer(invoice_app, name="invoice")
 app.add_typer(receipt_app, name="receipt")
