@@ -20,7 +20,7 @@ from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.outreach import send_customer_sms
 from core.usecases.service import extend, suspend
-from core.usecases.sms import record_sent
+from core.usecases.sms import SECRET_MASK, queue_sms, record_sent
 from core.usecases.sms_history import Delivery, record_delivery, record_inbound
 from core.usecases.tickets import TicketCategory, open_ticket
 from core.usecases.usage import SessionReading, record_usage
@@ -334,3 +334,22 @@ def test_notes_show_staff_notes_and_the_customers_tickets(
     assert "open" in text and "slow" in text and "nobody" in text
     other = login("viewer").get(f"/staff/customers/{shop.unpaid}/notes")
     assert "Prefers calls" not in other.text and "No tickets" in other.text
+
+
+def test_a_message_carrying_a_secret_stays_masked(
+    login: Login, services: CoreServices, shop: Shop
+) -> None:
+    with services.unit_of_work() as uow:
+        customer = _customer(uow, shop.paid)
+        queue_sms(
+            uow,
+            customer.phone or "",
+            f"Your password is {SECRET_MASK}",
+            "login",
+            customer.id,
+            secret="hunter2-secret",
+        )
+        uow.commit()
+    page = login("viewer").get(f"/staff/customers/{shop.paid}/sms")
+    assert SECRET_MASK in page.text and "hunter2-secret" not in page.text
+    assert "queued" in page.text
