@@ -3,10 +3,10 @@ against the cap, and the range's totals. The chart is ``bot.chart.usage_chart``.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.display import bit_rate, data_amount, local_time
+from core.display import bit_rate, data_amount, duration_text, local_time
 from core.usage import LiveCounters, SessionView, UsageReport, period_summary, session_view
 from core.vocabulary import ConnectionType
 from routers.sync import Presence
@@ -130,14 +130,3 @@ def _view_lines(view: SessionView, zone: ZoneInfo, now: datetime) -> list[str]:
             f"{data_amount(view.upload_bytes)} up"
         )
     return lines
-
-
-def duration_text(length: timedelta) -> str:
-    """``3d 4h``, ``1h 2m``, ``5m``, ``40s``: the two largest units."""
-    seconds = max(0, int(length.total_seconds()))
-    parts = []
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m"), (1, "s")):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return " ".join(parts[:2]) or "0s"

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core import ledger, lifecycle
+from core.customer_records import ExtensionLine, extension_lines
 from core.display import kes
 from core.models import (
     Customer,
@@ -52,16 +53,6 @@ class SubscriptionLine:
     periods: int
     price_kes: int
     state: str  # "current", "paid ahead" or "ended"
-
-
-@dataclass(frozen=True)
-class ExtensionLine:
-    """Time given by staff: how much, why, by whom."""
-
-    at: datetime
-    added: timedelta
-    reason: str
-    actor: str
 
 
 @dataclass(frozen=True)
@@ -246,21 +237,7 @@ def _paid_time(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
                 row.starts_at, row.ends_at, plan_name, row.periods, row.price_kes, state
             )
         )
-    extensions = [
-        ExtensionLine(
-            extension.created_at,
-            extension.new_expires_at
-            - max(extension.previous_expires_at or extension.created_at, extension.created_at),
-            extension.reason,
-            extension.actor,
-        )
-        for extension in uow.session.scalars(
-            select(ExpiryExtension)
-            .where(ExpiryExtension.customer_id == customer_id)
-            .order_by(ExpiryExtension.id.desc())
-            .limit(CARD_EXTENSIONS)
-        )
-    ]
+    extensions = extension_lines(uow, customer_id, CARD_EXTENSIONS)
     return {"period_started_at": started, "subscriptions": lines, "extensions": extensions}
 
 

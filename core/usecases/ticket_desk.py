@@ -110,6 +110,17 @@ def list_tickets(
     return [_row(*row) for row in found]
 
 
+def customer_tickets(uow: UnitOfWork, customer_id: int, limit: int = 100) -> list[TicketRow]:
+    """The customer's tickets, open and closed, newest first."""
+    found = uow.session.execute(
+        _tickets()
+        .where(Ticket.customer_id == customer_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return [_row(*row) for row in found]
+
+
 def ticket_details(uow: UnitOfWork, ticket_id: int) -> TicketView:
     """Ticket ``ticket_id`` with its comments; TicketNotFound if there is none (for staff)."""
     found = uow.session.execute(_tickets().where(Ticket.id == ticket_id)).first()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import CustomerNotFound
+from core.errors import CustomerNotFound, InvalidAccountNumber
 from core.lookup import by_account_number
 from core.models import Customer
 from core.queries import customer_card
@@ -29,8 +29,12 @@ TABS = (
 
 
 def find_customer(uow: UnitOfWork, account: str) -> Customer:
-    """The live customer an account number in a URL names; 404 when none."""
-    customer = by_account_number(uow, account)
+    """The live customer an account number in a URL names; 404 when none (a mistyped number
+    included: in a URL it names no page)."""
+    try:
+        customer = by_account_number(uow, account)
+    except InvalidAccountNumber:
+        customer = None
     if customer is None:
         raise CustomerNotFound(f"no customer with account number {account}")
     return customer
