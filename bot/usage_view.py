@@ -7,27 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.display import bit_rate, data_amount, duration_text, local_time
-from core.usage import LiveCounters, SessionView, UsageReport, period_summary, session_view
+from core.usage import SessionView, UsageReport, period_summary, session_view
 from core.vocabulary import ConnectionType
 from routers.sync import Presence
-from routers.usage import parse_duration
+from routers.usage import live_counters
 
 NOT_CHECKED = "not checked here"
-
-
-def live_counters(presence: Presence, read_at: datetime) -> LiveCounters | None:
-    """The router's answer in the customer's terms (its bytes out are their download)."""
-    if presence.state != "online" or presence.session is None:
-        return None
-    session = presence.session
-    return LiveCounters(
-        session_key=session.session_id,
-        address=session.address,
-        uptime_seconds=parse_duration(session.uptime),
-        download_bytes=session.bytes_out,
-        upload_bytes=session.bytes_in,
-        read_at=read_at,
-    )
 
 
 def usage_title(report: UsageReport) -> str:

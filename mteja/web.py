@@ -21,7 +21,7 @@ from core.unit_of_work import CoreServices
 from mteja.bootstrap import NotInitialized, System, build_system
 from mteja.install import find_install, settings_of
 from mteja.queueing import Queue, build_queue
-from mteja.staffbot import with_telegram_webhook
+from mteja.staffbot import presence_lookup, with_telegram_webhook
 from payments.callback_urls import callback_url_problem
 from payments.routes import MpesaWebConfig, parse_allowed
 from web.app import WebConfig
@@ -70,7 +70,7 @@ def web_config(settings: Settings) -> WebConfig:
 
 
 def build_app(settings: Settings, services: CoreServices) -> Starlette:
-    app = create_web_app(services, web_config(settings))
+    app = create_web_app(services, web_config(settings), presence=presence_lookup(services))
     # The staff bot's webhook (POST /telegram/{secret}), only when Telegram is configured for it.
     return with_telegram_webhook(app, settings, services)
 

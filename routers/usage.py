@@ -26,6 +26,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ from core.errors import CustomerNotFound
 from core.models import Router
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices, UnitOfWork
+from core.usage import LiveCounters
 from core.usecases.network import router_login
 from core.usecases.usage import (
     CapOutcome,
@@ -44,7 +46,7 @@ from core.usecases.usage import (
 from core.vocabulary import ConnectionType
 from routers.desired import COMMENT_PREFIX, HOTSPOT_ACTIVE, PPP_ACTIVE, QUEUE
 from routers.gateway import RouterGateway
-from routers.presence import up_down
+from routers.presence import Presence, up_down
 from routers.sync import GatewayFactory
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,21 @@ INTERFACE = "/interface"
 PPPOE_INTERFACE_TYPE = "pppoe-in"
 _DURATION = re.compile(r"(\d+)([wdhms])")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def live_counters(presence: Presence, read_at: datetime) -> LiveCounters | None:
+    """The router's answer in the customer's terms (its bytes out are their download)."""
+    if presence.state != "online" or presence.session is None:
+        return None
+    session = presence.session
+    return LiveCounters(
+        session_key=session.session_id,
+        address=session.address,
+        uptime_seconds=parse_duration(session.uptime),
+        download_bytes=session.bytes_out,
+        upload_bytes=session.bytes_in,
+        read_at=read_at,
+    )
 
 
 def parse_duration(text: str | None) -> int | None:

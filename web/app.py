@@ -21,6 +21,7 @@ from ussd.routes.sms import sms_routes
 from ussd.routes.ussd import ussd_routes
 from ussd.routes.work import DatabaseWork
 from web.console import ConsoleConfig, console_mount
+from web.console.framework import PresenceLookup
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,14 @@ class WebConfig:
     console: ConsoleConfig | None = None
 
 
-def create_app(services: CoreServices, config: WebConfig | None = None) -> Starlette:
-    """The web app over ``services``; nothing is opened until a request arrives."""
+def create_app(
+    services: CoreServices,
+    config: WebConfig | None = None,
+    *,
+    presence: PresenceLookup | None = None,
+) -> Starlette:
+    """The web app over ``services``; nothing is opened until a request arrives. ``presence``
+    lets the staff console ask a router whether a customer is online."""
     config = config or WebConfig()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -60,5 +67,5 @@ def create_app(services: CoreServices, config: WebConfig | None = None) -> Starl
     if config.mpesa is not None:
         routes += mpesa_routes(services, config.mpesa)
     if config.console is not None:
-        routes.append(console_mount(services, config.console))
+        routes.append(console_mount(services, config.console, presence))
     return Starlette(routes=routes)

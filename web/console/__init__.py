@@ -9,15 +9,17 @@ from starlette.staticfiles import StaticFiles
 from core.unit_of_work import CoreServices
 from web.console.customer_tabs import customer_tab_routes
 from web.console.dashboard import dashboard_routes
-from web.console.framework import PREFIX, Console, ConsoleConfig
+from web.console.framework import PREFIX, Console, ConsoleConfig, PresenceLookup
 from web.console.headers import ConsoleHeaders
 from web.console.login import login_routes
 
 __all__ = ["ConsoleConfig", "console_mount"]
 
 
-def console_mount(services: CoreServices, config: ConsoleConfig) -> Mount:
-    console = Console(services, config)
+def console_mount(
+    services: CoreServices, config: ConsoleConfig, presence: PresenceLookup | None = None
+) -> Mount:
+    console = Console(services, config, presence)
     routes: list[BaseRoute] = [
         Mount("/static", app=StaticFiles(packages=[("web.console", "static")]), name="static"),
         *login_routes(console),

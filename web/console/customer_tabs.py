@@ -29,6 +29,8 @@ from core.usage import (
 )
 from core.usecases.invoices import customer_documents, invoice_document, receipt_document
 from core.usecases.ticket_desk import customer_tickets
+from routers.presence import Presence
+from routers.usage import live_counters
 from web.console.charts import stacked_bar_chart
 from web.console.customer_frame import customer_frame, find_customer
 from web.console.framework import PREFIX, Console, View
@@ -112,13 +114,27 @@ def sub_accounts(view: View) -> Response:
     return _tab(view, "sub-accounts", **frame)
 
 
-def _live_values(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
-    """The session as the last usage sample saw it (the router is not asked from the web),
-    and this period's data against the cap."""
+def _ask_router(view: View, account: str) -> Presence | None:
+    """The router's answer right now (short timeouts), asked outside any transaction; None when
+    this console has no router access (tests, a web process without routers)."""
+    if view.console.presence is None:
+        return None
+    with view.uow(read_only=True) as uow:
+        customer_id = find_customer(uow, account).id
+    return view.console.presence(customer_id)
+
+
+def _live_values(uow: UnitOfWork, customer: Customer, presence: Presence | None) -> dict[str, Any]:
+    """The session as the router tells it now (or, without an answer, as the last usage sample
+    saw it), and this period's data against the cap."""
     stored = stored_session(uow, customer.id)
     period = period_usage(uow, customer)
+    now = uow.clock.now()
+    live = live_counters(presence, now) if presence is not None else None
+    offline = presence is not None and presence.state == "offline"
     return {
-        "session": session_view(stored, None),
+        "presence": presence,
+        "session": None if offline else session_view(stored, live),
         "last_session": stored,
         "period": period,
         "period_text": period_summary(period),
@@ -131,17 +147,19 @@ def _live_values(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
 
 def usage(view: View) -> Response:
     """Live usage: the current session, its rate and uptime, and this period's data."""
+    presence = _ask_router(view, _account(view))
     with view.uow(read_only=True) as uow:
         customer, frame = _framed(uow, view, "usage")
-        live = _live_values(uow, customer)
+        live = _live_values(uow, customer, presence)
     return _tab(view, "usage", **frame, **live)
 
 
 def usage_live(view: View) -> Response:
     """The live part of the usage tab alone, for htmx to swap in every few seconds."""
+    presence = _ask_router(view, _account(view))
     with view.uow(read_only=True) as uow:
         customer = find_customer(uow, _account(view))
-        live = _live_values(uow, customer)
+        live = _live_values(uow, customer, presence)
     return view.render("customer/_usage_live.html", **live)
 
 

@@ -31,6 +31,7 @@ from core.actors import Permission, can
 from core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.staff_access import StaffVisit, visit
+from routers.presence import Presence
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ LOGIN_CSRF_COOKIE = "mteja_login_csrf"
 PREFIX = "/staff"
 
 Handler = Callable[["View"], Response]
+PresenceLookup = Callable[[int], Presence]
 _EXPIRED_FORM = "This form has expired. Reload the page and try again."
 
 
@@ -149,9 +151,14 @@ def query_url(path: str, params: Mapping[str, Any], **changes: Any) -> str:
 class Console:
     """The staff console's shared parts: core services, settings and the template set."""
 
-    def __init__(self, services: CoreServices, config: ConsoleConfig) -> None:
+    def __init__(
+        self, services: CoreServices, config: ConsoleConfig, presence: PresenceLookup | None = None
+    ) -> None:
         self.services = services
         self.config = config
+        # Asks a customer's router whether they are online right now (short timeouts); None:
+        # pages show what the last usage sample recorded.
+        self.presence = presence
         self.templates = Environment(
             loader=PackageLoader("web.console", "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
