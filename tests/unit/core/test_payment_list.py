@@ -20,6 +20,7 @@ from core.payment_list import (
 )
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
+from core.usecases.stk import PROVISIONAL_PREFIX
 from core.vocabulary import PaymentMethod
 
 # TEST_EPOCH is 12:00 on 22 Nov 2026 in Nairobi (09:00 UTC): local midnight is 21:00 UTC.
@@ -169,3 +170,19 @@ def test_a_page_out_of_range_is_refused(services, staff) -> None:
     wanted = PaymentFilter(date(2026, 11, 21), date(2026, 11, 22))
     with services.unit_of_work() as uow, pytest.raises(InvalidInput):
         payment_page(uow, staff, wanted, -1)
+
+
+def test_a_credit_still_waiting_for_its_receipt_is_provisional_not_matched(
+    services, run, staff, make_customer
+) -> None:
+    customer_id = make_customer(paid=1500)  # cash, no receipt: matched
+    payment = IncomingPayment(50, "mpesa", PROVISIONAL_PREFIX + "ws_CO_1", received_at=TEST_EPOCH)
+    run(record_payment, customer_id, staff, payment)
+    day = date(2026, 11, 22)
+    with services.unit_of_work() as uow:
+        provisional = payment_page(
+            uow, staff, PaymentFilter(day, day, status=PaymentStatus.PROVISIONAL)
+        )
+        matched = payment_page(uow, staff, PaymentFilter(day, day, status=PaymentStatus.MATCHED))
+    assert [line.status for line in provisional.lines] == ["provisional"]
+    assert [line.method for line in matched.lines] == ["cash"]
