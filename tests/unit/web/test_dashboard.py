@@ -27,6 +27,7 @@ def test_every_role_sees_the_numbers_and_the_chart(
     assert html.count('<rect class="bar"') == 30
     assert 'href="/staff/payments?from=2026-11-22&amp;to=2026-11-22"' in html
     assert 'style="' not in html
+    assert 'hx-get="/staff/" hx-trigger="every 60s" hx-select="#numbers"' in html
 
 
 def test_the_numbers_are_the_shops(login: Callable[[str], TestClient], shop: Shop) -> None:
