@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 
 from core.actors import Actor, Permission, require
 from core.errors import InvalidInput
@@ -15,12 +16,33 @@ from core.models import Customer, Payment
 from core.reports import local_day_start
 from core.unit_of_work import UnitOfWork
 from core.usecases.stk import PROVISIONAL_PREFIX
+from core.vocabulary import PaymentMethod, parse_choice
 
 MATCHED = "matched"
 UNMATCHED = "unmatched"
 # Credited on Safaricom's word (an STK query) before its receipt came: not yet on any statement
 # under this reference.
 PROVISIONAL = "provisional"
+MAX_PAGE = 500
+
+
+class PaymentStatus(StrEnum):
+    """Where a payment stands: credited, waiting for staff, or credited before its receipt."""
+
+    MATCHED = MATCHED
+    UNMATCHED = UNMATCHED
+    PROVISIONAL = PROVISIONAL
+
+
+@dataclass(frozen=True)
+class PaymentFilter:
+    """Which payments a list shows: local days ``first`` to ``last`` (inclusive), optionally
+    of one method and one status."""
+
+    first: date
+    last: date
+    method: PaymentMethod | None = None
+    status: PaymentStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -53,32 +75,114 @@ def check_days(first: date, last: date) -> None:
         raise InvalidInput(f"from {first} is after to {last}")
 
 
-def payments_between(uow: UnitOfWork, actor: Actor, first: date, last: date) -> list[PaymentLine]:
-    """Every payment received from the start of local day ``first`` to the end of ``last``."""
-    require(actor, Permission.VIEW)
-    check_days(first, last)
-    start = local_day_start(first, uow)
-    end = local_day_start(last + timedelta(days=1), uow)
-    query = (
+def read_payment_filter(first: str, last: str, method: str = "", status: str = "") -> PaymentFilter:
+    """A filter from the words staff typed ("" leaves method or status out), or InvalidInput."""
+    days = read_days(first, last)
+    return PaymentFilter(
+        days[0],
+        days[1],
+        parse_choice(PaymentMethod, method, "method") if method.strip() else None,
+        parse_choice(PaymentStatus, status, "status") if status.strip() else None,
+    )
+
+
+def _conditions(uow: UnitOfWork, wanted: PaymentFilter) -> list[ColumnElement[bool]]:
+    check_days(wanted.first, wanted.last)
+    conditions = [
+        Payment.received_at >= local_day_start(wanted.first, uow),
+        Payment.received_at < local_day_start(wanted.last + timedelta(days=1), uow),
+    ]
+    if wanted.method is not None:
+        conditions.append(Payment.method == wanted.method.value)
+    provisional = Payment.reference.like(PROVISIONAL_PREFIX + "%")
+    if wanted.status is PaymentStatus.UNMATCHED:
+        conditions.append(Payment.customer_id.is_(None))
+    elif wanted.status is PaymentStatus.PROVISIONAL:
+        conditions.append(and_(Payment.customer_id.is_not(None), provisional))
+    elif wanted.status is PaymentStatus.MATCHED:
+        conditions.append(
+            and_(
+                Payment.customer_id.is_not(None),
+                or_(Payment.reference.is_(None), not_(provisional)),
+            )
+        )
+    return conditions
+
+
+def _lines_query(uow: UnitOfWork, wanted: PaymentFilter) -> Select[Payment, str]:
+    return (
         select(Payment, Customer.account_number)
         .outerjoin(Customer, Payment.customer_id == Customer.id)
-        .where(Payment.received_at >= start, Payment.received_at < end)
+        .where(*_conditions(uow, wanted))
         .order_by(Payment.received_at, Payment.id)
     )
-    return [
-        PaymentLine(
-            received_at=payment.received_at,
-            reference=payment.reference,
-            method=payment.method,
-            amount_kes=payment.amount_kes,
-            payer_phone=payment.payer_phone,
-            payer_name=payment.payer_name,
-            account_reference=payment.account_reference,
-            account_number=account_number,
-            status=_status(payment),
+
+
+def payments_between(
+    uow: UnitOfWork,
+    actor: Actor,
+    first: date,
+    last: date,
+    *,
+    method: PaymentMethod | None = None,
+    status: PaymentStatus | None = None,
+) -> list[PaymentLine]:
+    """Every payment received from the start of local day ``first`` to the end of ``last``
+    (of ``method`` and ``status`` when given)."""
+    require(actor, Permission.VIEW)
+    query = _lines_query(uow, PaymentFilter(first, last, method, status))
+    return [_line(payment, number) for payment, number in uow.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    """One page of a payment list (oldest first), how many match in all and their sum."""
+
+    lines: list[PaymentLine]
+    total: int
+    total_kes: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.lines) < self.total
+
+
+def payment_page(
+    uow: UnitOfWork, actor: Actor, wanted: PaymentFilter, offset: int = 0, limit: int = 50
+) -> PaymentPage:
+    """The payments ``wanted`` from ``offset``: two statements however many match."""
+    require(actor, Permission.VIEW)
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"a page starts at 0 or later and holds 1 to {MAX_PAGE} payments")
+    total, total_kes = uow.session.execute(
+        select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_kes), 0)).where(
+            *_conditions(uow, wanted)
         )
-        for payment, account_number in uow.session.execute(query)
-    ]
+    ).one()
+    rows = uow.session.execute(_lines_query(uow, wanted).offset(offset).limit(limit))
+    return PaymentPage(
+        [_line(payment, number) for payment, number in rows],
+        int(total),
+        int(total_kes),
+        offset,
+        limit,
+    )
+
+
+def _line(payment: Payment, account_number: str | None) -> PaymentLine:
+    return PaymentLine(
+        received_at=payment.received_at,
+        reference=payment.reference,
+        method=payment.method,
+        amount_kes=payment.amount_kes,
+        payer_phone=payment.payer_phone,
+        payer_name=payment.payer_name,
+        account_reference=payment.account_reference,
+        account_number=account_number,
+        status=_status(payment),
+    )
 
 
 def _status(payment: Payment) -> str:
@@ -102,9 +206,18 @@ CSV_HEADER = (
 )
 
 
-def export_payments(uow: UnitOfWork, actor: Actor, first: date, last: date) -> Export:
-    """The payments of those days as CSV, local times, whole shillings; audited. Admins and
-    owners only (payers' names and phones). The caller commits (the audit entry)."""
+def export_payments(
+    uow: UnitOfWork,
+    actor: Actor,
+    first: date,
+    last: date,
+    *,
+    method: PaymentMethod | None = None,
+    status: PaymentStatus | None = None,
+) -> Export:
+    """The payments of those days (of ``method`` and ``status`` when given) as CSV, local times,
+    whole shillings; audited. Admins and owners only (payers' names and phones). The caller
+    commits (the audit entry)."""
     require(actor, Permission.EXPORT_DATA)
     zone = uow.config.timezone
     rows = (
@@ -119,9 +232,17 @@ def export_payments(uow: UnitOfWork, actor: Actor, first: date, last: date) -> E
             line.account_number,
             line.status,
         )
-        for line in payments_between(uow, actor, first, last)
+        for line in payments_between(uow, actor, first, last, method=method, status=status)
     )
     name = f"payments-{first.isoformat()}-to-{last.isoformat()}.csv"
     export = csv_export(name, CSV_HEADER, rows)
-    record_export(uow, actor, "export.payments", f"payments {first}..{last}", export)
+    what = " ".join(
+        [f"payments {first}..{last}"]
+        + [
+            f"{key}={value.value}"
+            for key, value in (("method", method), ("status", status))
+            if value
+        ]
+    )
+    record_export(uow, actor, "export.payments", what, export)
     return export

@@ -9,9 +9,19 @@ from datetime import date, timedelta
 import pytest
 
 from core.errors import InvalidInput, PermissionDenied
-from core.payment_list import export_payments, payments_between, read_days
+from core.payment_list import (
+    PaymentFilter,
+    PaymentStatus,
+    export_payments,
+    payment_page,
+    payments_between,
+    read_days,
+    read_payment_filter,
+)
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
+from core.usecases.stk import PROVISIONAL_PREFIX
+from core.vocabulary import PaymentMethod
 
 # TEST_EPOCH is 12:00 on 22 Nov 2026 in Nairobi (09:00 UTC): local midnight is 21:00 UTC.
 LOCAL_MIDNIGHT = TEST_EPOCH.replace(hour=21) - timedelta(days=1)
@@ -109,3 +119,70 @@ def test_agents_may_not_export_payments(services, agent, statement) -> None:
 def test_bad_days_are_refused(first, last, message) -> None:
     with pytest.raises(InvalidInput, match=message):
         read_days(first, last)
+
+
+def test_a_filter_reads_methods_and_statuses_and_refuses_others() -> None:
+    wanted = read_payment_filter("2026-11-01", "2026-11-22", " MPESA ", "unmatched")
+    assert wanted == PaymentFilter(
+        date(2026, 11, 1), date(2026, 11, 22), PaymentMethod.MPESA, PaymentStatus.UNMATCHED
+    )
+    assert read_payment_filter("2026-11-01", "2026-11-01").method is None
+    with pytest.raises(InvalidInput, match="method must be one of"):
+        read_payment_filter("2026-11-01", "2026-11-01", "bitcoin")
+    with pytest.raises(InvalidInput, match="status must be one of"):
+        read_payment_filter("2026-11-01", "2026-11-01", "", "evil")
+
+
+def test_a_page_counts_and_sums_every_match_and_shows_its_slice(services, staff, statement) -> None:
+    wanted = PaymentFilter(date(2026, 11, 21), date(2026, 11, 22))
+    with services.unit_of_work() as uow:
+        first = payment_page(uow, staff, wanted, 0, 3)
+        rest = payment_page(uow, staff, wanted, 3, 3)
+    assert (first.total, first.total_kes, first.has_more) == (4, 4700, True)
+    assert [line.reference for line in first.lines] == ["QK0000001", "QK0000002", "QK0000004"]
+    assert [line.reference for line in rest.lines] == ["QK0000003"] and not rest.has_more
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "references"),
+    [
+        (None, PaymentStatus.UNMATCHED, ["QK0000004"]),
+        (None, PaymentStatus.MATCHED, ["QK0000001", "QK0000002", "QK0000003"]),
+        (PaymentMethod.CASH, None, []),
+        (PaymentMethod.MPESA, PaymentStatus.PROVISIONAL, []),
+    ],
+)
+def test_the_list_and_its_export_keep_only_the_method_and_status_asked_for(
+    services, admin, statement, method, status, references
+) -> None:
+    wanted = PaymentFilter(date(2026, 11, 21), date(2026, 11, 22), method, status)
+    with services.unit_of_work() as uow:
+        page = payment_page(uow, admin, wanted)
+        export = export_payments(
+            uow, admin, wanted.first, wanted.last, method=method, status=status
+        )
+    assert [line.reference for line in page.lines] == references
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert [row["receipt"] for row in rows] == references
+
+
+def test_a_page_out_of_range_is_refused(services, staff) -> None:
+    wanted = PaymentFilter(date(2026, 11, 21), date(2026, 11, 22))
+    with services.unit_of_work() as uow, pytest.raises(InvalidInput):
+        payment_page(uow, staff, wanted, -1)
+
+
+def test_a_credit_still_waiting_for_its_receipt_is_provisional_not_matched(
+    services, run, staff, make_customer
+) -> None:
+    customer_id = make_customer(paid=1500)  # cash, no receipt: matched
+    payment = IncomingPayment(50, "mpesa", PROVISIONAL_PREFIX + "ws_CO_1", received_at=TEST_EPOCH)
+    run(record_payment, customer_id, staff, payment)
+    day = date(2026, 11, 22)
+    with services.unit_of_work() as uow:
+        provisional = payment_page(
+            uow, staff, PaymentFilter(day, day, status=PaymentStatus.PROVISIONAL)
+        )
+        matched = payment_page(uow, staff, PaymentFilter(day, day, status=PaymentStatus.MATCHED))
+    assert [line.status for line in provisional.lines] == ["provisional"]
+    assert [line.method for line in matched.lines] == ["cash"]
