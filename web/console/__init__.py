@@ -11,6 +11,7 @@ from web.console.dashboard import dashboard_routes
 from web.console.framework import PREFIX, Console, ConsoleConfig
 from web.console.headers import ConsoleHeaders
 from web.console.login import login_routes
+from web.console.staffdesk import staffdesk_routes
 
 __all__ = ["ConsoleConfig", "console_mount"]
 
@@ -21,5 +22,6 @@ def console_mount(services: CoreServices, config: ConsoleConfig) -> Mount:
         Mount("/static", app=StaticFiles(packages=[("web.console", "static")]), name="static"),
         *login_routes(console),
         *dashboard_routes(console),
+        *staffdesk_routes(console),
     ]
     return Mount(PREFIX, app=ConsoleHeaders(Router(routes=routes)))
