@@ -65,6 +65,12 @@ def _ask_remove(ctx: Context, telegram_id: int) -> Answer:
 
 def cmd_web(ctx: Context, line: CommandLine) -> Answer:
     """``/web``: a one-time login link to the web console, for the staff member who asks."""
+    if not ctx.actor.id.isdigit():
+        # The operator at ``mteja console`` is no staff member: no one to log in as.
+        return Answer(
+            "/web logs a staff member in as themselves; the command line is not one. "
+            "Run: mteja staff login-link NAME"
+        )
     with ctx.uow() as uow:
         link = issue_login_link(uow, ctx.actor, str(ctx.user_id))
         uow.commit()

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from bot.context import Sessions
-from bot.staffbot import StaffBot
+from bot.staffbot import Caller, StaffBot
+from core.actors import Actor
 from core.unit_of_work import CoreServices
 from core.usecases.staff_access import link_holder, redeem_login_link
 
@@ -55,3 +56,9 @@ def test_web_is_in_everyones_help(chat) -> None:
 def test_a_stranger_gets_no_link(chat) -> None:
     answer = chat("stranger").say("/web")
     assert "not authorised" in answer.text and "/staff/login" not in answer.text
+
+
+def test_the_operator_at_the_console_is_told_to_use_the_command_line(services, isp) -> None:
+    operator = StaffBot(services, identify=lambda uow, user_id: Actor.cli(), public_url=PUBLIC_URL)
+    answer = operator.text(Caller(0, "console"), "/web")
+    assert "mteja staff login-link NAME" in answer.text and "/staff/login" not in answer.text
