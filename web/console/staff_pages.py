@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core.actors import Permission
-from core.errors import InvalidInput
+from core.errors import InvalidInput, StaffNotFound
 from core.usecases.staff import add_staff, change_role, find_staff, remove_staff
 from core.usecases.staff_access import issue_login_link, set_password, staff_roster
 from core.vocabulary import Role
@@ -16,10 +16,15 @@ from web.console.framework import PREFIX, Console, View
 
 STAFF_PATH = PREFIX + "/staff"
 ROLES = [role.value for role in Role]
+# Telegram user ids fit in 52 bits; a longer number is no one (and would overflow a column).
+MAX_ID_DIGITS = 16
 
 
 def _telegram_id(view: View) -> int:
-    return int(view.request.path_params["telegram_id"])
+    telegram_id: int = view.request.path_params["telegram_id"]
+    if len(str(telegram_id)) > MAX_ID_DIGITS:
+        raise StaffNotFound(f"Telegram user {str(telegram_id)[:20]}… is not staff")
+    return telegram_id
 
 
 def _page(view: View, login_link: str = "", link_for: str = "") -> Response:
@@ -40,7 +45,7 @@ def staff_list(view: View) -> Response:
 
 def staff_add(view: View) -> Response:
     telegram_id = view.field("telegram_id").strip()
-    if not (telegram_id.isascii() and telegram_id.isdigit()):
+    if not (telegram_id.isascii() and telegram_id.isdigit()) or len(telegram_id) > MAX_ID_DIGITS:
         raise InvalidInput("a Telegram user id is a number (the bot tells a stranger theirs)")
     with view.uow() as uow:
         member = add_staff(

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core.actors import Permission
-from core.errors import InvalidInput
+from core.errors import InvalidInput, TicketNotFound
 from core.unit_of_work import UnitOfWork
 from core.usecases.staff_access import staff_roster
 from core.usecases.ticket_desk import (
@@ -29,6 +29,7 @@ from core.usecases.tickets import staff_words
 from web.console.framework import PREFIX, Console, View
 
 PAGE_SIZE = 25
+MAX_TICKET_ID = 2**62
 TICKETS_PATH = PREFIX + "/tickets"
 
 
@@ -73,7 +74,10 @@ def ticket_list(view: View) -> Response:
 
 
 def _ticket_id(view: View) -> int:
-    return int(view.request.path_params["ticket_id"])
+    ticket_id: int = view.request.path_params["ticket_id"]
+    if ticket_id > MAX_TICKET_ID:  # beyond any database integer: no such ticket
+        raise TicketNotFound(f"no ticket #{str(ticket_id)[:20]}…")
+    return ticket_id
 
 
 def ticket_page(view: View) -> Response:

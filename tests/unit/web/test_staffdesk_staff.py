@@ -102,6 +102,8 @@ def test_the_last_owner_cannot_be_removed_or_demoted(login, services: CoreServic
     "fields",
     [
         {"telegram_id": "abc", "name": "Mary", "role": "agent"},
+        {"telegram_id": "9" * 25, "name": "Mary", "role": "agent"},
+        {"telegram_id": "-5", "name": "Mary", "role": "agent"},
         {"telegram_id": "5005", "name": "Mary", "role": "boss"},
         {"telegram_id": "5005", "name": " ", "role": "agent"},
         {"telegram_id": "1003", "name": "Again", "role": "agent"},
@@ -123,10 +125,16 @@ def test_a_bad_role_change_is_a_400(login, services: CoreServices) -> None:
     assert _members(services) == before
 
 
-def test_an_unknown_member_is_a_404(login) -> None:
+@pytest.mark.parametrize("telegram_id", ["999", "9" * 25])
+def test_an_unknown_member_is_a_404(login, services: CoreServices, telegram_id: str) -> None:
     owner = login("owner")
-    assert owner.get(f"{PAGE}/999/remove").status_code == 404
-    assert post_form(owner, PAGE, f"{PAGE}/999/role", role="agent").status_code == 404
+    before = _members(services)
+    assert owner.get(f"{PAGE}/{telegram_id}/remove").status_code == 404
+    for action in ("role", "remove", "login-link", "password"):
+        fields = {"role": "agent", "password": "x" * 12, "password_again": "x" * 12}
+        response = post_form(owner, PAGE, f"{PAGE}/{telegram_id}/{action}", **fields)
+        assert response.status_code == 404, action
+    assert _members(services) == before
 
 
 @pytest.mark.parametrize("role", NOT_MANAGERS)

@@ -117,8 +117,12 @@ def test_garbage_in_the_list_query_is_a_400(login, ticket: int, query: str) -> N
     assert response.status_code == 400
 
 
-def test_an_unknown_ticket_is_a_404(login) -> None:
-    assert login("viewer").get("/staff/tickets/999").status_code == 404
+@pytest.mark.parametrize("ticket_id", ["999", "9" * 30])
+def test_an_unknown_ticket_is_a_404(login, ticket_id: str) -> None:
+    assert login("viewer").get(f"/staff/tickets/{ticket_id}").status_code == 404
+    agent = login("agent")
+    response = post_form(agent, "/staff/tickets", f"/staff/tickets/{ticket_id}/comment", text="x")
+    assert response.status_code == 404
 
 
 def test_an_agent_comments_assigns_closes_and_reopens(
