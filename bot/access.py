@@ -207,6 +207,12 @@ _SPECS = [
         "who may use the bot, and their roles",
         Permission.MANAGE_STAFF,
     ),
+    CommandSpec(
+        "web",
+        "/web",
+        "a one-time link that logs you in to the web console (once, within 15 minutes)",
+        Permission.VIEW,
+    ),
     CommandSpec("help", "/help", "the commands your role allows", Permission.VIEW),
     CommandSpec(
         "cancel",

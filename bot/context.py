@@ -66,6 +66,8 @@ class Context:
     session: Session
     sessions: Sessions
     presence: PresenceLookup | None = None
+    # Where staff reach the web console (MTEJA_PUBLIC_URL); login links are made under it.
+    public_url: str = ""
 
     def uow(self) -> UnitOfWork:
         return self.services.unit_of_work()

@@ -30,7 +30,7 @@ from bot.commands import (
     tickets,
     usage,
 )
-from bot.commands.staff import cmd_staff
+from bot.commands.staff import cmd_staff, cmd_web
 from bot.context import Context, PresenceLookup, Sessions
 from bot.edit_flow import EditForm
 from bot.importer import HOW_TO, start_import
@@ -125,6 +125,7 @@ HANDLERS: dict[str, Handler] = {
     "free": network.cmd_free,
     "stats": lists.cmd_stats,
     "staff": cmd_staff,
+    "web": cmd_web,
     "add": _cmd_add,
     "import": _cmd_import,
     "help": _cmd_help,
@@ -237,8 +238,10 @@ class StaffBot:
         presence: PresenceLookup | None = None,
         identify: Identify = staff_actor,
         sessions: Sessions | None = None,
+        public_url: str = "",
     ) -> None:
         self.services = services
+        self.public_url = public_url
         self.presence = presence
         self.identify = identify
         self.sessions = sessions or Sessions()
@@ -303,6 +306,7 @@ class StaffBot:
             self.sessions.of(caller.user_id),
             self.sessions,
             self.presence,
+            self.public_url,
         )
 
     def _text(self, ctx: Context, text: str) -> Answer:

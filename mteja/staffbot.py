@@ -37,9 +37,10 @@ def presence_lookup(services: CoreServices) -> PresenceLookup:
     return RouterSync(services, gateways).presence
 
 
-def staff_bot(services: CoreServices) -> StaffBot:
-    """The command layer as Telegram users reach it: only registered staff."""
-    return StaffBot(services, presence=presence_lookup(services))
+def staff_bot(services: CoreServices, public_url: str) -> StaffBot:
+    """The command layer as Telegram users reach it: only registered staff. ``public_url``:
+    where the web console is (its login links)."""
+    return StaffBot(services, presence=presence_lookup(services), public_url=public_url)
 
 
 def _command_line_operator(uow: UnitOfWork, user_id: int) -> Actor:
@@ -54,10 +55,11 @@ def run_console(system: System, as_user: int | None) -> None:
             system.services,
             presence=presence_lookup(system.services),
             identify=_command_line_operator,
+            public_url=system.settings.public_url,
         )
         caller = Caller(CONSOLE_USER_ID, "console")
     else:
-        bot = staff_bot(system.services)
+        bot = staff_bot(system.services, system.settings.public_url)
         caller = Caller(as_user, "console")
     build_queue(system)  # so actions reach the routers through the workers
     Console(bot, caller, _print, Path.cwd()).run(_input_lines())
@@ -93,7 +95,9 @@ def telegram_application(settings: Settings, services: CoreServices) -> Telegram
     if not settings.telegram_token:
         raise TelegramNotConfigured("set MTEJA_TELEGRAM_TOKEN (from @BotFather) first")
     return build_application(
-        staff_bot(services), settings.telegram_token, base_url=settings.telegram_base_url
+        staff_bot(services, settings.public_url),
+        settings.telegram_token,
+        base_url=settings.telegram_base_url,
     )
 
 

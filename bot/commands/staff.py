@@ -1,4 +1,5 @@
-"""``/staff``: the owner adds and removes staff and changes their roles."""
+"""``/staff``: the owner adds and removes staff and changes their roles. ``/web``: anyone's
+own way into the web console."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from bot.context import Context
 from bot.parsing import BadArguments, CommandLine, user_id
 from core.display import local_time
 from core.usecases.staff import add_staff, change_role, list_staff, remove_staff
+from core.usecases.staff_access import issue_login_link
 
 
 def cmd_staff(ctx: Context, line: CommandLine) -> Answer:
@@ -59,3 +61,22 @@ def _ask_remove(ctx: Context, telegram_id: int) -> Answer:
         return Answer(text, edit=True)
 
     return ctx.confirm(f"Remove Telegram user {telegram_id} from staff?", "Yes, remove", run)
+
+
+def cmd_web(ctx: Context, line: CommandLine) -> Answer:
+    """``/web``: a one-time login link to the web console, for the staff member who asks."""
+    if not ctx.actor.id.isdigit():
+        # The operator at ``mteja console`` is no staff member: no one to log in as.
+        return Answer(
+            "/web logs a staff member in as themselves; the command line is not one. "
+            "Run: mteja staff login-link NAME"
+        )
+    with ctx.uow() as uow:
+        link = issue_login_link(uow, ctx.actor, str(ctx.user_id))
+        uow.commit()
+    url = f"{ctx.public_url.rstrip('/')}/staff/login/link/{link.token}"
+    return Answer(
+        f"Your login link to the web console, {link.member_name}:\n{url}\n\n"
+        f"It works once, until {local_time(link.expires_at, ctx.zone)} (15 minutes). "
+        "Do not forward it: whoever opens it is logged in as you."
+    )

@@ -24,7 +24,7 @@ from core.actors import Actor, Permission, require
 from core.errors import DomainError, InvalidInput
 from core.models import StaffLoginFailure, StaffLoginLink, StaffMember, StaffSession
 from core.unit_of_work import UnitOfWork
-from core.usecases.staff import find_staff, member_of
+from core.usecases.staff import find_staff, list_staff, member_of
 from core.vocabulary import Role
 
 LINK_LIFETIME = timedelta(minutes=15)
@@ -66,6 +66,32 @@ class StaffVisit:
     staff_id: int
     csrf_token: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """A staff member as the staff list shows them: whether they have a web password, never
+    the password's hash."""
+
+    telegram_user_id: int
+    name: str
+    role: str
+    since: datetime
+    has_password: bool
+
+
+def staff_roster(uow: UnitOfWork) -> list[StaffEntry]:
+    """Active staff by name, each with whether a web password is set."""
+    return [
+        StaffEntry(
+            member.telegram_user_id,
+            member.name,
+            member.role,
+            member.created_at,
+            member.password_hash is not None,
+        )
+        for member in list_staff(uow)
+    ]
 
 
 def _digest(token: str) -> str:

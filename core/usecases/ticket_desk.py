@@ -92,9 +92,11 @@ def list_tickets(
     assignee: str | None = None,
     actor: Actor | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[TicketRow]:
-    """Tickets oldest first. ``status``: open, closed or all; ``assignee``: a staff member as
-    ``find_staff`` reads them, "me" (``actor``), or "nobody" for the unassigned."""
+    """Tickets oldest first, ``limit`` of them after the first ``offset``. ``status``: open,
+    closed or all; ``assignee``: a staff member as ``find_staff`` reads them, "me"
+    (``actor``), or "nobody" for the unassigned."""
     wanted = status.strip().lower()
     if wanted not in STATUS_FILTERS:
         raise InvalidInput(f"status is one of {', '.join(STATUS_FILTERS)}, not {status!r}")
@@ -106,7 +108,8 @@ def list_tickets(
             query = query.where(Ticket.assignee_id.is_(None))
         else:
             query = query.where(Ticket.assignee_id == _staff(uow, assignee, actor).id)
-    found = uow.session.execute(query.order_by(Ticket.created_at, Ticket.id).limit(limit))
+    ordered = query.order_by(Ticket.created_at, Ticket.id)
+    found = uow.session.execute(ordered.limit(limit).offset(max(offset, 0)))
     return [_row(*row) for row in found]
 
 

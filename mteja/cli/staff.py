@@ -1,7 +1,8 @@
-"""``mteja staff …``: who may use the staff bot, and with which role."""
+"""``mteja staff …``: who may use the staff bot and the web console, and with which role."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -9,9 +10,12 @@ from rich.table import Table
 
 from core.display import local_time
 from core.usecases.staff import add_staff, list_staff
-from mteja.cli.shared import ACTOR, opened_system, out
+from core.usecases.staff_access import issue_login_link, set_password
+from mteja.cli.shared import ACTOR, fail, opened_system, out
 
-staff_app = typer.Typer(help="Staff allowed to use the bot.", no_args_is_help=True)
+staff_app = typer.Typer(
+    help="Staff allowed to use the bot and the web console.", no_args_is_help=True
+)
 
 
 @staff_app.command("add")
@@ -40,3 +44,40 @@ def staff_list() -> None:
                 local_time(member.created_at, system.settings.zone),
             )
         out.print(table)
+
+
+@staff_app.command("login-link")
+def staff_login_link(
+    who: Annotated[str, typer.Argument(help="a staff member's Telegram user id or name")],
+) -> None:
+    """Print a one-time web console login link for a staff member (works once, 15 minutes)."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        link = issue_login_link(uow, ACTOR, who)
+        uow.commit()
+        url = f"{system.settings.public_url.rstrip('/')}/staff/login/link/{link.token}"
+        out.print(url, markup=False)
+        out.print(
+            f"logs in {link.member_name} once, until "
+            f"{local_time(link.expires_at, system.settings.zone)}; do not share it further",
+            markup=False,
+        )
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    who: Annotated[str, typer.Argument(help="a staff member's Telegram user id or name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Set a staff member's web console password (asked twice, not shown)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("no password on standard input")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        member = set_password(uow, ACTOR, who, password)
+        uow.commit()
+        out.print(f"{member.name} can now log in to the web console with that password")

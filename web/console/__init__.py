@@ -12,6 +12,7 @@ from web.console.dashboard import dashboard_routes
 from web.console.framework import PREFIX, Console, ConsoleConfig, PresenceLookup
 from web.console.headers import ConsoleHeaders
 from web.console.login import login_routes
+from web.console.staffdesk import staffdesk_routes
 
 __all__ = ["ConsoleConfig", "console_mount"]
 
@@ -25,5 +26,6 @@ def console_mount(
         *login_routes(console),
         *dashboard_routes(console),
         *customer_tab_routes(console),
+        *staffdesk_routes(console),
     ]
     return Mount(PREFIX, app=ConsoleHeaders(Router(routes=routes)))

@@ -96,6 +96,15 @@ def test_list_filters_by_status_and_assignee(run, services, ticket, agent, admin
             list_tickets(uow, status="pending")
 
 
+def test_list_pages_with_limit_and_offset(run, services, ticket) -> None:
+    ids = [ticket()[0] for _ in range(5)]
+    with services.unit_of_work() as uow:
+        assert [r.id for r in list_tickets(uow, limit=2)] == ids[:2]
+        assert [r.id for r in list_tickets(uow, limit=2, offset=2)] == ids[2:4]
+        assert [r.id for r in list_tickets(uow, limit=2, offset=4)] == ids[4:]
+        assert list_tickets(uow, limit=2, offset=6) == []
+
+
 def test_assign_by_name_or_telegram_id_and_refusals(run, services, ticket, agent, viewer) -> None:
     ticket_id, _ = ticket()
     assert run(assign_ticket, agent, ticket_id, "vera viewer").assignee == "Vera Viewer"
