@@ -118,7 +118,14 @@ def renew_customer(
         # at once (the cap's SMS promises as much). Otherwise the count goes on until the
         # paid-for period starts (schedule_next_period).
         start_new_period(uow, customer)
-    schedule_next_period(uow, customer)
+    due = customer.next_period_at
+    if not starts_now and due is not None and due <= now:
+        # A period paid earlier has come and is not begun yet (the job skipped this customer
+        # while we held its lock, or runs late). The job begins it, its plan and a new allowance,
+        # then schedules the next; scheduling past it here would skip it for good.
+        uow.publish(PeriodStartScheduled(customer.id, due))
+    else:
+        schedule_next_period(uow, customer)
     mark_changed(uow, customer)
     audit.record(
         uow,

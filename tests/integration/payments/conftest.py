@@ -1,20 +1,22 @@
 """Fixtures for the M-Pesa integration tests: a small ISP on a real, migrated database (a SQLite
-file and PostgreSQL), the real Starlette app in front of it, real Daraja payloads, and short
-ways to read back what was stored."""
+file and PostgreSQL), the real Starlette app in front of it, real Daraja payloads, short ways to
+read back what was stored, and a ``Gate`` that interleaves two money paths on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select, text
 
 from core import ledger
 from core.actors import Actor
@@ -70,7 +72,7 @@ class Store:
         number = next(self._numbers)
         form = NewCustomer(
             full_name=f"Achieng Otieno {number}",
-            phone=f"07223344{number:02d}",
+            phone=f"0722{334400 + number:06d}",
             connection_type="pppoe",
             plan="Home 10M",
             router="core-1",
@@ -239,3 +241,113 @@ def post() -> Callable[..., httpx.Response]:
         return client.post(paths[kind](token, prefix), body)
 
     return send
+
+
+# -- interleaving two paths on PostgreSQL (issue 14.3) ---------------------------------------------
+
+# The longest the second path may run while the first is paused (it is seen blocked at once).
+SECOND_PATH_LIMIT = 5.0
+World = TypeVar("World")
+
+
+class Gate:
+    """Pauses one thread before its n-th SQL statement on ``engine`` until released.
+
+    SQLite's whole-database write lock serializes everything and hides races; PostgreSQL takes
+    row locks, so two paths really interleave. ``every_interleaving`` pauses the first path
+    before each of its statements in turn, runs the second to its end (or until it blocks on a
+    lock the first holds), then lets the first go on; then the two swap roles.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.thread: threading.Thread | None = None
+        self.pause_at = 0
+        self.count = 0
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        event.listen(engine, "before_cursor_execute", self._before)
+
+    def _before(self, *args: Any) -> None:
+        if threading.current_thread() is not self.thread:
+            return
+        self.count += 1
+        if self.count == self.pause_at:
+            self.reached.set()
+            self.go.wait(timeout=30)
+
+    def interleave(self, first: Callable[[], Any], second: Callable[[], Any], pause_at: int) -> int:
+        """Run ``first`` paused before statement ``pause_at``, ``second`` in the gap; the
+        number of statements ``first`` ran."""
+        errors: list[BaseException] = []
+
+        def run(path: Callable[[], Any]) -> None:
+            try:
+                path()
+            except BaseException as exc:  # handed to the test
+                errors.append(exc)
+
+        self.count, self.pause_at = 0, pause_at
+        self.reached.clear()
+        self.go.clear()
+        first_thread = threading.Thread(target=run, args=(first,))
+        self.thread = first_thread
+        first_thread.start()
+        while not self.reached.wait(0.01) and first_thread.is_alive():
+            pass
+        second_thread = threading.Thread(target=run, args=(second,))
+        second_thread.start()
+        deadline = time.monotonic() + SECOND_PATH_LIMIT
+        while second_thread.is_alive() and time.monotonic() < deadline:
+            if first_thread.is_alive() and self._someone_waits_for_a_lock():
+                break  # the second path waits for a lock the paused first path holds
+            second_thread.join(0.005)
+        self.go.set()
+        first_thread.join(60)
+        second_thread.join(60)
+        self.thread = None
+        assert not first_thread.is_alive() and not second_thread.is_alive(), "a path hung"
+        if errors:
+            raise errors[0]
+        return self.count
+
+    def _someone_waits_for_a_lock(self) -> bool:
+        with self.engine.connect() as connection:
+            waiting = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        return bool(waiting)
+
+    def every_interleaving(
+        self,
+        make_world: Callable[[], World],
+        first: Callable[[World], Any],
+        second: Callable[[World], Any],
+        check: Callable[[World], None],
+    ) -> int:
+        """Try ``first`` paused at each of its statements with ``second`` in between, then the
+        other way round, each on a fresh ``make_world()``; ``check`` each end state. The number
+        of interleavings tried."""
+        tried = 0
+        for one, other in ((first, second), (second, first)):
+            for pause_at in itertools.count(1):
+                world = make_world()
+                ran = self.interleave(
+                    lambda one=one, world=world: one(world),
+                    lambda other=other, world=world: other(world),
+                    pause_at,
+                )
+                check(world)
+                tried += 1
+                if ran < pause_at:  # the first path ended before reaching this statement
+                    break
+        return tried
+
+
+@pytest.fixture
+def gate(migrated_engine: Engine) -> Gate:
+    """A ``Gate`` on the test database (meant for PostgreSQL)."""
+    return Gate(migrated_engine)

@@ -1,10 +1,10 @@
 """Two money paths interleaved at every step, on PostgreSQL (issue 14.3).
 
 SQLite's whole-database write lock serializes everything and hides races; PostgreSQL takes row
-locks, so two paths really interleave. ``Gate`` pauses the first path before its n-th SQL
-statement, runs the second path to its end (or until it blocks on a lock the first holds),
-then lets the first go on. n runs over every statement of the first path, and the two paths
-swap roles, so each step of each is tried before and after the other's lock and commit.
+locks, so two paths really interleave. The ``gate`` fixture (conftest.py) pauses the first path
+before its n-th SQL statement, runs the second path to its end (or until it blocks on a lock the
+first holds), then lets the first go on. n runs over every statement of the first path, and the
+two paths swap roles, so each step of each is tried before and after the other's lock and commit.
 
 Once, a paybill confirmation and an STK query read before locking the customer and both
 credited one payment (KES 2,500 credited as 5,000).
@@ -13,14 +13,12 @@ credited one payment (KES 2,500 credited as 5,000).
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import func, select
 
 from core.actors import Actor
 from core.errors import InvalidTransition
@@ -38,74 +36,6 @@ pytestmark = [
 ]
 
 AMOUNT = 2500
-# The longest the second path may run while the first is paused (it is seen blocked at once).
-SECOND_PATH_LIMIT = 5.0
-
-
-class Gate:
-    """Pauses one thread before its n-th SQL statement on ``engine`` until released."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.thread: threading.Thread | None = None
-        self.pause_at = 0
-        self.count = 0
-        self.reached = threading.Event()
-        self.go = threading.Event()
-        event.listen(engine, "before_cursor_execute", self._before)
-
-    def _before(self, *args: Any) -> None:
-        if threading.current_thread() is not self.thread:
-            return
-        self.count += 1
-        if self.count == self.pause_at:
-            self.reached.set()
-            self.go.wait(timeout=30)
-
-    def interleave(self, first: Callable[[], Any], second: Callable[[], Any], pause_at: int) -> int:
-        """Run ``first`` paused before statement ``pause_at``, ``second`` in the gap; the
-        number of statements ``first`` ran."""
-        errors: list[BaseException] = []
-
-        def run(path: Callable[[], Any]) -> None:
-            try:
-                path()
-            except BaseException as exc:  # handed to the test
-                errors.append(exc)
-
-        self.count, self.pause_at = 0, pause_at
-        self.reached.clear()
-        self.go.clear()
-        first_thread = threading.Thread(target=run, args=(first,))
-        self.thread = first_thread
-        first_thread.start()
-        while not self.reached.wait(0.01) and first_thread.is_alive():
-            pass
-        second_thread = threading.Thread(target=run, args=(second,))
-        second_thread.start()
-        deadline = time.monotonic() + SECOND_PATH_LIMIT
-        while second_thread.is_alive() and time.monotonic() < deadline:
-            if first_thread.is_alive() and self._someone_waits_for_a_lock():
-                break  # the second path waits for a lock the paused first path holds
-            second_thread.join(0.005)
-        self.go.set()
-        first_thread.join(60)
-        second_thread.join(60)
-        self.thread = None
-        assert not first_thread.is_alive() and not second_thread.is_alive(), "a path hung"
-        if errors:
-            raise errors[0]
-        return self.count
-
-    def _someone_waits_for_a_lock(self) -> bool:
-        with self.engine.connect() as connection:
-            waiting = connection.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        return bool(waiting)
 
 
 @dataclass
@@ -116,36 +46,6 @@ class World:
     stk_request_id: int
     checkout: str
     phone: str
-
-
-def every_interleaving(
-    gate: Gate,
-    make_world: Callable[[], World],
-    first: Callable[[World], Any],
-    second: Callable[[World], Any],
-    check: Callable[[World], None],
-) -> int:
-    """Try ``first`` paused at each of its statements with ``second`` in between, then the
-    other way round; ``check`` each end state. The number of interleavings tried."""
-    tried = 0
-    for one, other in ((first, second), (second, first)):
-        for pause_at in itertools.count(1):
-            world = make_world()
-            ran = gate.interleave(
-                lambda one=one, world=world: one(world),
-                lambda other=other, world=world: other(world),
-                pause_at,
-            )
-            check(world)
-            tried += 1
-            if ran < pause_at:  # the first path ended before reaching this statement
-                break
-    return tried
-
-
-@pytest.fixture
-def gate(migrated_engine: Engine) -> Gate:
-    return Gate(migrated_engine)
 
 
 @pytest.fixture
@@ -241,16 +141,16 @@ def credited(world: World) -> tuple[int, int]:
 
 
 def test_a_paybill_payment_and_a_query_paid_push_are_two_payments(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     def check(world: World) -> None:
         assert credited(world) == (2, 2 * AMOUNT)
 
-    assert every_interleaving(gate, make_world, paybill(), stk_query_paid, check) > 4
+    assert gate.every_interleaving(make_world, paybill(), stk_query_paid, check) > 4
 
 
 def test_a_callback_and_a_query_for_one_push_credit_it_once(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     receipts = (f"SIQ{number:07d}" for number in itertools.count())
 
@@ -265,11 +165,11 @@ def test_a_callback_and_a_query_for_one_push_credit_it_once(
             )
         assert reference.startswith("SIQ"), "the receipt is bound to a query's credit"
 
-    assert every_interleaving(gate, make_world, callback, stk_query_paid, check) > 4
+    assert gate.every_interleaving(make_world, callback, stk_query_paid, check) > 4
 
 
 def test_one_receipt_by_callback_and_by_paybill_is_one_payment(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     receipts = iter(f"SIR{number:07d}" for number in itertools.count())
     current: dict[int, str] = {}
@@ -281,8 +181,7 @@ def test_one_receipt_by_callback_and_by_paybill_is_one_payment(
         assert credited(world) == (1, AMOUNT)
 
     assert (
-        every_interleaving(
-            gate,
+        gate.every_interleaving(
             make_world,
             lambda world: stk_callback(receipt_of(world))(world),
             lambda world: paybill(receipt_of(world))(world),
@@ -293,7 +192,7 @@ def test_one_receipt_by_callback_and_by_paybill_is_one_payment(
 
 
 def test_two_callbacks_with_new_receipts_for_one_push_credit_it_once(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     receipts = (f"SIS{number:07d}" for number in itertools.count())
 
@@ -303,11 +202,11 @@ def test_two_callbacks_with_new_receipts_for_one_push_credit_it_once(
     def check(world: World) -> None:
         assert credited(world) == (1, AMOUNT)
 
-    assert every_interleaving(gate, make_world, callback, callback, check) > 4
+    assert gate.every_interleaving(make_world, callback, callback, check) > 4
 
 
 def test_a_cash_payment_and_an_stk_callback_are_both_credited(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     receipts = (f"SIT{number:07d}" for number in itertools.count())
 
@@ -317,11 +216,11 @@ def test_a_cash_payment_and_an_stk_callback_are_both_credited(
     def check(world: World) -> None:
         assert credited(world) == (2, 2 * AMOUNT)
 
-    assert every_interleaving(gate, make_world, cash, callback, check) > 4
+    assert gate.every_interleaving(make_world, cash, callback, check) > 4
 
 
 def test_one_paybill_confirmation_delivered_twice_is_one_payment(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     receipts = iter(f"SIU{number:07d}" for number in itertools.count())
     current: dict[int, str] = {}
@@ -332,20 +231,20 @@ def test_one_paybill_confirmation_delivered_twice_is_one_payment(
     def check(world: World) -> None:
         assert credited(world) == (1, AMOUNT)
 
-    assert every_interleaving(gate, make_world, deliver, deliver, check) > 4
+    assert gate.every_interleaving(make_world, deliver, deliver, check) > 4
 
 
 def test_a_query_paid_push_and_staff_cash_are_both_credited(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     def check(world: World) -> None:
         assert credited(world) == (2, 2 * AMOUNT)
 
-    assert every_interleaving(gate, make_world, stk_query_paid, cash, check) > 4
+    assert gate.every_interleaving(make_world, stk_query_paid, cash, check) > 4
 
 
 def test_staff_assigning_a_kept_receipt_and_its_redelivery_credit_it_once_without_deadlock(
-    gate: Gate, make_world: Callable[[], World]
+    gate: Any, make_world: Callable[[], World]
 ) -> None:
     """/assign has no retry: it must never be a deadlock's victim (it once locked the payment
     before the customer, the reverse of every other path)."""
@@ -377,8 +276,7 @@ def test_staff_assigning_a_kept_receipt_and_its_redelivery_credit_it_once_withou
         assert credited(world) == (1, AMOUNT)
 
     assert (
-        every_interleaving(
-            gate,
+        gate.every_interleaving(
             world_with_kept_money,
             lambda world: _quietly(assign, world),
             lambda world: _quietly(redelivery, world),

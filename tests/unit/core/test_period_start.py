@@ -103,3 +103,24 @@ def test_each_prepaid_period_counts_data_from_zero(
 
     clock.set(TEST_EPOCH + 3 * PERIOD)
     assert _begin(services) == 0  # the paid time is over: expiry's business, not a new period
+
+
+def test_a_payment_made_once_a_period_is_due_does_not_skip_its_start(
+    run, services, staff, isp, make_customer, view, clock
+) -> None:
+    """A payment locked the customer as the period-start job ran (the job skips a locked row):
+    renewal rescheduled past the due start, so the upgrade paid for never began."""
+    customer_id = make_customer(paid=1500)
+    run(change_plan, customer_id, staff, isp.pppoe_plan_big, PlanChangeTiming.RENEWAL)
+    clock.set(TEST_EPOCH + timedelta(days=20))
+    run(record_payment, customer_id, staff, IncomingPayment(2500, "cash"))  # Home 20M ahead
+    clock.set(TEST_EPOCH + PERIOD)  # due; the job has not begun it yet
+
+    run(record_payment, customer_id, staff, IncomingPayment(2500, "cash"))
+
+    assert view(customer_id).next_period_at == TEST_EPOCH + PERIOD  # still due
+    assert _begin(services) == 1
+    started = view(customer_id)
+    assert (started.plan, started.pending_plan) == (isp.pppoe_plan_big, None)
+    assert started.expires_at == TEST_EPOCH + 3 * PERIOD
+    assert started.next_period_at == TEST_EPOCH + 2 * PERIOD
