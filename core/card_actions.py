@@ -42,9 +42,14 @@ CARD_ACTIONS: tuple[CardAction, ...] = (
 BY_NAME = {action.name: action for action in CARD_ACTIONS}
 
 
+def fits_status(action: CardAction, status: str) -> bool:
+    """Whether ``action`` makes sense for a customer in ``status`` (whoever looks)."""
+    return action.statuses is None or status in action.statuses
+
+
 def fits(action: CardAction, status: str, actor: Actor) -> bool:
     """Whether ``action`` is offered on the card of a customer in ``status`` to ``actor``."""
-    return (action.statuses is None or status in action.statuses) and can(actor, action.permission)
+    return fits_status(action, status) and can(actor, action.permission)
 
 
 def card_actions(status: str, actor: Actor) -> frozenset[str]:
