@@ -11,6 +11,7 @@ from core.display import relative
 from core.errors import CustomerNotFound
 from core.lookup import by_account_number
 from core.models import Customer
+from core.phones import display_phone
 from core.queries import customer_card
 from core.unit_of_work import UnitOfWork
 from core.usage import period_summary
@@ -62,6 +63,7 @@ def customer_frame(uow: UnitOfWork, customer: Customer, tab: str) -> dict[str, A
             for action in CARD_ACTIONS
             if fits_status(action, card.status)
         },
+        "phone_shown": display_phone(card.phone) if card.phone else None,
         "expires_in": relative(card.expires_at, uow.clock.now()),
         "data_summary": (
             period_summary(usage)

@@ -3,6 +3,7 @@ edit form, and the action forms' endpoints (web.console.customer_actions)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from starlette.responses import Response
@@ -14,6 +15,7 @@ from core.unit_of_work import UnitOfWork
 from core.usecases.account_details import show_password
 from core.usecases.customers import CustomerChanges, edit_customer
 from core.usecases.network import list_routers
+from core.vocabulary import parse_choice
 from web.console.customer_actions import customer_action_routes
 from web.console.customer_frame import customer_frame, find_customer
 from web.console.framework import PREFIX, Console, View
@@ -31,6 +33,11 @@ EDIT_FIELDS = (
     ("account_number2", "account_number2", "Additional account number (empty: none)"),
     ("notes", "notes", "Notes"),
 )
+
+
+class YesNo(StrEnum):
+    YES = "yes"
+    NO = "no"
 
 
 def _account(view: View) -> str:
@@ -100,17 +107,20 @@ def edit_page(view: View) -> Response:
 
 def save_edit(view: View) -> Response:
     """Save what the form changed (only the fields that differ), as the bot's /edit does."""
+    posted = set(view.form.keys()) if view.form is not None else set()
     with view.uow() as uow:
         customer = find_customer(uow, _account(view))
         current = _current(customer)
+        # A field the form did not send is left as it is; one sent empty clears it.
         changed: dict[str, Any] = {
             change: view.field(field).strip()
             for field, change, _ in EDIT_FIELDS
-            if view.field(field).strip() != current[field]
+            if field in posted and view.field(field).strip() != current[field]
         }
-        auto_renew = view.flag("auto_renew")
-        if auto_renew != customer.auto_renew:
-            changed["auto_renew"] = auto_renew
+        if "auto_renew" in posted:
+            auto_renew = parse_choice(YesNo, view.field("auto_renew"), "auto-renew") is YesNo.YES
+            if auto_renew != customer.auto_renew:
+                changed["auto_renew"] = auto_renew
         if view.flag("generate_account_number2"):
             changed["generate_account_number2"] = True
         if not changed:

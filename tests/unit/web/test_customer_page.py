@@ -456,7 +456,7 @@ def edit_fields(client: TestClient, account: str) -> dict[str, str]:
     values = dict(re.findall(r'<input name="(\w+)" value="([^"]*)"', text))
     values["router"] = "core-1"
     values["notes"] = ""
-    values["auto_renew"] = "1"
+    values["auto_renew"] = "yes"
     return values
 
 
@@ -474,6 +474,23 @@ def test_an_admin_edits_the_details(login: Login, shop: Shop, services: CoreServ
     assert card.email == "wanjiku@example.com"
 
 
+def test_an_edit_leaves_fields_not_sent_as_they_are(
+    login: Login, shop: Shop, services: CoreServices
+) -> None:
+    admin = login("admin")
+    response = post_form(
+        admin,
+        page(shop.paid, "edit"),
+        page(shop.paid, "edit"),
+        email="w@example.com",
+        auto_renew="no",
+    )
+    assert "Saved: Email, auto-renew." in flash_after(admin, response, shop.paid)
+    card = card_of(services, shop.paid)
+    assert card is not None and card.full_name == "Wanjiku Kamau" and card.username
+    assert card.email == "w@example.com" and card.auto_renew is False and card.phone
+
+
 def test_a_bad_edit_changes_nothing(login: Login, shop: Shop, services: CoreServices) -> None:
     admin = login("admin")
     before = state(services, shop.paid)
@@ -481,6 +498,8 @@ def test_a_bad_edit_changes_nothing(login: Login, shop: Shop, services: CoreServ
     fields.update(full_name="Someone Else", phone="not a phone")
     response = post_form(admin, page(shop.paid, "edit"), page(shop.paid, "edit"), **fields)
     assert response.status_code == 400
+    maybe = post_form(admin, page(shop.paid, "edit"), page(shop.paid, "edit"), auto_renew="often")
+    assert maybe.status_code == 400
     assert state(services, shop.paid) == before
 
 
