@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from core.actors import Actor
 from core.lookup import by_account_number
 from core.models import AuditEvent, SmsMessage
 from core.queries import CustomerCard, customer_card
 from core.unit_of_work import CoreServices
+from core.usecases.customers import NewCustomer, create_customer
 from tests.unit.web.conftest import ROLES, Shop, post_form
 
 Login = Callable[[str], TestClient]
@@ -510,3 +512,54 @@ def test_an_agent_may_not_edit(login: Login, shop: Shop, services: CoreServices)
     response = post_form(agent, page(shop.paid), page(shop.paid, "edit"), full_name="Someone Else")
     assert response.status_code == 403
     assert state(services, shop.paid) == before
+
+
+def add_sub_account(services: CoreServices, staff: Actor, parent: str) -> str:
+    with services.unit_of_work() as uow:
+        created = create_customer(
+            uow,
+            staff,
+            NewCustomer(
+                full_name="Wanjiku Shop",
+                phone="+254712345678",
+                connection_type="hotspot",
+                plan="Daily 5M",
+                router="core-1",
+                send_welcome=False,
+                parent=parent,
+            ),
+        )
+        uow.commit()
+        return created.customer.account_number
+
+
+def test_sub_accounts_go_first_and_forcing_does_not_skip_them(
+    login: Login, shop: Shop, services: CoreServices, staff: Actor
+) -> None:
+    child = add_sub_account(services, staff, shop.paid)
+    owner = login("owner")
+    text = owner.get(page(child)).text
+    assert f'href="/staff/customers/{shop.paid}"' in text
+    refused = post_form(owner, page(shop.paid, "delete"), page(shop.paid, "delete"), force="1")
+    assert refused.status_code == 400
+    assert "Not deleted: delete its 1 sub-account(s) first." in refused.text
+    assert "Delete anyway" not in refused.text
+    gone = post_form(owner, page(child, "delete"), page(child, "delete"), force="0")
+    assert gone.status_code == 303
+    # A deleted sub-account leads back to its parent's page.
+    assert gone.headers["location"] == page(shop.paid)
+    assert card_of(services, child) is None and card_of(services, shop.paid) is not None
+
+
+def test_an_agent_is_never_offered_a_forced_deletion(login: Login, shop: Shop) -> None:
+    admin_forces = login("admin").get(page(shop.paid, "delete") + "?force=1")
+    assert admin_forces.status_code == 200
+    assert login("agent").get(page(shop.paid, "delete") + "?force=1").status_code == 403
+
+
+def test_the_owner_reveals_a_hotspot_password(login: Login, shop: Shop) -> None:
+    owner = login("owner")
+    text = owner.get(page(shop.hotspot)).text
+    assert "Daily 5M" in text and "hotspot" in text and "Reveal" in text
+    response = post_form(owner, page(shop.hotspot), page(shop.hotspot, "reveal-password"))
+    assert response.status_code == 200 and 'class="secret"' in response.text
