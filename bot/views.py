@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.answers import Button, rows
 from core.actors import Actor, Permission, can
+from core.card_actions import BY_NAME, CardAction, fits
 from core.display import balance_text, customer_since, kes, local_time, relative, speed
 from core.models import Customer, Plan
 from core.phones import display_phone
@@ -167,38 +168,26 @@ def presence_text(presence: Presence) -> str:
     return " · ".join(parts) + (f" ({presence.reason})" if presence.reason else "")
 
 
-# (label, verb, permission, statuses it fits; None = every status)
-_ACTIONS: list[tuple[str, str, Permission, frozenset[str] | None]] = [
-    ("Suspend", "sus", Permission.MANAGE_CUSTOMERS, frozenset({Status.ACTIVE.value})),
-    ("Unsuspend", "uns", Permission.MANAGE_CUSTOMERS, frozenset({Status.SUSPENDED.value})),
-    (
-        "Extend",
-        "ext",
-        Permission.MANAGE_CUSTOMERS,
-        frozenset({Status.ACTIVE.value, Status.EXPIRED.value}),
-    ),
-    ("Pay", "pay", Permission.RECORD_PAYMENT, None),
-    (
-        "Debt",
-        "debt",
-        Permission.MANAGE_CUSTOMERS,
-        frozenset({Status.ACTIVE.value, Status.EXPIRED.value, Status.INACTIVE.value}),
-    ),
-    ("STK push", "stk", Permission.SEND_STK, None),
-    ("Change plan", "plan", Permission.MANAGE_CUSTOMERS, None),
-    ("Password", "pw", Permission.MANAGE_CUSTOMERS, None),
-    (
-        "Disconnect",
-        "dis",
-        Permission.DISCONNECT,
-        frozenset({Status.ACTIVE.value, Status.EXPIRED.value, Status.SUSPENDED.value}),
-    ),
-    ("Send payment details", "det", Permission.SEND_SMS, None),
-    ("Send login", "login", Permission.SEND_SMS, None),
-    ("Edit details", "edit", Permission.MANAGE_CUSTOMERS, None),
-    ("Note", "note", Permission.WRITE_NOTES, None),
-    ("History", "hist", Permission.VIEW, None),
-    ("Delete", "del", Permission.MANAGE_CUSTOMERS, None),
+# (label, verb, the core card action it is: its permission and the statuses it fits)
+_ACTIONS: list[tuple[str, str, CardAction]] = [
+    (label, verb, BY_NAME[name])
+    for label, verb, name in (
+        ("Suspend", "sus", "suspend"),
+        ("Unsuspend", "uns", "unsuspend"),
+        ("Extend", "ext", "extend"),
+        ("Pay", "pay", "pay"),
+        ("Debt", "debt", "debt"),
+        ("STK push", "stk", "stk"),
+        ("Change plan", "plan", "plan"),
+        ("Password", "pw", "password"),
+        ("Disconnect", "dis", "disconnect"),
+        ("Send payment details", "det", "details"),
+        ("Send login", "login", "login"),
+        ("Edit details", "edit", "edit"),
+        ("Note", "note", "note"),
+        ("History", "hist", "history"),
+        ("Delete", "del", "delete"),
+    )
 ]
 
 # "Add sub-account": on the cards of customers that are not sub-accounts themselves.
@@ -207,7 +196,9 @@ ADD_SUB_ACCOUNT = ("Add sub-account", "sub", Permission.MANAGE_CUSTOMERS)
 MAX_SUB_ACCOUNT_BUTTONS = 12
 
 # What each card button needs, for checking a press (a viewer may press an old message's button).
-ACTION_PERMISSIONS: dict[str, Permission] = {verb: perm for _, verb, perm, _ in _ACTIONS}
+ACTION_PERMISSIONS: dict[str, Permission] = {
+    verb: action.permission for _, verb, action in _ACTIONS
+}
 ACTION_PERMISSIONS[ADD_SUB_ACCOUNT[1]] = ADD_SUB_ACCOUNT[2]
 
 
@@ -215,8 +206,8 @@ def card_buttons(customer_id: int, status: str, actor: Actor) -> tuple[tuple[But
     """The action buttons that fit the customer's status and the staff member's role."""
     buttons = [
         Button(label, f"a:{verb}:{customer_id}")
-        for label, verb, permission, statuses in _ACTIONS
-        if (statuses is None or status in statuses) and can(actor, permission)
+        for label, verb, action in _ACTIONS
+        if fits(action, status, actor)
     ]
     buttons.append(Button("↻ Refresh", f"c:{customer_id}"))
     return rows(buttons)

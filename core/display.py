@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from core.usecases.billing import DebtResult, PaymentResult
 
 
 def local_time(value: datetime | None, zone: ZoneInfo) -> str:
@@ -100,3 +104,33 @@ def duration_text(length: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return " ".join(parts[:2]) or "0s"
+def payment_note(paid: PaymentResult, amount_kes: int, method: str, zone: ZoneInfo) -> str:
+    """What staff are told after recording a payment: renewed, kept as credit, or a duplicate."""
+    if paid.duplicate:
+        return "That payment was already recorded; nothing changed."
+    note = f"Payment of {kes(amount_kes)} ({method}) recorded."
+    renewal = paid.renewal
+    if paid.customer_suspended:
+        note += " The customer is SUSPENDED: the money stays as credit."
+    elif renewal is None:
+        note += " Not activated: it stays as credit."
+    elif renewal.renewed:
+        note += (
+            f" Renewed {renewal.periods} × {renewal.plan_name} until "
+            f"{local_time(renewal.expires_at, zone)}."
+        )
+    elif renewal.shortfall_kes:
+        note += f" {kes(renewal.shortfall_kes)} more renews."
+    if paid.balance_kes is not None:
+        note += f" Balance: {balance_text(paid.balance_kes)}."
+    return note
+
+
+def debt_note(result: DebtResult, amount_kes: int, start_service: bool, zone: ZoneInfo) -> str:
+    """What staff are told after recording a debt: the balance, and whether service started."""
+    text = f"Debt of {kes(amount_kes)} recorded; balance {balance_text(result.balance_kes)}."
+    if result.service_started:
+        text += f" Service started until {local_time(result.expires_at, zone)}."
+    elif not start_service:
+        text += " Service not started."
+    return text

@@ -57,12 +57,24 @@ def post(
     return entry
 
 
+# Above any sum an ISP takes in one go, and well inside the database's 32-bit integer columns:
+# a typo of extra zeros is refused instead of crashing the write.
+MAX_AMOUNT_KES = 100_000_000
+
+
 def require_positive_amount(amount_kes: int, what: str = "amount") -> int:
-    """``amount_kes`` if it is a whole positive number of shillings, else InvalidInput."""
+    """``amount_kes`` if it is a whole positive number of shillings, at most MAX_AMOUNT_KES,
+    else InvalidInput."""
     if isinstance(amount_kes, bool) or not isinstance(amount_kes, int):
         raise InvalidInput(f"{what} must be a whole number of shillings")
     if amount_kes <= 0:
         raise InvalidInput(f"{what} must be more than 0, not {amount_kes}")
+    return _not_huge(amount_kes, what)
+
+
+def _not_huge(amount_kes: int, what: str) -> int:
+    if amount_kes > MAX_AMOUNT_KES:
+        raise InvalidInput(f"{what} must be at most {MAX_AMOUNT_KES:,} shillings")
     return amount_kes
 
 
@@ -73,6 +85,7 @@ def require_not_negative(amount_kes: int, what: str) -> int:
         raise InvalidInput(f"{what} must be a whole number of shillings")
     if amount_kes < 0:
         raise InvalidInput(f"{what} cannot be negative, not {amount_kes}")
+    _not_huge(amount_kes, what)
     return amount_kes
 
 

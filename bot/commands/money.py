@@ -6,7 +6,8 @@ from bot.answers import Answer, Button
 from bot.commands.card import card_answer, customer_label, resolved_customer
 from bot.context import Context
 from bot.parsing import BadArguments, CommandLine, amount
-from core.display import balance_text, kes, local_time
+from core import display
+from core.display import kes
 from core.lookup import get_customer
 from core.phones import display_phone
 from core.usecases.billing import IncomingPayment, PaymentResult, record_debt, record_payment
@@ -19,24 +20,7 @@ from core.vocabulary import PaymentMethod
 
 
 def payment_note(paid: PaymentResult, amount_kes: int, method: str, ctx: Context) -> str:
-    if paid.duplicate:
-        return "That payment was already recorded; nothing changed."
-    note = f"Payment of {kes(amount_kes)} ({method}) recorded."
-    renewal = paid.renewal
-    if paid.customer_suspended:
-        note += " The customer is SUSPENDED: the money stays as credit."
-    elif renewal is None:
-        note += " Not activated: it stays as credit."
-    elif renewal is not None and renewal.renewed:
-        note += (
-            f" Renewed {renewal.periods} × {renewal.plan_name} until "
-            f"{local_time(renewal.expires_at, ctx.zone)}."
-        )
-    elif renewal is not None and renewal.shortfall_kes:
-        note += f" {kes(renewal.shortfall_kes)} more renews."
-    if paid.balance_kes is not None:
-        note += f" Balance: {balance_text(paid.balance_kes)}."
-    return note
+    return display.payment_note(paid, amount_kes, method, ctx.zone)
 
 
 def do_pay(
@@ -114,11 +98,7 @@ def do_debt(
             uow, customer_id, ctx.actor, amount_kes, note, start_service=start_service
         )
         uow.commit()
-    text = f"Debt of {kes(amount_kes)} recorded; balance {balance_text(result.balance_kes)}."
-    if result.service_started:
-        text += f" Service started until {local_time(result.expires_at, ctx.zone)}."
-    elif not start_service:
-        text += " Service not started."
+    text = display.debt_note(result, amount_kes, start_service, ctx.zone)
     return card_answer(ctx, customer_id, text, edit=edit)
 
 

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 
 from core.unit_of_work import CoreServices
+from web.console.customer_page import customer_page_routes
 from web.console.customer_tabs import customer_tab_routes
 from web.console.dashboard import dashboard_routes
 from web.console.framework import PREFIX, Console, ConsoleConfig, PresenceLookup
@@ -27,5 +28,6 @@ def console_mount(
         *dashboard_routes(console),
         *customer_tab_routes(console),
         *staffdesk_routes(console),
+        *customer_page_routes(console),
     ]
     return Mount(PREFIX, app=ConsoleHeaders(Router(routes=routes)))

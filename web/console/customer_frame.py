@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.card_actions import CARD_ACTIONS, fits_status
+from core.display import relative
 from core.errors import CustomerNotFound, InvalidAccountNumber
 from core.lookup import by_account_number
 from core.models import Customer
+from core.phones import display_phone
 from core.queries import customer_card
 from core.unit_of_work import UnitOfWork
+from core.usage import period_summary
 from core.usecases.plans import list_plans
+from core.usecases.service import plan_change_cancels
 
 # (path segment, label): the customer's tabs, in order; "" is the details tab.
 TABS = (
@@ -41,12 +46,32 @@ def find_customer(uow: UnitOfWork, account: str) -> Customer:
 
 
 def customer_frame(uow: UnitOfWork, customer: Customer, tab: str) -> dict[str, Any]:
-    """The values ``customer/layout.html`` needs: the card, the tabs, and the plans the
-    change-plan form may offer (active plans of the customer's connection type)."""
+    """The values ``customer/layout.html`` needs: the card, the tabs, the action forms that fit
+    the customer's status with the permission each needs (the template asks ``can`` about the
+    viewer's role), and the plans the change-plan form may offer (active plans of the customer's
+    connection type) with the plan pending at renewal that each would cancel if chosen now."""
+    card = customer_card(uow, customer)
+    plans = list_plans(uow, customer.connection_type)
+    usage = card.data_usage
     return {
         "customer": customer,
-        "card": customer_card(uow, customer),
+        "card": card,
         "tab": tab,
         "tabs": TABS,
-        "plans": list_plans(uow, customer.connection_type),
+        "plans": plans,
+        "plan_cancels": {
+            plan.name: plan_change_cancels(uow, customer.id, plan.name) for plan in plans
+        },
+        "actions": {
+            action.name: action.permission.value
+            for action in CARD_ACTIONS
+            if fits_status(action, card.status)
+        },
+        "phone_shown": display_phone(card.phone) if card.phone else None,
+        "expires_in": relative(card.expires_at, uow.clock.now()),
+        "data_summary": (
+            period_summary(usage)
+            if usage is not None and (usage.cap_bytes is not None or usage.started_at)
+            else None
+        ),
     }
