@@ -12,6 +12,7 @@ from web.console.dashboard import dashboard_routes
 from web.console.framework import PREFIX, Console, ConsoleConfig
 from web.console.headers import ConsoleHeaders
 from web.console.login import login_routes
+from web.console.provisioning import provisioning_routes
 
 __all__ = ["ConsoleConfig", "console_mount"]
 
@@ -22,6 +23,7 @@ def console_mount(services: CoreServices, config: ConsoleConfig) -> Mount:
         Mount("/static", app=StaticFiles(packages=[("web.console", "static")]), name="static"),
         *login_routes(console),
         *dashboard_routes(console),
+        *provisioning_routes(console),
         *customer_new_routes(console),
     ]
     return Mount(PREFIX, app=ConsoleHeaders(Router(routes=routes)))
