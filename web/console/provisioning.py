@@ -8,7 +8,8 @@ from starlette.routing import Route
 from web.console.customer_new import customer_new_routes
 from web.console.framework import Console
 from web.console.plans import plans_routes
+from web.console.routers import routers_routes
 
 
 def provisioning_routes(console: Console) -> list[Route]:
-    return [*customer_new_routes(console), *plans_routes(console)]
+    return [*customer_new_routes(console), *plans_routes(console), *routers_routes(console)]
