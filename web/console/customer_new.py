@@ -163,8 +163,9 @@ def _answers(view: View, step: str) -> dict[str, str]:
     answers = {name: view.field(name).strip() for name in FIELDS}
     # Checkboxes send nothing when unticked: on the payment page that means no; on the pages
     # before it (nothing asked yet) the default, yes.
+    from_payment_page = step in ("payment", "back:service")
     for name in ("activate", "send_welcome"):
-        if step == "payment":
+        if from_payment_page:
             answers[name] = _YES if view.flag(name) else _NO
         else:
             answers[name] = _NO if answers[name] == _NO else _YES
@@ -224,7 +225,14 @@ def _page(
         "free": None,
         "search_problem": None,
         "hotspot": answers["connection_type"] == ConnectionType.HOTSPOT.value,
+        "money": None,
     }
+    if page == "review":
+        try:
+            values["money"] = _form(answers, FormPart.PAYMENT)
+        except InvalidInput:
+            # Only a forged review gets here; "Create customer" shows the payment step then.
+            values["money"] = None
     # Rendered inside the unit of work: the plans are read while the page is written.
     with view.uow(read_only=True) as uow:
         if page in ("service", "review"):
