@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from core.actors import Actor
 from core.models import Customer, SmsMessage
 from core.unit_of_work import CoreServices
+from core.usecases.network import add_pool
 from tests.unit.web.conftest import Shop, csrf_of
 
 NEW = "/staff/customers/new"
@@ -263,3 +265,35 @@ def test_a_post_without_the_csrf_token_changes_nothing(
 
 def test_an_unknown_step_is_a_400(login: Callable[[str], TestClient]) -> None:
     assert _step(login("admin"), "evil", **ANSWERS).status_code == 400
+
+
+def test_a_taken_additional_account_number_is_refused_on_the_details_step(
+    login: Callable[[str], TestClient], services: CoreServices, shop: Shop
+) -> None:
+    client = login("admin")
+    before = _customers(services)
+    refused = _step(client, "create", **{**ANSWERS, "account_number2": shop.paid})
+    assert refused.status_code == 400
+    assert "already an account number of another customer" in refused.text
+    assert 'name="account_number2"' in refused.text and 'name="full_name"' in refused.text
+    assert _customers(services) == before
+    done = _step(client, "create", **{**ANSWERS, "account_number2": "SHOP-7"})
+    assert done.status_code == 303
+    with services.unit_of_work(read_only=True) as uow:
+        stored = uow.session.scalar(
+            select(Customer.account_number2).where(Customer.full_name == "Achieng Atieno")
+        )
+    assert stored == "SHOP-7"
+
+
+def test_choosing_another_network_searches_it(
+    login: Callable[[str], TestClient], services: CoreServices
+) -> None:
+    with services.unit_of_work() as uow:
+        pool = add_pool(uow, Actor.cli(), "core-1", "10.20.0.0/16")
+        uow.commit()
+        pool_id = pool.id
+    page = _step(login("admin"), "search", **{**ANSWERS, "pool": str(pool_id)})
+    assert page.status_code == 200
+    assert f'hx-get="/staff/pools/{pool_id}/free"' in page.text
+    assert "<code>10.20.0.2</code>" in page.text and "65,533" not in page.text

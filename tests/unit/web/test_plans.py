@@ -63,6 +63,19 @@ def test_an_admin_adds_a_plan(login: Callable[[str], TestClient], services: Core
     assert done.status_code == 303 and done.headers["location"] == PLANS
     assert _plan(services, "Home 50M") == (True, 4000, [])
     assert "Home 50M" in client.get(PLANS).text
+    hourly = {
+        **NEW_PLAN,
+        "name": "Hour 2M",
+        "connection_type": "hotspot",
+        "price_kes": "10",
+        "validity_days": "",
+        "validity_hours": "3",
+        "data_cap_mb": "500",
+        "throttle": "512k",
+    }
+    assert post_form(client, PLANS, PLANS, **hourly).status_code == 303
+    page = client.get(PLANS).text
+    assert "3 hours" in page and "500 MB" in page
 
 
 @pytest.mark.parametrize(
