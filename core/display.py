@@ -104,6 +104,8 @@ def duration_text(length: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return " ".join(parts[:2]) or "0s"
+
+
 def payment_note(paid: PaymentResult, amount_kes: int, method: str, zone: ZoneInfo) -> str:
     """What staff are told after recording a payment: renewed, kept as credit, or a duplicate."""
     if paid.duplicate:

@@ -63,6 +63,8 @@ class NewCustomer:
     notes: str | None = None
     auto_renew: bool = True
     parent: str | None = None
+    account_number2: str | None = None
+    """A second paybill reference typed by staff (none when blank)."""
     payment_method: str | None = None
     amount_kes: int | None = None
     """Money received, when not the first period's price plus the fee."""
@@ -132,6 +134,10 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     customer.plan = plan
     uow.session.add(customer)
     uow.session.flush()
+    if form.account_number2 is not None and form.account_number2.strip():
+        customer.account_number2 = _second_account_number(
+            uow, customer, form.account_number2, generate=False
+        )
     audit.record(uow, actor, "customer.create", customer=customer, after=audit.snapshot(customer))
     mark_changed(uow, customer)
     if form.send_welcome:

@@ -13,6 +13,7 @@ from web.console.dashboard import dashboard_routes
 from web.console.framework import PREFIX, Console, ConsoleConfig, PresenceLookup
 from web.console.headers import ConsoleHeaders
 from web.console.login import login_routes
+from web.console.provisioning import provisioning_routes
 from web.console.staffdesk import staffdesk_routes
 
 __all__ = ["ConsoleConfig", "console_mount"]
@@ -26,6 +27,8 @@ def console_mount(
         Mount("/static", app=StaticFiles(packages=[("web.console", "static")]), name="static"),
         *login_routes(console),
         *dashboard_routes(console),
+        # /customers/new before /customers/{account}.
+        *provisioning_routes(console),
         *customer_tab_routes(console),
         *staffdesk_routes(console),
         *customer_page_routes(console),

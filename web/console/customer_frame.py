@@ -4,6 +4,7 @@ template that extends ``customer/layout.html`` with these values plus its own.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from core.card_actions import CARD_ACTIONS, fits_status
@@ -33,6 +34,16 @@ TABS = (
 )
 
 
+@dataclass(frozen=True)
+class PlanChoice:
+    """A plan the change-plan form offers."""
+
+    name: str
+    price_kes: int
+    download: str
+    upload: str
+
+
 def find_customer(uow: UnitOfWork, account: str) -> Customer:
     """The live customer an account number in a URL names; 404 when none (a mistyped number
     included: in a URL it names no page)."""
@@ -51,7 +62,11 @@ def customer_frame(uow: UnitOfWork, customer: Customer, tab: str) -> dict[str, A
     viewer's role), and the plans the change-plan form may offer (active plans of the customer's
     connection type) with the plan pending at renewal that each would cancel if chosen now."""
     card = customer_card(uow, customer)
-    plans = list_plans(uow, customer.connection_type)
+    # Plain values: pages render after the read-only transaction ended (and expired the rows).
+    plans = [
+        PlanChoice(plan.name, plan.price_kes, plan.download, plan.upload)
+        for plan in list_plans(uow, customer.connection_type)
+    ]
     usage = card.data_usage
     return {
         "customer": customer,
