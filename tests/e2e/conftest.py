@@ -69,11 +69,12 @@ class ConsoleSite:
             uow.commit()
         return f"{self.base_url}/staff/login/link/{link.token}"
 
-    def status_of(self, account: str) -> str:
+    def customer(self, account: str) -> tuple[str, str | None]:
+        """A customer's status and IP address, as the database has them now."""
         with self.services.unit_of_work(read_only=True) as uow:
             customer = by_account_number(uow, account)
             assert customer is not None, account
-            return customer.status
+            return customer.status, customer.ip_address
 
 
 def _seed(services: CoreServices, router_port: int) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from tests.e2e.conftest import STAFF, BrowserTab, ConsoleSite
 pytestmark = pytest.mark.slow
 OpenTab = Callable[[], BrowserTab]
 
-ACCOUNT_PAGE = re.compile(r"/staff/customers/(MTJ-[0-9A-Z]+)$")
+ACCOUNT_PAGE = re.compile(r"/staff/customers/(MTJ-[0-9A-Z]+)(\?.*)?$")
 
 # The Add Customer form's answers, by field name (the form asks them over several steps).
 NEW_CUSTOMER = {
@@ -54,29 +54,41 @@ def log_in(tab: BrowserTab, site: ConsoleSite, role: str) -> str:
     return link
 
 
+def customer_page(account: str) -> re.Pattern[str]:
+    """The URL of a customer's details tab (a query string allowed)."""
+    return re.compile(rf"/staff/customers/{re.escape(account)}(\?.*)?$")
+
+
 def _visible(page: Page, name: str) -> Locator | None:
+    """The fields called ``name``, when one of them shows on this step."""
     fields = page.locator(f'[name="{name}"]')
     for index in range(fields.count()):
-        field = fields.nth(index)
-        if field.is_visible():
+        if fields.nth(index).is_visible():
             return fields
     return None
 
 
-def _answer(fields: Locator, value: str) -> None:
-    """Fill a field as a person would: type, choose an option, or pick a radio button."""
+def _tag(field: Locator) -> str:
+    return str(field.evaluate("element => element.tagName.toLowerCase()"))
+
+
+def _answer(fields: Locator, value: str, *, or_first: bool = False) -> None:
+    """Answer a field as a person would: type, choose an option (by value, or by a label that
+    contains ``value``; the first real option when ``or_first``), or pick a radio button."""
     first = fields.first
-    tag = first.evaluate("element => element.tagName.toLowerCase()")
     kind = (first.get_attribute("type") or "").lower()
-    if tag == "select":
+    if _tag(first) == "select":
         options = first.locator("option")
         values = [options.nth(i).get_attribute("value") or "" for i in range(options.count())]
         labels = [options.nth(i).inner_text() for i in range(options.count())]
         if value in values:
             first.select_option(value=value)
-        else:
-            match = next(label for label in labels if value.casefold() in label.casefold())
-            first.select_option(label=match)
+            return
+        match = [i for i, label in enumerate(labels) if value.casefold() in label.casefold()]
+        if not match and or_first:
+            match = [i for i, option in enumerate(values) if option]
+        assert match, f"no option {value!r} in {labels}"
+        first.select_option(index=match[0])
     elif kind == "radio":
         fields.and_(fields.page.locator(f'[value="{value}"]')).check()
     elif kind == "checkbox":
@@ -85,67 +97,87 @@ def _answer(fields: Locator, value: str) -> None:
         first.fill(value)
 
 
+def _free_addresses_shown(page: Page) -> list[str]:
+    """Addresses of the pool the page lists (not the pool itself, nor its network address)."""
+    listed = page.locator("datalist option")
+    found = [listed.nth(i).get_attribute("value") or "" for i in range(listed.count())]
+    found += re.findall(r"10\.10\.0\.\d+(?![\d/])", page.locator("main").inner_text())
+    return [
+        address for address in found if address.startswith("10.10.0.") and address != "10.10.0.0"
+    ]
+
+
 def _pick_free_address(page: Page) -> str:
-    """After an IP search: choose the first free address the form offers."""
-    offered = page.locator('[name="ip_address"]')
-    first = offered.first
-    tag = first.evaluate("element => element.tagName.toLowerCase()")
-    if tag == "select":
+    """After an IP search: choose the first free address the form offers (an option, a radio
+    button, a button to press, or an address listed beside a text field)."""
+    page.locator('[name="ip_address"]').first.wait_for(state="attached")
+    first = page.locator('[name="ip_address"]').first
+    kind = (first.get_attribute("type") or "").lower()
+    if _tag(first) == "select":
         options = first.locator("option")
-        free = next(
-            value
-            for i in range(options.count())
-            if (value := options.nth(i).get_attribute("value") or "").startswith("10.10.0.")
-        )
+        values = [options.nth(i).get_attribute("value") or "" for i in range(options.count())]
+        free = next(value for value in values if value.startswith("10.10.0."))
         first.select_option(value=free)
         return free
-    if (first.get_attribute("type") or "").lower() == "radio":
-        radio = page.locator('[name="ip_address"][value^="10.10.0."]').first
-        radio.check()
-        return radio.get_attribute("value") or ""
-    # A text field: the search listed addresses; the first one shown that is free.
-    listed = re.findall(r"10\.10\.0\.\d+", page.locator("main").inner_text())
-    assert listed, "the IP search listed no free address"
-    first.fill(listed[0])
-    return str(listed[0])
+    offered = page.locator('[name="ip_address"][value^="10.10.0."]')
+    if kind == "radio":
+        offered.first.check()
+        return offered.first.get_attribute("value") or ""
+    if _tag(first) == "button":
+        free = offered.first.get_attribute("value") or ""
+        _press(page, offered.first)
+        return free
+    shown = _free_addresses_shown(page)
+    assert shown, "the IP search listed no free address"
+    first.fill(shown[0])
+    return shown[0]
+
+
+def _press(page: Page, button: Locator) -> None:
+    """Press a button of a form: it posts, and the page it leads to loads (not an error)."""
+    with page.expect_navigation() as navigation:
+        button.click()
+    answer = navigation.value
+    assert answer is not None and answer.status < 400, page.locator("main").inner_text()
 
 
 def add_customer_through_the_form(tab: BrowserTab, site: ConsoleSite) -> str:
-    """Walk the Add Customer steps (Next, Search, Create customer); the new account number."""
+    """Walk the Add Customer steps (Next, Search, Create customer); the new account number.
+    The customer gets the address picked from the IP search."""
     page = tab.page
     answer = page.goto(f"{site.base_url}/staff/customers/new")
     assert answer is not None and answer.status == 200, "no Add Customer form"
     tab.shot("new-customer")
-    answered: set[str] = set()
     searched = False
+    chosen = ""
     for step in range(12):
         if ACCOUNT_PAGE.search(page.url):
             break
         for name, value in NEW_CUSTOMER.items():
             fields = _visible(page, name)
-            if fields is not None and name not in answered:
+            if fields is not None:
                 _answer(fields, value)
-                answered.add(name)
         for name, wanted in (("activate", True), ("send_welcome", False)):
             fields = _visible(page, name)
             if fields is not None and fields.first.get_attribute("type") == "checkbox":
                 fields.first.set_checked(wanted)
         if not searched and _visible(page, "ip_prefix") is not None:
             page.locator('[name="ip_prefix"]').first.fill("10.10.0.")
-            page.get_by_role("button", name="Search").click()
-            page.wait_for_load_state()
+            _press(page, page.locator('button[name="step"]', has_text="Search").first)
             tab.shot(f"new-customer-ip-search-{step}")
-            _pick_free_address(page)
             searched = True
-        create = page.get_by_role("button", name="Create customer")
-        button = create if create.count() else page.get_by_role("button", name="Next")
-        button.first.click()
-        page.wait_for_load_state()
+            chosen = _pick_free_address(page)
+            tab.shot(f"new-customer-ip-{chosen}")
+            continue  # the same step again: what the search page shows next
+        steps = page.locator('button[name="step"]')
+        create = steps.filter(has_text="Create customer")
+        _press(page, create.first if create.count() else steps.filter(has_text="Next").first)
         tab.shot(f"new-customer-step-{step}")
     found = ACCOUNT_PAGE.search(page.url)
     assert found, f"the form did not land on the customer's page: {page.url}"
     assert searched, "the form never offered the IP search"
     assert "Grace Wambui" in page.locator("main").inner_text()
+    assert site.customer(found.group(1)) == ("active", chosen)
     return found.group(1)
 
 
@@ -159,7 +191,9 @@ def _action_form(page: Page, action: str) -> Locator:
 
 
 def submit(form: Locator) -> None:
-    form.locator('button[type="submit"], button:not([type]), input[type="submit"]').last.click()
+    """Press the form's submit button; the page it redirects to loads."""
+    button = form.locator('button[type="submit"], button:not([type]), input[type="submit"]')
+    _press(form.page, button.last)
 
 
 def test_a_one_time_link_logs_in_once(console_site: ConsoleSite, open_tab: OpenTab) -> None:
@@ -189,7 +223,7 @@ def test_the_owner_adds_a_customer_takes_a_payment_suspends_and_exports(
     page = tab.page
     log_in(tab, console_site, "owner")
     account = add_customer_through_the_form(tab, console_site)
-    customer_page = f"{console_site.base_url}/staff/customers/{account}"
+    details = customer_page(account)
     tab.shot("customer-created")
 
     pay = _action_form(page, "pay")
@@ -201,20 +235,20 @@ def test_the_owner_adds_a_customer_takes_a_payment_suspends_and_exports(
     if activate.count() and activate.first.get_attribute("type") == "checkbox":
         activate.first.set_checked(True)
     submit(pay)
-    page.wait_for_url(customer_page)
+    page.wait_for_url(details)
     assert page.locator(".flash").is_visible()
     tab.shot("payment-recorded")
 
     suspend = _action_form(page, "suspend")
-    suspend.locator('[name="reason"]').fill("cable cut, asked to pause")
+    _answer(suspend.locator('[name="reason"]'), "cable cut, asked to pause", or_first=True)
     submit(suspend)
-    page.wait_for_url(customer_page)
-    assert console_site.status_of(account) == "suspended"
+    page.wait_for_url(details)
+    assert console_site.customer(account)[0] == "suspended"
     tab.shot("suspended")
 
     submit(_action_form(page, "unsuspend"))
-    page.wait_for_url(customer_page)
-    assert console_site.status_of(account) == "active"
+    page.wait_for_url(details)
+    assert console_site.customer(account)[0] == "active"
     tab.shot("unsuspended")
 
     page.goto(f"{console_site.base_url}/staff/customers")
