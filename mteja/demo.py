@@ -33,6 +33,8 @@ from core.usecases.network import (
 )
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.service import suspend
+from core.usecases.staff import add_staff, list_staff
+from core.usecases.staff_access import issue_login_link
 from mteja.bootstrap import System, build_system
 from mteja.demo_log import event_lines
 from mteja.demo_ports import DemoPorts
@@ -53,6 +55,9 @@ DEMO_ROUTER_MOMBASA = "demo-mombasa"
 # Bytes per second each demo session downloads and uploads (about 1.7 GB and 170 MB a day).
 DEMO_TRAFFIC = (20_000.0, 2_000.0)
 ACTOR = Actor.cli()
+# The staff member the demo's console login link is for (an owner; not a real Telegram user).
+DEMO_OWNER_TELEGRAM_ID = 100_000_001
+DEMO_OWNER_NAME = "Demo Owner"
 
 PLANS = [
     PlanSpec("Home 5M", "pppoe", 1500, "5M", "2M", validity_days=30),
@@ -117,6 +122,7 @@ def run_demo(
             _refuse_if_real_data(system.services)
             seed(system.services, ports)
             out.print("seeded a demo ISP: 2 routers, 6 plans, customers in every status")
+        _keep_demo_owner(system.services)
         show(system.services, settings, out, hints=not serve)
         if serve:
             if env_file is not None:
@@ -124,6 +130,22 @@ def run_demo(
             serve_demo(system, out, ports)
     finally:
         system.close()
+
+
+def _keep_demo_owner(services: CoreServices) -> None:
+    """The owner the console link logs in (added to a demo seeded before there was one)."""
+    with services.unit_of_work() as uow:
+        if not any(m.telegram_user_id == DEMO_OWNER_TELEGRAM_ID for m in list_staff(uow)):
+            add_staff(uow, ACTOR, DEMO_OWNER_TELEGRAM_ID, DEMO_OWNER_NAME, "owner")
+            uow.commit()
+
+
+def console_login_url(services: CoreServices, web_url: str) -> str:
+    """A fresh one-time link into the staff console for the demo's owner."""
+    with services.unit_of_work() as uow:
+        link = issue_login_link(uow, ACTOR, str(DEMO_OWNER_TELEGRAM_ID))
+        uow.commit()
+    return f"{web_url.rstrip('/')}/staff/login/link/{link.token}"
 
 
 def _router_ports(ports: DemoPorts) -> dict[str, int]:
@@ -175,6 +197,13 @@ def serve_demo(system: System, out: Console, ports: DemoPorts) -> None:
                     + f", fake M-Pesa {ports.daraja_url}, fake Africa's Talking "
                     f"{ports.africastalking_url}, a worker, and the web app on {ports.web_url}.",
                     markup=False,
+                )
+                out.print(
+                    f"Staff console: {console_login_url(system.services, ports.web_url)} "
+                    "(one-time link, 15 minutes)",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
                 )
                 account, phone, amount = _sample_subscriber(system.services)
                 hints = what_to_try(

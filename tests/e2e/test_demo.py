@@ -54,6 +54,22 @@ def _curl_arguments(line: str) -> tuple[str, dict[str, str], str | None]:
     return url, fields, body
 
 
+def _assert_logs_in_once(link: str) -> None:
+    """GET the link's page, press its button (a POST with the form's token): the dashboard.
+    The same link pressed again is refused."""
+    with httpx.Client(timeout=10) as browser:
+        page = browser.get(link)
+        assert page.status_code == 200 and "Log in as Demo Owner" in page.text, page.text
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token, page.text
+        opened = browser.post(link, data={"csrf": token.group(1)})
+        assert opened.status_code == 303 and opened.headers["location"] == "/staff/"
+        dashboard = browser.get(link.split("/staff/")[0] + "/staff/")
+        assert dashboard.status_code == 200 and "Demo Owner" in dashboard.text
+        again = browser.post(link, data={"csrf": token.group(1)})
+        assert again.status_code == 410, again.text
+
+
 def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MTEJA_")}
     port = free_port()
@@ -106,6 +122,13 @@ def test_the_demo_runs_what_it_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             text=True,
         )
         assert f"http://127.0.0.1:{port}/ussd/" in urls.stdout, urls.stderr
+
+        # The printed one-time link logs the demo's owner into the staff console, once.
+        console_line = next(line for line in seen if line.startswith("Staff console: "))
+        link = re.fullmatch(r"Staff console: (\S+) \(one-time link, 15 minutes\)", console_line)
+        assert link, console_line
+        assert link.group(1).startswith(f"http://127.0.0.1:{port}/staff/login/link/")
+        _assert_logs_in_once(link.group(1))
 
         ussd_line = next(line for line in seen if "/ussd" in line and "curl" in line)
         url, fields, _ = _curl_arguments(ussd_line)
