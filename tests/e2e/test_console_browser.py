@@ -228,7 +228,7 @@ def test_the_owner_adds_a_customer_takes_a_payment_suspends_and_exports(
 
     pay = _action_form(page, "pay")
     tab.shot("add-payment-open")
-    pay.locator('[name="amount_kes"]').fill("500")
+    pay.locator('[name="amount"]').fill("500")
     _answer(pay.locator('[name="method"]'), "cash")
     pay.locator('[name="reference"]').fill("RCPT-0042")
     activate = pay.locator('[name="activate"]')

@@ -25,7 +25,7 @@ from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.network import FreeAddresses, list_routers
 from core.usecases.plans import list_plans
 from core.vocabulary import ConnectionType, PaymentMethod
-from web.console.framework import Console, View, _sentence
+from web.console.framework import Console, View, as_sentence
 
 # Every answer of the form, in the order the pages ask for them.
 FIELDS = (
@@ -136,7 +136,7 @@ def _first_problem(
             except PermissionDenied:
                 raise
             except DomainError as problem:
-                return part, _sentence(problem.message)
+                return part, as_sentence(problem.message)
     return None
 
 
@@ -151,7 +151,11 @@ def _create(view: View, answers: dict[str, str]) -> Response:
         raise
     except DomainError as problem:
         return _page(
-            view, answers, "review", problem=f"Not added: {_sentence(problem.message)}", status=400
+            view,
+            answers,
+            "review",
+            problem=f"Not added: {as_sentence(problem.message)}",
+            status=400,
         )
     return view.redirect(
         f"/staff/customers/{account}",
@@ -264,7 +268,7 @@ def _service_values(
             uow, view.actor, pool_id, prefix=answers["ip_prefix"] or None, limit=FREE_LISTED
         )
     except DomainError as trouble:
-        values["search_problem"] = _sentence(trouble.message)
+        values["search_problem"] = as_sentence(trouble.message)
         return 400 if searching else None
     return None
 
@@ -297,7 +301,7 @@ def free_addresses(view: View) -> Response:
                 uow, view.actor, pool_id, prefix=prefix or None, limit=FREE_LISTED
             )
         except InvalidInput as trouble:
-            problem, status = _sentence(trouble.message), 400
+            problem, status = as_sentence(trouble.message), 400
     template = "pools/_free.html" if fragment else "pools/free.html"
     return view.render(
         template,

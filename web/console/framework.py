@@ -260,13 +260,13 @@ class Console:
         try:
             return handler(view)
         except PermissionDenied as exc:
-            return self.error(view, 403, _sentence(str(exc)))
+            return self.error(view, 403, as_sentence(str(exc)))
         except NotFound as exc:
-            return self.error(view, 404, _sentence(str(exc)))
+            return self.error(view, 404, as_sentence(str(exc)))
         except RateLimited as exc:
-            return self.error(view, 429, _sentence(str(exc)))
+            return self.error(view, 429, as_sentence(str(exc)))
         except DomainError as exc:
-            return self.error(view, 400, _sentence(str(exc)))
+            return self.error(view, 400, as_sentence(str(exc)))
 
     def _visit(self, request: Request) -> StaffVisit | None:
         token = request.cookies.get(SESSION_COOKIE)
@@ -284,7 +284,8 @@ class Console:
         return view.render("error.html", status_code=status, message=message, back=back)
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
+    """A core message as a sentence on a page: capital first letter, a full stop at the end."""
     text = text.strip()
     if not text:
         return "That could not be done."

@@ -19,7 +19,7 @@ from core.usecases.plans import (
     set_plan_active,
 )
 from core.vocabulary import ConnectionType
-from web.console.framework import Console, View, _sentence
+from web.console.framework import Console, View, as_sentence
 
 PLANS = "/staff/plans"
 SPEC_FIELDS = (
@@ -69,7 +69,7 @@ def add_plan_action(view: View) -> Response:
     except PermissionDenied:
         raise
     except DomainError as problem:
-        return _render(view, typed, _sentence(problem.message), 400)
+        return _render(view, typed, as_sentence(problem.message), 400)
     return view.redirect(PLANS, flash=f"Plan {name} added.")
 
 

@@ -13,7 +13,7 @@ from core.errors import DomainError, PermissionDenied
 from core.pools import pool_lines
 from core.reports import router_overview
 from core.usecases.network import add_pool, get_router_by_name
-from web.console.framework import Console, View, _sentence
+from web.console.framework import Console, View, as_sentence
 
 
 def routers_page(view: View) -> Response:
@@ -57,7 +57,7 @@ def add_pool_action(view: View) -> Response:
     except PermissionDenied:
         raise
     except DomainError as problem:
-        return _router(view, name, cidr, _sentence(problem.message), 400)
+        return _router(view, name, cidr, as_sentence(problem.message), 400)
     return view.redirect(
         f"/staff/routers/{quote(router, safe='')}", flash=f"Pool {added} added to {router}."
     )
