@@ -174,6 +174,8 @@ class Console:
             day=lambda value: display.local_date(value, zone) if value else "—",
             speed=lambda plan: display.speed(plan.download, plan.upload),
             data=display.data_amount,
+            # {{ 3|counted("payment") }} → "3 payments"; {{ 1|counted("day") }} → "1 day".
+            counted=lambda count, noun: f"{count:,} {noun}" + ("" if count == 1 else "s"),
         )
         self.templates.globals.update(
             isp_name=services.config.isp_name, query_url=query_url, prefix=PREFIX
