@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 
 from core.unit_of_work import CoreServices
+from web.console.customer_list import customer_list_routes
 from web.console.dashboard import dashboard_routes
 from web.console.framework import PREFIX, Console, ConsoleConfig
 from web.console.headers import ConsoleHeaders
@@ -21,5 +22,6 @@ def console_mount(services: CoreServices, config: ConsoleConfig) -> Mount:
         Mount("/static", app=StaticFiles(packages=[("web.console", "static")]), name="static"),
         *login_routes(console),
         *dashboard_routes(console),
+        *customer_list_routes(console),
     ]
     return Mount(PREFIX, app=ConsoleHeaders(Router(routes=routes)))
