@@ -340,7 +340,9 @@ def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]
             conditions.append(column < local_day_start(date.fromordinal(last.toordinal() + 1), uow))
     order = {
         SortKey.NAME: (func.lower(Customer.full_name), Customer.id),
-        SortKey.EXPIRY: (Customer.expires_at.is_(None), Customer.expires_at, Customer.id),
+        # NULLS LAST rather than "expires_at IS NULL" first: the same order, and the one the
+        # (expires_at, id) and (status, expires_at) indexes are in.
+        SortKey.EXPIRY: (Customer.expires_at.asc().nulls_last(), Customer.id),
         SortKey.BALANCE: (balance, Customer.id),
         SortKey.CREATED: (Customer.created_at.desc(), Customer.id.desc()),
     }[where.sort]
