@@ -338,8 +338,15 @@ def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]
             conditions.append(column >= local_day_start(first, uow))
         if last is not None:
             conditions.append(column < local_day_start(date.fromordinal(last.toordinal() + 1), uow))
+    name: ColumnElement[Any] = func.lower(Customer.full_name)
+    if searched is not None:
+        # A search's matches come from the trigram index and are then sorted: the same order
+        # written so the name index does not match it. Walking the name index with the search
+        # as a filter reads most of the table when the matching names sort late (the planner
+        # takes them for spread evenly): 126 ms instead of 5 for "wanj" at 100,000 customers.
+        name = name.concat("")
     order = {
-        SortKey.NAME: (func.lower(Customer.full_name), Customer.id),
+        SortKey.NAME: (name, Customer.id),
         # NULLS LAST rather than "expires_at IS NULL" first: the same order, and the one the
         # (expires_at, id) and (status, expires_at) indexes are in.
         SortKey.EXPIRY: (Customer.expires_at.asc().nulls_last(), Customer.id),

@@ -31,7 +31,8 @@ class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("router_id", "ip_address"),
-        Index("ix_customers_status_expires_at", "status", "expires_at"),
+        # The expiry job's ranges and, with id, a status's list by expiry (migration 0016).
+        Index("ix_customers_status_expires_at_id", "status", "expires_at", "id"),
         # The orders of the customer lists (core.customer_list, migration 0016).
         Index("ix_customers_expires_at_id", "expires_at", "id"),
         Index("ix_customers_created_at_id", "created_at", "id"),

@@ -1,4 +1,4 @@
-"""indexes in the orders of the customer lists (name, expiry, created)
+"""indexes in the orders of the customer lists (name, expiry, status and expiry, created)
 
 Revision ID: 0016
 Revises: 0015
@@ -29,9 +29,19 @@ def upgrade() -> None:
         op.create_index(NAME_INDEX, "customers", [sa.text("lower(full_name)"), "id"])
     op.create_index("ix_customers_expires_at_id", "customers", ["expires_at", "id"])
     op.create_index("ix_customers_created_at_id", "customers", ["created_at", "id"])
+    # A status's list by expiry: (status, expires_at) plus id, so the index is in the list's
+    # whole order. Walking (expires_at, id) with the status as a filter first reads every
+    # customer whose paid time ended (40 ms for the active ones at 100,000); the expiry job's
+    # range scans are served by the longer index as they were by the shorter one.
+    op.create_index(
+        "ix_customers_status_expires_at_id", "customers", ["status", "expires_at", "id"]
+    )
+    op.drop_index("ix_customers_status_expires_at", table_name="customers")
 
 
 def downgrade() -> None:
+    op.create_index("ix_customers_status_expires_at", "customers", ["status", "expires_at"])
+    op.drop_index("ix_customers_status_expires_at_id", table_name="customers")
     op.drop_index("ix_customers_created_at_id", table_name="customers")
     op.drop_index("ix_customers_expires_at_id", table_name="customers")
     if op.get_bind().dialect.name == "postgresql":
