@@ -191,9 +191,11 @@ def insert_customers(
     *,
     sync_pending: bool = True,
     first: int = 0,
+    fields: Callable[[int], dict[str, Any]] | None = None,
 ) -> list[BenchCustomer]:
     """``count`` active PPPoE customers on the bench router (numbered from ``first``), paid in
-    cash for one period that ends at ``expires_at(number)``; one transaction per batch."""
+    cash for one period that ends at ``expires_at(number)``; one transaction per batch.
+    ``fields(number)``: columns of customer ``number`` to set otherwise (a name, a status, ...)."""
     services, plan = env.services, env.plan
     now = services.clock.now()
     taken: set[str] = set()
@@ -227,6 +229,7 @@ def insert_customers(
                     "created_at": now,
                     "updated_at": now,
                 }
+                | (fields(number) if fields is not None else {})
             )
         with services.unit_of_work() as uow:
             session = uow.session

@@ -19,6 +19,7 @@ from core import lifecycle
 from core.actors import Actor, Permission, require
 from core.errors import InvalidInput
 from core.exports import Export, csv_export, record_export, text_cell
+from core.lookup import search_condition
 from core.models import Customer, LedgerEntry, Plan, Router
 from core.reports import local_day_start, plan_by_id, router_by_id
 from core.unit_of_work import UnitOfWork
@@ -27,6 +28,7 @@ from core.usecases.plans import get_plan_by_name
 from core.vocabulary import ConnectionType, Status, parse_choice
 
 MAX_PAGE = 500
+MAX_SEARCH = 100  # characters: no name, phone, number or address is longer
 
 
 class ListStatus(StrEnum):
@@ -56,8 +58,10 @@ class SortKey(StrEnum):
 
 @dataclass(frozen=True)
 class CustomerFilter:
-    """Which live customers a list shows, and in what order. Dates are local days, inclusive."""
+    """Which live customers a list shows, and in what order. Dates are local days, inclusive.
+    ``search``: what staff typed in the search box (see ``core.lookup.search_condition``)."""
 
+    search: str | None = None
     status: ListStatus | None = None
     plan_id: int | None = None
     router_id: int | None = None
@@ -112,6 +116,7 @@ class CustomerPage:
 def read_filter(
     uow: UnitOfWork,
     *,
+    search: str | None = None,
     status: str | None = None,
     plan: str | None = None,
     router: str | None = None,
@@ -126,6 +131,7 @@ def read_filter(
     """The filter staff typed (words, names, ``YYYY-MM-DD`` days), or the error that says what
     is wrong: InvalidInput, PlanNotFound, RouterNotFound."""
     where = CustomerFilter(
+        search=_search(search),
         status=parse_choice(ListStatus, status, "status") if status else None,
         plan_id=get_plan_by_name(uow, plan).id if plan else None,
         router_id=get_router_by_name(uow, router).id if router else None,
@@ -143,6 +149,13 @@ def read_filter(
     )
     check_filter(where)
     return where
+
+
+def _search(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput(f"a search is at most {MAX_SEARCH} characters")
+    return text or None
 
 
 def _day(text: str | None) -> date | None:
@@ -166,7 +179,9 @@ def check_filter(where: CustomerFilter) -> None:
 
 def describe(uow: UnitOfWork, where: CustomerFilter) -> str:
     """``expired · plan Home 10M · sort expiry``: the list in words, for titles and the audit."""
-    parts = [where.status.value] if where.status else []
+    parts = [f"matching {where.search!r}"] if where.search else []
+    if where.status is not None:
+        parts.append(where.status.value)
     if where.plan_id is not None:
         parts.append(f"plan {plan_by_id(uow, where.plan_id).name}")
     if where.router_id is not None:
@@ -298,6 +313,9 @@ def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]
     now = uow.clock.now()
     balance, sums = _balance(where)
     conditions: list[Any] = [Customer.deleted_at.is_(None)]
+    searched = search_condition(uow, where.search) if where.search else None
+    if searched is not None:
+        conditions.append(searched)
     if where.status is ListStatus.EXPIRING:
         conditions.append(lifecycle.expiring_condition(now, uow.config.expiring_days))
     elif where.status is not None:
@@ -320,9 +338,18 @@ def _query(uow: UnitOfWork, where: CustomerFilter) -> tuple[RowsQuery, list[Any]
             conditions.append(column >= local_day_start(first, uow))
         if last is not None:
             conditions.append(column < local_day_start(date.fromordinal(last.toordinal() + 1), uow))
+    name: ColumnElement[Any] = func.lower(Customer.full_name)
+    if searched is not None:
+        # A search's matches come from the trigram index and are then sorted: the same order
+        # written so the name index does not match it. Walking the name index with the search
+        # as a filter reads most of the table when the matching names sort late (the planner
+        # takes them for spread evenly): 126 ms instead of 5 for "wanj" at 100,000 customers.
+        name = name.concat("")
     order = {
-        SortKey.NAME: (func.lower(Customer.full_name), Customer.id),
-        SortKey.EXPIRY: (Customer.expires_at.is_(None), Customer.expires_at, Customer.id),
+        SortKey.NAME: (name, Customer.id),
+        # NULLS LAST rather than "expires_at IS NULL" first: the same order, and the one the
+        # (expires_at, id) and (status, expires_at) indexes are in.
+        SortKey.EXPIRY: (Customer.expires_at.asc().nulls_last(), Customer.id),
         SortKey.BALANCE: (balance, Customer.id),
         SortKey.CREATED: (Customer.created_at.desc(), Customer.id.desc()),
     }[where.sort]

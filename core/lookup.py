@@ -166,6 +166,31 @@ def _name_contains(uow: UnitOfWork, text: str) -> ColumnElement[bool]:
     )
 
 
+def search_condition(uow: UnitOfWork, text: str) -> ColumnElement[bool] | None:
+    """The WHERE condition of a list's search box: the customers ``text`` names by account
+    number (forgiving match) or the additional one, login, phone or IP address, or whose name
+    or login contains it; None for a blank text. The same matches as ``find``, unranked."""
+    text = text.strip()
+    if not text:
+        return None
+    conditions: list[ColumnElement[bool]] = [Customer.username == text.lower()]
+    with contextlib.suppress(InvalidAccountNumber):
+        conditions.append(
+            Customer.account_number == account_numbers.parse(text, uow.config.account_prefix)
+        )
+    key = account_numbers.reference_key(text, uow.config.account_prefix)
+    if key:
+        conditions.append(Customer.account_number2 == key)
+    phone = try_normalize_phone(text, uow.config.default_region)
+    if phone is not None:
+        conditions.append(Customer.phone == phone)
+    with contextlib.suppress(InvalidInput):
+        conditions.append(Customer.ip_address == parse_address(text))
+    if not _names_cannot_match(uow, text):
+        conditions.append(_name_contains(uow, text))
+    return or_(*conditions)
+
+
 def find(uow: UnitOfWork, text: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
     """Customers matching ``text`` by account number, phone, username, IP or part of the name:
     exact matches first, then names (and logins) containing the text, by name."""

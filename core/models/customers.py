@@ -31,7 +31,11 @@ class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("router_id", "ip_address"),
-        Index("ix_customers_status_expires_at", "status", "expires_at"),
+        # The expiry job's ranges and, with id, a status's list by expiry (migration 0016).
+        Index("ix_customers_status_expires_at_id", "status", "expires_at", "id"),
+        # The orders of the customer lists (core.customer_list, migration 0016).
+        Index("ix_customers_expires_at_id", "expires_at", "id"),
+        Index("ix_customers_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +98,13 @@ Index(
     postgresql_using="gin",
     postgresql_ops={"lower_full_name": "gin_trgm_ops", "username": "gin_trgm_ops"},
 ).ddl_if(dialect="postgresql")
+
+
+# The customer list by name (core.customer_list orders by lower(full_name), id; migration 0016),
+# on PostgreSQL: SQLAlchemy cannot reflect an expression index on SQLite.
+Index("ix_customers_lower_full_name_id", func.lower(Customer.full_name), Customer.id).ddl_if(
+    dialect="postgresql"
+)
 
 
 class ExpiryExtension(Base):

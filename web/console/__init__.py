@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 
 from core.unit_of_work import CoreServices
+from web.console.customer_list import customer_list_routes
 from web.console.customer_page import customer_page_routes
 from web.console.customer_tabs import customer_tab_routes
 from web.console.dashboard import dashboard_routes
@@ -32,5 +33,6 @@ def console_mount(
         *customer_tab_routes(console),
         *staffdesk_routes(console),
         *customer_page_routes(console),
+        *customer_list_routes(console),
     ]
     return Mount(PREFIX, app=ConsoleHeaders(Router(routes=routes)))

@@ -271,3 +271,39 @@ def test_a_name_that_looks_like_a_formula_is_written_as_text(services, admin, ma
     with services.unit_of_work() as uow:
         export = export_customers(uow, admin, CustomerFilter())
     assert "'=HYPERLINK(1)" in export.content.decode()
+
+
+def _account(services, customer_id: int) -> str:
+    with services.unit_of_work() as uow:
+        return uow.session.get(Customer, customer_id).account_number
+
+
+def test_a_search_finds_by_part_of_the_name_in_any_case(services, staff, town) -> None:
+    assert _names(_list(services, staff, search="EXPIR")) == ["Baraka Expiring", "Chebet Expired"]
+
+
+def test_a_search_finds_by_account_number_and_phone(services, staff, town) -> None:
+    _set(services, town["inactive"], phone="+254733111222")
+    account = _account(services, town["hotspot"])
+    assert _names(_list(services, staff, search=account.lower())) == ["Faith Hotspot"]
+    assert _names(_list(services, staff, search="0733 111222")) == ["Esther Inactive"]
+
+
+def test_a_search_combines_with_the_other_filters(services, staff, town) -> None:
+    page = _list(services, staff, search="expir", status=ListStatus.EXPIRED)
+    assert _names(page) == ["Chebet Expired"]
+    assert page.total == 1
+    assert page.description == "matching 'expir' · expired · sort name"
+
+
+def test_a_search_takes_percent_and_underscore_literally(services, staff, town) -> None:
+    assert _list(services, staff, search="%").total == 0
+    assert _list(services, staff, search="_").total == 0
+
+
+def test_read_filter_keeps_a_search_trimmed_and_refuses_a_very_long_one(services) -> None:
+    with services.unit_of_work() as uow:
+        assert read_filter(uow, search="  wanj ").search == "wanj"
+        assert read_filter(uow, search="   ").search is None
+        with pytest.raises(InvalidInput, match="at most 100"):
+            read_filter(uow, search="x" * 101)
