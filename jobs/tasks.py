@@ -154,18 +154,26 @@ def register_tasks(
 
     @once_per_slot_task(huey, "check_routers", every_minutes=1, services=services)
     def check_routers() -> None:
-        """Online/offline per router; tell staff of a change, reconcile one that came back."""
+        """Online/offline per router; tell staff of a change, and reconcile at once a router
+        that came back or restarted (its uptime went back: it may have come back empty)."""
         sync = runtime().router_sync
         for router_id in sync.router_ids():
             health = sync.check(router_id)
-            if not health.changed or (health.online and health.previous == "unknown"):
+            if health.changed and health.online and health.previous == "unknown":
                 continue  # a router seen for the first time is not "back"
-            name = _router_name(runtime().services, router_id)
-            if health.online:
-                runtime().notifier.notify(f"Router {name} is back online; resyncing it now.")
+            if health.changed:
+                name = _router_name(runtime().services, router_id)
+                if health.online:
+                    runtime().notifier.notify(f"Router {name} is back online; resyncing it now.")
+                    reconcile_router(router_id)
+                else:
+                    runtime().notifier.notify(f"Router {name} is OFFLINE: {health.error}")
+            elif health.restarted:
+                name = _router_name(runtime().services, router_id)
+                runtime().notifier.notify(
+                    f"Router {name} restarted (its uptime went back); resyncing it now."
+                )
                 reconcile_router(router_id)
-            else:
-                runtime().notifier.notify(f"Router {name} is OFFLINE: {health.error}")
 
     @once_per_slot_task(huey, "sweep", every_minutes=1, services=services)
     def sweep() -> None:

@@ -18,6 +18,7 @@ from core.models import Customer, Plan, Router, RouterSyncRun
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usage import StoredSession, stored_session
 from core.usecases.network import RouterLogin, router_login
+from core.usecases.router_health import record_router_check
 from routers.customer_rows import CustomerRow, load_customers
 from routers.desired import (
     SESSION_MENUS,
@@ -29,6 +30,7 @@ from routers.desired import (
     customer_state,
     plan_profile_entries,
 )
+from routers.durations import parse_duration
 from routers.gateway import RouterCredentials, RouterError, RouterGateway
 from routers.gc_pause import cyclic_gc_paused
 
@@ -72,6 +74,8 @@ class RouterHealth:
     changed: bool
     error: str | None = None
     previous: str = "unknown"
+    # The router's uptime went back since the last check: it restarted, perhaps empty.
+    restarted: bool = False
 
 
 class RouterSync:
@@ -317,28 +321,29 @@ class RouterSync:
     # --- health and live data -------------------------------------------------------------------
 
     def check(self, router_id: int) -> RouterHealth:
-        """Ask the router who it is; record online/offline and when it was last seen."""
+        """Read the router's ``/system/resource`` (one command); record online/offline, when it
+        was last seen and its uptime, and say whether that uptime went back (a restart)."""
         with self.services.unit_of_work() as uow:
             login = router_login(uow, router_id)
         gateway = self.gateways(login)
         error = None
+        uptime = None
         try:
-            gateway.identity()
+            uptime = parse_duration(gateway.resource().get("uptime"))
         except RouterError as exc:
             error = str(exc) or exc.__class__.__name__
         finally:
             gateway.close()
-        online = error is None
         with self.services.unit_of_work() as uow:
-            router = uow.session.get(Router, router_id)
-            assert router is not None
-            previous = router.status
-            router.status = "online" if online else "offline"
-            router.last_error = error
-            if online:
-                router.last_seen_at = uow.clock.now()
+            checked = record_router_check(uow, router_id, error=error, uptime_seconds=uptime)
             uow.commit()
-        return RouterHealth(online, previous != router.status, error, previous)
+        return RouterHealth(
+            checked.online,
+            checked.changed,
+            checked.error,
+            checked.previous,
+            restarted=checked.restarted_at is not None,
+        )
 
     def live_session(self, customer_id: int) -> LiveSession | None:
         """The customer's live session, or None when offline. RouterError when the router cannot

@@ -30,6 +30,11 @@ class Router(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # When the router's session counters were last read for usage (None: never).
     usage_sampled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The router's uptime at the last check that could read it: a smaller one later means it
+    # restarted (perhaps empty) between two checks, even too quickly to be seen offline.
+    last_uptime_seconds: Mapped[int | None] = mapped_column(Integer)
+    # When it came up from the last restart a check noticed (None: none noticed yet).
+    restarted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     pools: Mapped[list[IpPool]] = relationship(
         back_populates="router", cascade="all, delete-orphan", order_by="IpPool.id"

@@ -66,10 +66,11 @@ def router_edit(
 
 @router_app.command("list")
 def router_list() -> None:
-    """List routers with their status."""
+    """List routers with their status, when each was last seen and last restarted."""
     with opened_system() as system, system.services.unit_of_work() as uow:
         table = Table("name", "host", "port", "tls", "status", "last seen", "pools")
         zone = system.settings.zone
+        restarts = []  # below the table, which is already as wide as a terminal
         for router in list_routers(uow):
             table.add_row(
                 router.name,
@@ -80,7 +81,13 @@ def router_list() -> None:
                 local_time(router.last_seen_at, zone),
                 ", ".join(pool.cidr for pool in router.pools) or "-",
             )
+            if router.restarted_at is not None:
+                restarts.append(
+                    f"{router.name} restarted at {local_time(router.restarted_at, zone)}"
+                )
         out.print(table)
+        for line in restarts:
+            out.print(line, markup=False)
 
 
 @pool_app.command("add")
