@@ -1,7 +1,7 @@
 """router restarts: the uptime the health check last read, and when a restart was noticed
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-07 19:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from core.models.base import UtcDateTime
 
 revision: str = "0019"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
