@@ -16,6 +16,7 @@ from mteja.cli import (
     customer_messages,
     fakes,
     processes,
+    retention,
     setup,
     subscriptions,
 )
@@ -49,6 +50,7 @@ app.command()(fakes.demo)
 app.command()(processes.console)
 app.command("bot")(processes.bot_command)
 app.command()(attention.attention)
+app.command()(retention.prune)
 
 app.add_typer(router_app, name="router")
 app.add_typer(pool_app, name="pool")
