@@ -11,6 +11,7 @@ import typer
 
 from mteja.cli import (
     attention,
+    backups,
     customer_actions,
     customer_details,
     customer_messages,
@@ -51,6 +52,8 @@ app.command()(processes.console)
 app.command("bot")(processes.bot_command)
 app.command()(attention.attention)
 app.command()(retention.prune)
+app.command("backup")(backups.backup_command)
+app.command("restore")(backups.restore_command)
 
 app.add_typer(router_app, name="router")
 app.add_typer(pool_app, name="pool")
