@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     reminder_end_hour: int = 20
     # "Expiring" in lists and on cards: active, with paid time ending within this many days.
     expiring_days: int = 3
+    # Retention (``mteja prune``, and daily): days each kind is kept; 0 = keep for ever.
+    retention_sync_runs_days: int = 30
+    retention_delivery_reports_days: int = 90
+    retention_sms_bodies_days: int = 180
+    retention_usage_readings_days: int = 35
 
     # Telegram staff bot (see docs/staff-commands.md)
     telegram_token: str = ""
@@ -150,6 +155,18 @@ class Settings(BaseSettings):
     def _expiring_days(cls, value: int) -> int:
         if not 1 <= value <= 60:
             raise ValueError("must be a whole number of days from 1 to 60")
+        return value
+
+    @field_validator(
+        "retention_sync_runs_days",
+        "retention_delivery_reports_days",
+        "retention_sms_bodies_days",
+        "retention_usage_readings_days",
+    )
+    @classmethod
+    def _retention_days(cls, value: int) -> int:
+        if not 0 <= value <= 36_500:
+            raise ValueError("must be a whole number of days from 0 (keep for ever) to 36500")
         return value
 
     @model_validator(mode="after")

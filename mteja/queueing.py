@@ -14,6 +14,7 @@ from huey.api import TaskWrapper
 from core.ports import MpesaGateway, OutboxSms, RecordingNotifier, SmsGateway, StaffNotifier
 from core.settings import Settings
 from core.usecases.reminders import ReminderPolicy
+from core.usecases.retention import RetentionPolicy
 from jobs.dispatch import HueyDispatcher
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock, check_current_lease
 from jobs.messages import MessageRuntime, MessageTasks, register_message_tasks
@@ -21,6 +22,7 @@ from jobs.payments import PaymentRuntime, PaymentTasks, register_payment_tasks
 from jobs.queue import make_huey
 from jobs.reminders import ReminderRuntime, register_reminder_tasks
 from jobs.reports import ReportRuntime, register_report_tasks
+from jobs.retention import RetentionRuntime, register_retention_task
 from jobs.tasks import Runtime, Tasks, register_tasks
 from jobs.tickets import TicketRuntime, register_ticket_tasks
 from jobs.usage import UsageRuntime, UsageTasks, register_usage_tasks
@@ -48,6 +50,7 @@ class Queue:
     expiry_reminders: TaskWrapper
     daily_summary: TaskWrapper | None = None
     usage: UsageTasks | None = None
+    prune: TaskWrapper | None = None
 
 
 def router_locks(settings: Settings) -> RouterLock:
@@ -95,6 +98,15 @@ def sms_gateway(settings: Settings) -> SmsGateway:
         sender_id=settings.at_sender_id or None,
         base_url=settings.at_base_url or None,
         region=settings.default_region,
+    )
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    return RetentionPolicy(
+        sync_runs_days=settings.retention_sync_runs_days,
+        delivery_reports_days=settings.retention_delivery_reports_days,
+        sms_bodies_days=settings.retention_sms_bodies_days,
+        usage_readings_days=settings.retention_usage_readings_days,
     )
 
 
@@ -226,4 +238,7 @@ def build_queue(
         expiry_reminders,
         daily_summary,
         usage=usage_tasks,
+        prune=register_retention_task(
+            huey, lambda: RetentionRuntime(system.services, retention_policy(settings))
+        ),
     )

@@ -14,10 +14,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from core import audit
 from core.actors import Actor, Permission, require
@@ -286,20 +287,24 @@ def log_out(uow: UnitOfWork, token: str) -> None:
         session.ended_at = uow.clock.now()
 
 
+def old_logins(now: datetime) -> list[tuple[type[Any], ColumnElement[bool]]]:
+    """What ``forget_old_logins`` deletes, as (model, condition) pairs: used or expired links,
+    ended or expired sessions, refusals older than FAILURE_WINDOW."""
+    return [
+        (
+            StaffLoginLink,
+            or_(StaffLoginLink.used_at.is_not(None), StaffLoginLink.expires_at <= now),
+        ),
+        (StaffSession, or_(StaffSession.ended_at.is_not(None), StaffSession.expires_at <= now)),
+        (StaffLoginFailure, StaffLoginFailure.at <= now - FAILURE_WINDOW),
+    ]
+
+
 def forget_old_logins(uow: UnitOfWork) -> int:
     """Delete used or expired links, ended or expired sessions and aged-out refusals (none of
     them is money or audit; the audit log keeps every login)."""
-    now = uow.clock.now()
     removed = 0
-    for statement in (
-        delete(StaffLoginLink).where(
-            or_(StaffLoginLink.used_at.is_not(None), StaffLoginLink.expires_at <= now)
-        ),
-        delete(StaffSession).where(
-            or_(StaffSession.ended_at.is_not(None), StaffSession.expires_at <= now)
-        ),
-        delete(StaffLoginFailure).where(StaffLoginFailure.at <= now - FAILURE_WINDOW),
-    ):
-        result = uow.session.execute(statement)
+    for model, condition in old_logins(uow.clock.now()):
+        result = uow.session.execute(delete(model).where(condition))
         removed += getattr(result, "rowcount", 0) or 0
     return removed

@@ -11,11 +11,13 @@ import typer
 
 from mteja.cli import (
     attention,
+    backups,
     customer_actions,
     customer_details,
     customer_messages,
     fakes,
     processes,
+    retention,
     setup,
     subscriptions,
 )
@@ -49,6 +51,9 @@ app.command()(fakes.demo)
 app.command()(processes.console)
 app.command("bot")(processes.bot_command)
 app.command()(attention.attention)
+app.command()(retention.prune)
+app.command("backup")(backups.backup_command)
+app.command("restore")(backups.restore_command)
 
 app.add_typer(router_app, name="router")
 app.add_typer(pool_app, name="pool")
