@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import add_flow, edit_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
@@ -41,12 +41,13 @@ from core.actors import Actor, Permission, can
 from core.errors import DomainError
 from core.history import HistoryTab
 from core.unit_of_work import CoreServices, UnitOfWork
-from core.usecases.bot_conversations import ConversationChanged
+from core.usecases.bot_conversations import IDLE_LIMIT, ConversationChanged
 from core.usecases.staff import staff_actor
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, CommandLine], Answer]
+Reply = TypeVar("Reply", Answer, Answer | None)
 Identify = Callable[[UnitOfWork, int], Actor | None]
 
 NOT_AUTHORISED = (
@@ -54,7 +55,10 @@ NOT_AUTHORISED = (
     "to add you (/staff add {user_id} NAME ROLE)."
 )
 STALE_BUTTON = "This button no longer works; open the card again."
-FORM_EXPIRED = "This form has expired (no answer for 30 minutes); nothing was saved. {again}"
+FORM_EXPIRED = (
+    f"This form has expired (no answer for {IDLE_LIMIT.seconds // 60} minutes); nothing was "
+    "saved. {again}"
+)
 START_AGAIN = {"add": "Start again with /add.", "edit": "Start again with /edit REF."}
 BUSY = "Another message changed this conversation at the same moment; please try again."
 # Reads of the stored conversation per update, when other updates keep changing it.
@@ -272,14 +276,9 @@ class StaffBot:
     def refuse_document(self, caller: Caller, caption: str = "") -> Answer | None:
         """Why a file from ``caller`` would not be imported, or None if it is awaited (so an
         adapter downloads only files that will be read)."""
-        refused: list[Answer | None] = []
-
-        def check(ctx: Context) -> Answer:
-            refused.append(_file_refusal(ctx, caption))
-            return Answer("")
-
-        answer = self._handle(caller, f"[file, caption {caption!r}]", check)
-        return refused[-1] if refused else answer
+        return self._handle(
+            caller, f"[file, caption {caption!r}]", lambda ctx: _file_refusal(ctx, caption)
+        )
 
     def document(self, caller: Caller, filename: str, content: bytes, caption: str = "") -> Answer:
         """A file: the CSV of an ``/import``."""
@@ -299,9 +298,9 @@ class StaffBot:
         self,
         caller: Caller,
         what: str,
-        work: Callable[[Context], Answer],
+        work: Callable[[Context], Reply],
         refused_toast: str | None = None,
-    ) -> Answer:
+    ) -> Reply | Answer:
         """Run ``work`` on the caller's stored conversation and store what it changed; read
         again and rerun if another process changed the conversation meanwhile."""
         with self.services.unit_of_work() as uow:

@@ -195,3 +195,46 @@ def test_a_confirmation_pressed_in_two_processes_at_once_runs_once(
             select(func.count()).select_from(Payment).where(Payment.customer_id == customer_id)
         )
     assert payments == 1
+
+
+def test_an_import_asked_for_in_one_process_reads_the_file_in_another(
+    db_services: CoreServices, second_process: CoreServices, isp: None
+) -> None:
+    assert "Send the CSV file now" in StaffBot(db_services).text(ADMIN, "/import").text
+    other = StaffBot(second_process)
+    assert other.refuse_document(ADMIN) is None
+    content = b"name,phone,plan,router\nAmina Njeri,0712000111,Home 10M,core-1\n"
+    answer = other.document(ADMIN, "customers.csv", content)
+    assert answer.job is not None
+    assert list(answer.job.steps())
+    assert "1 customer(s) added" in answer.job.finish().text
+    # The file was taken: the next one is not awaited.
+    assert "send /import first" in StaffBot(db_services).document(ADMIN, "again.csv", content).text
+
+
+def test_a_conversation_belongs_to_one_chat(db_services: CoreServices, isp: None) -> None:
+    staff_bot = StaffBot(db_services)
+    in_group = dataclasses.replace(ADMIN, chat_id=-100123)
+    press(staff_bot, staff_bot.text(ADMIN, "/add"), "PPPoE")
+    assert "Send a command" in staff_bot.text(in_group, "Amina Njeri").text
+    # The private chat's form is untouched by the group's message.
+    assert "Router?" in staff_bot.text(ADMIN, "Home 10M").text
+
+
+def test_save_pressed_twice_saves_once(
+    db_services: CoreServices, second_process: CoreServices, isp: None
+) -> None:
+    with db_services.unit_of_work() as uow:
+        created = create_customer(
+            uow,
+            Actor.cli(),
+            NewCustomer("Baraka Otieno", "0712000222", "pppoe", "Home 10M", "core-1"),
+        )
+        account = created.customer.account_number
+        uow.commit()
+    review = StaffBot(db_services).text(ADMIN, f"/edit {account} name Baraka O. Otieno")
+    assert "Save these changes" in review.text
+    saved = press(StaffBot(second_process), review, "✅ Save")
+    assert "Saved: name." in saved.text
+    again = press(StaffBot(db_services), review, "✅ Save")
+    assert "This form is closed" in again.text
