@@ -453,13 +453,17 @@ def _create(ctx: Context, form: AddForm) -> Answer:
         activate=values.get("activate", True),
         parent=form.parent.account_number if form.parent else None,
     )
+    # Closed in the stored conversation first: "Create" pressed twice, or in two processes,
+    # creates one customer.
+    ctx.session.conversation = None
+    ctx.claim()
     try:
         with ctx.uow() as uow:
             created = create_customer(uow, ctx.actor, new)
             uow.commit()
     except DomainError as problem:
+        ctx.session.conversation = form
         return _with_edit(prompt(ctx, form, f"Not added: {problem.message}"), True)
-    ctx.session.conversation = None
     customer = created.customer
     what = f"Sub-account of {form.parent.account_number}" if form.parent else "Customer"
     note = (

@@ -196,13 +196,16 @@ def review(ctx: Context, form: EditForm, edit: bool = False) -> Answer:
 
 def save(ctx: Context, form: EditForm) -> Answer:
     """Apply the changes through core; a refusal goes back to the form with the reason."""
+    # Closed in the stored conversation first, so "Save" pressed twice saves once.
+    ctx.session.conversation = None
+    ctx.claim()
     try:
         with ctx.uow() as uow:
             edit_customer(uow, form.customer_id, ctx.actor, changes_of(form.changes))
             uow.commit()
     except DomainError as problem:
+        ctx.session.conversation = form
         return menu(ctx, form, f"Not saved: {problem.message}", edit=True)
-    ctx.session.conversation = None
     changed = ", ".join(FIELDS[key][0].lower() for key in form.changes)
     return card_answer(ctx, form.customer_id, f"Saved: {changed}.", edit=True)
 

@@ -205,6 +205,8 @@ class ImportJob:
 def start_import(ctx: Context, filename: str, content: bytes) -> Answer:
     """Check the file and hand back the job that adds its rows."""
     ctx.session.awaiting_import = False
+    # One process imports a file, even if the update reaches two.
+    ctx.claim()
     try:
         rows = read_rows(content)
     except InvalidInput as problem:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bot import add_flow, edit_flow
 from bot.access import COMMANDS, CommandSpec, allowed, help_text, refusal, spec_for
@@ -31,7 +31,8 @@ from bot.commands import (
     usage,
 )
 from bot.commands.staff import cmd_staff, cmd_web
-from bot.context import Context, PresenceLookup, Sessions
+from bot.context import CONFIRMED_ACTIONS, Context, PresenceLookup
+from bot.conversations import ConversationStore
 from bot.edit_flow import EditForm
 from bot.importer import HOW_TO, start_import
 from bot.parsing import BadArguments, CommandLine, parse_command
@@ -40,11 +41,13 @@ from core.actors import Actor, Permission, can
 from core.errors import DomainError
 from core.history import HistoryTab
 from core.unit_of_work import CoreServices, UnitOfWork
+from core.usecases.bot_conversations import IDLE_LIMIT, ConversationChanged
 from core.usecases.staff import staff_actor
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, CommandLine], Answer]
+Reply = TypeVar("Reply", Answer, Answer | None)
 Identify = Callable[[UnitOfWork, int], Actor | None]
 
 NOT_AUTHORISED = (
@@ -52,14 +55,24 @@ NOT_AUTHORISED = (
     "to add you (/staff add {user_id} NAME ROLE)."
 )
 STALE_BUTTON = "This button no longer works; open the card again."
+FORM_EXPIRED = (
+    f"This form has expired (no answer for {IDLE_LIMIT.seconds // 60} minutes); nothing was "
+    "saved. {again}"
+)
+START_AGAIN = {"add": "Start again with /add.", "edit": "Start again with /edit REF."}
+BUSY = "Another message changed this conversation at the same moment; please try again."
+# Reads of the stored conversation per update, when other updates keep changing it.
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent the update: the Telegram user id, and a name for the log."""
+    """Who sent the update: the Telegram user id, a name for the log, and the chat (0: none,
+    as at ``mteja console``). A conversation belongs to one user in one chat."""
 
     user_id: int
     name: str = ""
+    chat_id: int = 0
 
 
 def _cmd_help(ctx: Context, line: CommandLine) -> Answer:
@@ -237,58 +250,59 @@ class StaffBot:
         *,
         presence: PresenceLookup | None = None,
         identify: Identify = staff_actor,
-        sessions: Sessions | None = None,
         public_url: str = "",
     ) -> None:
         self.services = services
         self.public_url = public_url
         self.presence = presence
         self.identify = identify
-        self.sessions = sessions or Sessions()
+        self.conversations = ConversationStore(services)
 
     # -- entry points ----------------------------------------------------------------------------
 
     def text(self, caller: Caller, text: str) -> Answer:
         """A message: a command, or an answer to the question of a conversation."""
-        ctx = self._context(caller, text)
-        if ctx is None:
-            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id))
-        with ctx.session.lock:
-            return self._text(ctx, text)
+        return self._handle(caller, text, lambda ctx: self._text(ctx, text))
 
     def press(self, caller: Caller, data: str) -> Answer:
         """A button pressed under one of the bot's messages."""
-        ctx = self._context(caller, f"[button {data}]")
-        if ctx is None:
-            message = NOT_AUTHORISED.format(user_id=caller.user_id)
-            return Answer(message, toast="You are not authorised.")
-        with ctx.session.lock:
-            return self._press(ctx, data)
+        return self._handle(
+            caller,
+            f"[button {data}]",
+            lambda ctx: self._press(ctx, data),
+            refused_toast="You are not authorised.",
+        )
 
     def refuse_document(self, caller: Caller, caption: str = "") -> Answer | None:
         """Why a file from ``caller`` would not be imported, or None if it is awaited (so an
         adapter downloads only files that will be read)."""
-        ctx = self._context(caller, f"[file, caption {caption!r}]")
-        if ctx is None:
-            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id))
-        with ctx.session.lock:
-            return _file_refusal(ctx, caption)
+        return self._handle(
+            caller, f"[file, caption {caption!r}]", lambda ctx: _file_refusal(ctx, caption)
+        )
 
     def document(self, caller: Caller, filename: str, content: bytes, caption: str = "") -> Answer:
         """A file: the CSV of an ``/import``."""
-        ctx = self._context(caller, f"[file {filename}]")
-        if ctx is None:
-            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id))
-        with ctx.session.lock:
+
+        def receive(ctx: Context) -> Answer:
             refusal = _file_refusal(ctx, caption)
             if refusal is not None:
                 return refusal
             log.info("%s: import of %s (%d bytes)", ctx.actor.label, filename, len(content))
             return start_import(ctx, filename, content)
 
+        return self._handle(caller, f"[file {filename}]", receive)
+
     # -- inside ----------------------------------------------------------------------------------
 
-    def _context(self, caller: Caller, what: str) -> Context | None:
+    def _handle(
+        self,
+        caller: Caller,
+        what: str,
+        work: Callable[[Context], Reply],
+        refused_toast: str | None = None,
+    ) -> Reply | Answer:
+        """Run ``work`` on the caller's stored conversation and store what it changed; read
+        again and rerun if another process changed the conversation meanwhile."""
         with self.services.unit_of_work() as uow:
             actor = self.identify(uow, caller.user_id)
         if actor is None:
@@ -298,16 +312,27 @@ class StaffBot:
                 caller.name or "no name",
                 what[:100],
             )
-            return None
-        return Context(
-            self.services,
-            actor,
-            caller.user_id,
-            self.sessions.of(caller.user_id),
-            self.sessions,
-            self.presence,
-            self.public_url,
-        )
+            return Answer(NOT_AUTHORISED.format(user_id=caller.user_id), toast=refused_toast)
+        with self.conversations.lock(caller.user_id, caller.chat_id):
+            for _ in range(ATTEMPTS):
+                conversation = self.conversations.open(caller.user_id, caller.chat_id)
+                ctx = Context(
+                    self.services,
+                    actor,
+                    caller.user_id,
+                    conversation.session,
+                    self.presence,
+                    self.public_url,
+                    claim=conversation.claim,
+                )
+                try:
+                    answer = work(ctx)
+                    conversation.save()
+                except ConversationChanged:
+                    continue
+                return answer
+        log.warning("%s: conversation kept changing; update %r dropped", actor.label, what[:100])
+        return Answer(BUSY, toast="Please try again.")
 
     def _text(self, ctx: Context, text: str) -> Answer:
         line = parse_command(text)
@@ -316,6 +341,8 @@ class StaffBot:
             return self._in_form(ctx, form, line, text)
         if isinstance(form, EditForm):
             return self._in_edit(ctx, form, line, text)
+        if line is None and ctx.session.expired_form:
+            return _form_expired(ctx.session.expired_form)
         if line is None:
             return Answer("Send a command; /help lists the ones your role allows.")
         spec = spec_for(line.name)
@@ -402,6 +429,8 @@ class StaffBot:
         if verb == "ed":
             form = ctx.session.conversation
             edit_form = form if isinstance(form, EditForm) else None
+            if edit_form is None and ctx.session.expired_form == "edit" and fields[0] != "cancel":
+                return _form_expired("edit", edit=True)
             return edit_flow.on_button(ctx, edit_form, fields[0], fields[1])
         if verb == "tk":
             return tickets.show_ticket(ctx, fields[0])
@@ -413,6 +442,8 @@ class StaffBot:
 
     def _form_button(self, ctx: Context, parts: list[Any]) -> Answer:
         form = ctx.session.conversation
+        if not isinstance(form, AddForm) and ctx.session.expired_form == "add":
+            return _form_expired("add", edit=True)
         if not isinstance(form, AddForm):
             return Answer(
                 "This form is closed; start again with /add.",
@@ -422,16 +453,25 @@ class StaffBot:
         return add_flow.on_button(ctx, form, parts[0], parts[1])
 
     def _confirmation(self, ctx: Context, verb: str, token: str) -> Answer:
-        action = ctx.take_pending(token)
+        pending = ctx.take_pending(token)
         if verb == "n":
             return Answer("Cancelled; nothing changed.", edit=True, toast="Cancelled.")
-        if action is None:
+        if pending is None:
             return Answer(
                 "This confirmation has expired or was already used; send the command again.",
                 edit=True,
                 toast="Expired.",
             )
-        return _guarded(None, lambda: action(ctx), edit=True)
+        # The token is gone from the stored conversation before the action runs: a second
+        # press, here or in another process, finds nothing to run.
+        ctx.claim()
+        run = CONFIRMED_ACTIONS[pending.action].run
+        return _guarded(None, lambda: run(ctx, **pending.arguments), edit=True)
+
+
+def _form_expired(kind: str, edit: bool = False) -> Answer:
+    text = FORM_EXPIRED.format(again=START_AGAIN.get(kind, ""))
+    return Answer(text, edit=edit, toast="This form has expired." if edit else None)
 
 
 def _file_refusal(ctx: Context, caption: str) -> Answer | None:

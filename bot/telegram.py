@@ -19,6 +19,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -94,11 +95,13 @@ async def _publish_commands(application: Application[Any, Any, Any, Any, Any, An
     await application.bot.set_my_commands(commands)
 
 
-def caller_of(user: User | None) -> Caller:
+def caller_of(user: User | None, chat: Chat | None = None) -> Caller:
+    """Who sent an update, and in which chat (a conversation belongs to both)."""
+    chat_id = chat.id if chat is not None else 0
     if user is None:
-        return Caller(0, "unknown")
+        return Caller(0, "unknown", chat_id)
     name = user.full_name + (f" @{user.username}" if user.username else "")
-    return Caller(user.id, name)
+    return Caller(user.id, name, chat_id)
 
 
 def keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
@@ -126,7 +129,7 @@ class TelegramFront:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        caller = caller_of(update.effective_user)
+        caller = caller_of(update.effective_user, update.effective_chat)
         answer = await asyncio.to_thread(self.staff_bot.text, caller, message.text)
         shown = await send(message.get_bot(), message.chat_id, answer)
         self._follow_up(context, update, shown, answer)
@@ -136,7 +139,7 @@ class TelegramFront:
         query = update.callback_query
         if query is None:
             return
-        caller = caller_of(query.from_user)
+        caller = caller_of(query.from_user, update.effective_chat)
         answer = await asyncio.to_thread(self.staff_bot.press, caller, query.data or "")
         try:
             await query.answer(answer.toast)
@@ -158,7 +161,7 @@ class TelegramFront:
         message = update.effective_message
         if message is None or message.document is None:
             return
-        caller = caller_of(update.effective_user)
+        caller = caller_of(update.effective_user, update.effective_chat)
         caption = message.caption or ""
         refusal = await asyncio.to_thread(self.staff_bot.refuse_document, caller, caption)
         if refusal is not None:

@@ -115,17 +115,11 @@ def _check_database(system: System) -> None:
 
 
 def serving_problem(settings: Settings, workers: int) -> str | None:
-    """Why ``workers`` processes cannot serve these settings, or None."""
+    """Why ``workers`` processes cannot serve these settings, or None. Any number may take the
+    Telegram webhook: staff's forms and confirmations are in the database (bot_conversations),
+    not in the process that got the update."""
     if workers < 1:
         return "--workers must be at least 1"
-    if workers > 1 and settings.telegram_token and settings.telegram_webhook_secret:
-        # Unconfirmed actions and half-filled forms live in the memory of the process that got
-        # the update; the next update could reach another worker.
-        return (
-            "the Telegram webhook needs a single process: serve it from a separate "
-            "'mteja web --workers 1' (and start this one with MTEJA_TELEGRAM_WEBHOOK_SECRET "
-            "empty), or run 'mteja bot' instead of the webhook"
-        )
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.answers import Answer, Button
 from bot.commands.card import card_answer, customer_label, resolved_customer
-from bot.context import Context
+from bot.context import Context, confirmed_action
 from bot.parsing import BadArguments, CommandLine, amount
 from core import display
 from core.display import kes
@@ -76,13 +76,20 @@ def pay_hint(ctx: Context, customer_id: int) -> Answer:
     return Answer(text)
 
 
+@confirmed_action("quick_cash")
+def _quick_cash_confirmed(ctx: Context, customer_id: int, amount_kes: int) -> Answer:
+    return do_pay(ctx, customer_id, amount_kes, PaymentMethod.CASH.value, None, edit=True)
+
+
 def ask_quick_cash(ctx: Context, customer_id: int, amount_kes: int) -> Answer:
     _, who = customer_label(ctx, customer_id)
-
-    def run(c: Context) -> Answer:
-        return do_pay(c, customer_id, amount_kes, PaymentMethod.CASH.value, None, edit=True)
-
-    return ctx.confirm(f"Record {kes(amount_kes)} cash from {who}?", "Yes, record it", run)
+    return ctx.confirm(
+        f"Record {kes(amount_kes)} cash from {who}?",
+        "Yes, record it",
+        _quick_cash_confirmed,
+        customer_id=customer_id,
+        amount_kes=amount_kes,
+    )
 
 
 def do_debt(
@@ -126,14 +133,19 @@ def debt_hint(ctx: Context, customer_id: int) -> Answer:
     return Answer(text)
 
 
+@confirmed_action("quick_debt")
+def _quick_debt_confirmed(ctx: Context, customer_id: int, amount_kes: int) -> Answer:
+    return do_debt(ctx, customer_id, amount_kes, None, edit=True)
+
+
 def ask_quick_debt(ctx: Context, customer_id: int, amount_kes: int) -> Answer:
     _, who = customer_label(ctx, customer_id)
-
-    def run(c: Context) -> Answer:
-        return do_debt(c, customer_id, amount_kes, None, edit=True)
-
     return ctx.confirm(
-        f"Record a debt of {kes(amount_kes)} for {who} and start service now?", "Yes", run
+        f"Record a debt of {kes(amount_kes)} for {who} and start service now?",
+        "Yes",
+        _quick_debt_confirmed,
+        customer_id=customer_id,
+        amount_kes=amount_kes,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.answers import Answer, Button, rows
 from bot.commands.card import card_answer, customer_label, resolved_customer
-from bot.context import Context
+from bot.context import Context, confirmed_action
 from bot.parsing import BadArguments, CommandLine, days_or_date
 from bot.views import plan_line
 from core.actors import Permission, can
@@ -32,17 +32,22 @@ EXTEND_CHOICES = (1, 3, 7, 30)
 # -- service -------------------------------------------------------------------------------------
 
 
-def ask_suspend(ctx: Context, customer_id: int, who: str, reason: str) -> Answer:
-    def run(c: Context) -> Answer:
-        with c.uow() as uow:
-            suspend(uow, customer_id, c.actor, reason)
-            uow.commit()
-        return card_answer(c, customer_id, f"Suspended {who}.", edit=True)
+@confirmed_action("suspend")
+def _suspend_confirmed(ctx: Context, customer_id: int, who: str, reason: str) -> Answer:
+    with ctx.uow() as uow:
+        suspend(uow, customer_id, ctx.actor, reason)
+        uow.commit()
+    return card_answer(ctx, customer_id, f"Suspended {who}.", edit=True)
 
+
+def ask_suspend(ctx: Context, customer_id: int, who: str, reason: str) -> Answer:
     return ctx.confirm(
         f"Suspend {who}? Reason: {reason}.\nService stops until someone unsuspends.",
         "Yes, suspend",
-        run,
+        _suspend_confirmed,
+        customer_id=customer_id,
+        who=who,
+        reason=reason,
     )
 
 
@@ -120,28 +125,34 @@ def cmd_plans(ctx: Context, line: CommandLine) -> Answer:
     return Answer("Plans:\n" + "\n".join(lines) if lines else "No plans yet.")
 
 
+@confirmed_action("plan_now")
+def _plan_now_confirmed(ctx: Context, customer_id: int, who: str, plan_name: str) -> Answer:
+    with ctx.uow() as uow:
+        change = change_plan(uow, customer_id, ctx.actor, plan_name, PlanChangeTiming.NOW)
+        uow.commit()
+    note = f"{who} is now on {plan_name}."
+    if change.cancelled_pending_plan:
+        note += f" The change to {change.cancelled_pending_plan} at the next renewal is cancelled."
+    return card_answer(ctx, customer_id, note, edit=True)
+
+
 def change_plan_now(ctx: Context, customer_id: int, who: str, plan_name: str) -> Answer:
     with ctx.uow() as uow:
         cancels = plan_change_cancels(uow, customer_id, plan_name)
-
-    def run(c: Context) -> Answer:
-        with c.uow() as uow:
-            change = change_plan(uow, customer_id, c.actor, plan_name, PlanChangeTiming.NOW)
-            uow.commit()
-        note = f"{who} is now on {plan_name}."
-        if change.cancelled_pending_plan:
-            note += (
-                f" The change to {change.cancelled_pending_plan} at the next renewal is cancelled."
-            )
-        return card_answer(c, customer_id, note, edit=True)
-
     question = (
         f"Move {who} to {plan_name} now? The speed changes at once (the session is dropped); "
         "expiry stays as it is, with no refund or charge."
     )
     if cancels:
         question += f" This cancels the change to {cancels} planned for the next renewal."
-    return ctx.confirm(question, "Yes, change now", run)
+    return ctx.confirm(
+        question,
+        "Yes, change now",
+        _plan_now_confirmed,
+        customer_id=customer_id,
+        who=who,
+        plan_name=plan_name,
+    )
 
 
 def change_plan_at_renewal(ctx: Context, customer_id: int, plan_name: str) -> Answer:
@@ -220,24 +231,32 @@ def press_plan_renewal(ctx: Context, customer_id: int, plan_id: int) -> Answer:
 # -- password and deletion -----------------------------------------------------------------------
 
 
+@confirmed_action("password", secret_arguments=("new_password",))
+def _password_confirmed(
+    ctx: Context, customer_id: int, who: str, new_password: str | None
+) -> Answer:
+    with ctx.uow() as uow:
+        password = change_password(uow, customer_id, ctx.actor, new_password)
+        username = get_customer(uow, customer_id, for_update=False).username
+        uow.commit()
+    return Answer(
+        f"New password for {who}, login {username}: {password}\n"
+        "Shown once: give it to the customer now. The router is updated in a moment.",
+        ((Button("Card", f"c:{customer_id}"),),),
+        edit=True,
+    )
+
+
 def ask_password(ctx: Context, customer_id: int, new_password: str | None) -> Answer:
     _, who = customer_label(ctx, customer_id)
-
-    def run(c: Context) -> Answer:
-        with c.uow() as uow:
-            password = change_password(uow, customer_id, c.actor, new_password)
-            username = get_customer(uow, customer_id, for_update=False).username
-            uow.commit()
-        return Answer(
-            f"New password for {who}, login {username}: {password}\n"
-            "Shown once: give it to the customer now. The router is updated in a moment.",
-            ((Button("Card", f"c:{customer_id}"),),),
-            edit=True,
-        )
-
     what = "Set a new" if new_password else "Generate a new"
     return ctx.confirm(
-        f"{what} login password for {who}? The old one stops working.", "Yes, change it", run
+        f"{what} login password for {who}? The old one stops working.",
+        "Yes, change it",
+        _password_confirmed,
+        customer_id=customer_id,
+        who=who,
+        new_password=new_password,
     )
 
 
@@ -246,32 +265,35 @@ def cmd_passwd(ctx: Context, line: CommandLine) -> Answer:
     return ask_password(ctx, customer_id, line.optional_word(1))
 
 
+@confirmed_action("delete")
+def _delete_confirmed(ctx: Context, customer_id: int, who: str, force: bool) -> Answer:
+    with ctx.uow() as uow:
+        try:
+            parent_id = delete_customer(uow, customer_id, ctx.actor, force=force).parent_id
+        except DeletionRefused as refusal:
+            return _refused_deletion(ctx, customer_id, who, refusal)
+        uow.commit()
+    # A deleted sub-account leads back to its parent's card.
+    buttons = ((Button("Parent's card", f"c:{parent_id}"),),) if parent_id else ()
+    return Answer(
+        f"Deleted {who}. Payments and the audit trail are kept; the account number is "
+        "never reused.",
+        buttons,
+        edit=True,
+    )
+
+
 def ask_delete(ctx: Context, customer_id: int, force: bool = False) -> Answer:
     _, who = customer_label(ctx, customer_id)
-
-    def run(c: Context) -> Answer:
-        with c.uow() as uow:
-            try:
-                parent_id = delete_customer(uow, customer_id, c.actor, force=force).parent_id
-            except DeletionRefused as refusal:
-                return _refused_deletion(c, customer_id, who, refusal)
-            uow.commit()
-        # A deleted sub-account leads back to its parent's card.
-        buttons = ((Button("Parent's card", f"c:{parent_id}"),),) if parent_id else ()
-        return Answer(
-            f"Deleted {who}. Payments and the audit trail are kept; the account number is "
-            "never reused.",
-            buttons,
-            edit=True,
-        )
-
     question = (
         f"Delete {who}? Personal data is erased and the login is removed from the router. "
         "This cannot be undone."
     )
     if force:
         question = f"Delete {who} ANYWAY, with its credit or paid time? This cannot be undone."
-    return ctx.confirm(question, "Yes, delete", run)
+    return ctx.confirm(
+        question, "Yes, delete", _delete_confirmed, customer_id=customer_id, who=who, force=force
+    )
 
 
 def _refused_deletion(ctx: Context, customer_id: int, who: str, refusal: DeletionRefused) -> Answer:

@@ -4,7 +4,7 @@ own way into the web console."""
 from __future__ import annotations
 
 from bot.answers import Answer
-from bot.context import Context
+from bot.context import Context, confirmed_action
 from bot.parsing import BadArguments, CommandLine, user_id
 from core.display import local_time
 from core.usecases.staff import add_staff, change_role, list_staff, remove_staff
@@ -52,15 +52,22 @@ def _listing(ctx: Context) -> Answer:
     )
 
 
-def _ask_remove(ctx: Context, telegram_id: int) -> Answer:
-    def run(c: Context) -> Answer:
-        with c.uow() as uow:
-            member = remove_staff(uow, c.actor, telegram_id)
-            text = f"{member.name} may no longer use the bot."
-            uow.commit()
-        return Answer(text, edit=True)
+@confirmed_action("remove_staff")
+def _remove_confirmed(ctx: Context, telegram_id: int) -> Answer:
+    with ctx.uow() as uow:
+        member = remove_staff(uow, ctx.actor, telegram_id)
+        text = f"{member.name} may no longer use the bot."
+        uow.commit()
+    return Answer(text, edit=True)
 
-    return ctx.confirm(f"Remove Telegram user {telegram_id} from staff?", "Yes, remove", run)
+
+def _ask_remove(ctx: Context, telegram_id: int) -> Answer:
+    return ctx.confirm(
+        f"Remove Telegram user {telegram_id} from staff?",
+        "Yes, remove",
+        _remove_confirmed,
+        telegram_id=telegram_id,
+    )
 
 
 def cmd_web(ctx: Context, line: CommandLine) -> Answer:

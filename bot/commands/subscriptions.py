@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.answers import Answer
 from bot.commands.card import card_answer, resolved_customer
-from bot.context import Context
+from bot.context import Context, confirmed_action
 from bot.parsing import BadArguments, CommandLine
 from core.display import kes, local_time
 from core.usecases.cancellation import Refund, cancel_subscription, quote_cancellation
@@ -30,14 +30,23 @@ def cmd_unsubscribe(ctx: Context, line: CommandLine) -> Answer:
         f"{money}. Reason: {reason}."
     )
 
-    def run(c: Context) -> Answer:
-        with c.uow() as uow:
-            done = cancel_subscription(uow, customer_id, c.actor, reason, refund)
-            uow.commit()
-        if done.refund is Refund.CREDIT:
-            note = f"Cancelled: {kes(done.credited_kes)} credited."
-        else:
-            note = f"Cancelled: {kes(done.unused_value_kes)} forfeited."
-        return card_answer(c, customer_id, note, edit=True)
+    return ctx.confirm(
+        question,
+        "Yes, cancel it",
+        _unsubscribe_confirmed,
+        customer_id=customer_id,
+        reason=reason,
+        refund=refund.value,
+    )
 
-    return ctx.confirm(question, "Yes, cancel it", run)
+
+@confirmed_action("unsubscribe")
+def _unsubscribe_confirmed(ctx: Context, customer_id: int, reason: str, refund: str) -> Answer:
+    with ctx.uow() as uow:
+        done = cancel_subscription(uow, customer_id, ctx.actor, reason, Refund(refund))
+        uow.commit()
+    if done.refund is Refund.CREDIT:
+        note = f"Cancelled: {kes(done.credited_kes)} credited."
+    else:
+        note = f"Cancelled: {kes(done.unused_value_kes)} forfeited."
+    return card_answer(ctx, customer_id, note, edit=True)

@@ -17,12 +17,19 @@ from core.models.periodic import PeriodicRun
 from core.models.plans import Plan
 from core.models.selfservice import InboundSms, PhonePreference, Ticket, TicketComment
 from core.models.sms import PendingDeliveryReport, SmsMessage
-from core.models.staff import StaffLoginFailure, StaffLoginLink, StaffMember, StaffSession
+from core.models.staff import (
+    BotConversation,
+    StaffLoginFailure,
+    StaffLoginLink,
+    StaffMember,
+    StaffSession,
+)
 from core.models.usage import DailyUsage, UsagePeriod, UsageReading
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "BotConversation",
     "Customer",
     "DailyUsage",
     "DocumentCounter",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UtcDateTime
@@ -61,3 +61,23 @@ class StaffLoginFailure(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     name: Mapped[str] = mapped_column(String(128), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class BotConversation(Base):
+    """One staff member's conversation with the bot in one chat, between updates: a half-filled
+    form, actions waiting for their confirmation button, an awaited import file.
+
+    ``state`` is JSON written by the bot (secrets in it are encrypted). ``version`` grows with
+    every write, and a write based on an older version is refused: two processes handling the
+    same staff member's updates cannot both use one state (optimistic locking). After
+    ``expires_at`` (some idle minutes) the state is no longer used.
+    """
+
+    __tablename__ = "bot_conversations"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

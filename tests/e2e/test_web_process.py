@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from dotenv import dotenv_values
 
 from core.testing import free_port
+from sim.telegram import FakeTelegram, SentMessage
 from ussd.africastalking_urls import ussd_url
 
 
@@ -95,18 +97,117 @@ def test_web_with_two_workers_serves_from_two_processes_and_stops_on_sigterm(
     assert process.returncode in (0, -signal.SIGTERM), text
 
 
-def test_web_refuses_several_workers_for_the_telegram_webhook(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
-    env |= {"MTEJA_TELEGRAM_TOKEN": "123:abc", "MTEJA_TELEGRAM_WEBHOOK_SECRET": "s3cret-path"}
-    mteja = [sys.executable, "-m", "mteja.cli"]
-    subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    refused = subprocess.run(
-        [*mteja, "web", "--port", str(free_port()), "--workers", "2"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert refused.returncode != 0
-    assert "the Telegram webhook needs a single process" in refused.stdout + refused.stderr
+WEBHOOK_SECRET = "s3cret-path"
+OWNER = 1001
+TEAMMATE = 1002
+
+
+@pytest.mark.slow
+def test_two_web_processes_share_the_bots_forms_and_confirmations(tmp_path: Path) -> None:
+    """The Telegram webhook on ``mteja web --workers 2``: each update may reach either process,
+    and a form or confirmation begun in one carries on in the other."""
+    with FakeTelegram() as telegram:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
+        env |= {
+            "MTEJA_TELEGRAM_TOKEN": telegram.token,
+            "MTEJA_TELEGRAM_BASE_URL": telegram.base_url,
+            "MTEJA_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
+        mteja = [sys.executable, "-m", "mteja.cli"]
+        for command in (
+            ["init"],
+            ["staff", "add", str(OWNER), "Owner Person", "--role", "owner"],
+            ["staff", "add", str(TEAMMATE), "Agent Person", "--role", "agent"],
+        ):
+            subprocess.run([*mteja, *command], cwd=tmp_path, env=env, check=True)
+        port = free_port()
+        process = subprocess.Popen(
+            [*mteja, "web", "--port", str(port), "--workers", "2"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_serving(process, port)
+
+            def deliver(update: dict[str, object]) -> None:
+                # A new connection each time, so either process may take it.
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/telegram/{WEBHOOK_SECRET}",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+                    timeout=10,
+                )
+                assert response.status_code == 200, response.text
+
+            def press(message: SentMessage, label: str) -> None:
+                deliver(_press(telegram, message, label))
+
+            sent = 0
+            for _ in range(6):
+                deliver(telegram.says(OWNER, "/add"))
+                sent += 1
+                form = telegram.wait_for_messages(OWNER, sent)
+                assert "Connection type" in form.text
+                press(form, "PPPoE")
+                telegram.wait_for(lambda form=form: form.edits == 1, what="the form's next step")
+                assert "No pppoe plan is on sale" in form.text, form.text
+                press(form, "◀ Back")
+                telegram.wait_for(lambda form=form: form.edits == 2, what="the form's first step")
+                assert "Connection type" in form.text, form.text
+            # The last form is still open, whichever process takes the next message.
+            deliver(telegram.says(OWNER, "/cancel"))
+            sent += 1
+            assert "cancelled" in telegram.wait_for_messages(OWNER, sent).text
+            for _ in range(3):
+                deliver(telegram.says(OWNER, f"/staff remove {TEAMMATE}"))
+                sent += 1
+                question = telegram.wait_for_messages(OWNER, sent)
+                assert "Remove Telegram user" in question.text
+                press(question, "Cancel")
+                telegram.wait_for(lambda q=question: q.edits == 1, what="the cancellation")
+                assert question.text == "Cancelled; nothing changed."
+            deliver(telegram.says(OWNER, f"/staff remove {TEAMMATE}"))
+            question = telegram.wait_for_messages(OWNER, sent + 1)
+            press(question, "Yes, remove")
+            telegram.wait_for(lambda: question.edits == 1, what="the removal")
+            assert question.text == "Agent Person may no longer use the bot.", question.text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+    text = output.decode()
+    assert len(set(re.findall(r"Started server process \[(\d+)\]", text))) == 2, text
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    output = process.stdout.read().decode() if process.poll() is not None and process.stdout else ""
+    raise AssertionError(f"mteja web did not start\n{output}")
+
+
+def _press(telegram: FakeTelegram, message: SentMessage, label: str) -> dict[str, object]:
+    """The update Telegram posts when staff press ``label`` under ``message``."""
+    chat = {"id": message.chat_id, "type": "private", "first_name": "Staff"}
+    return {
+        "update_id": int(time.time() * 1000),
+        "callback_query": {
+            "id": str(time.monotonic_ns()),
+            "from": telegram.user(message.chat_id),
+            "message": {
+                "message_id": message.message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "text": message.text,
+            },
+            "chat_instance": f"chat-{message.chat_id}",
+            "data": message.button(label),
+        },
+    }

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from bot.answers import Answer
-from bot.context import Sessions
 from bot.staffbot import Caller, StaffBot
 from core.actors import Actor
 from core.models import Customer
@@ -60,31 +59,14 @@ class FakePresence:
         )
 
 
-@dataclass
-class Clockwork:
-    """A monotonic clock for confirmation expiry."""
-
-    seconds: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.seconds
-
-
 @pytest.fixture
 def presence() -> FakePresence:
     return FakePresence()
 
 
 @pytest.fixture
-def monotonic() -> Clockwork:
-    return Clockwork()
-
-
-@pytest.fixture
-def staff_bot(
-    services: CoreServices, isp: None, presence: FakePresence, monotonic: Clockwork
-) -> StaffBot:
-    return StaffBot(services, presence=presence, sessions=Sessions(monotonic))
+def staff_bot(services: CoreServices, isp: None, presence: FakePresence) -> StaffBot:
+    return StaffBot(services, presence=presence)
 
 
 class Chat:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.events import SessionDropRequested, SmsQueued, StkPushRequested
 from core.models import SmsMessage
 from core.usecases.plans import PlanSpec, add_plan
@@ -43,11 +45,11 @@ def test_a_confirmation_works_once(chat, make_customer) -> None:
     assert "already used" in admin.press(prompt, "Yes, suspend").text
 
 
-def test_a_confirmation_expires(chat, make_customer, monotonic, read_customer) -> None:
+def test_a_confirmation_expires(chat, make_customer, clock, read_customer) -> None:
     customer = make_customer(paid=1500)
     admin = chat("admin")
     prompt = admin.say(f"/suspend {customer.account_number}")
-    monotonic.seconds += 16 * 60
+    clock.advance(timedelta(minutes=16))
     assert "expired" in admin.press(prompt, "Yes, suspend").text
     assert read_customer(customer.id).status == "active"
 

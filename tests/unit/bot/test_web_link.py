@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from bot.context import Sessions
 from bot.staffbot import Caller, StaffBot
 from core.actors import Actor
 from core.unit_of_work import CoreServices
@@ -16,10 +15,8 @@ PUBLIC_URL = "https://isp.example"
 
 
 @pytest.fixture
-def staff_bot(services: CoreServices, isp: None, presence, monotonic) -> StaffBot:
-    return StaffBot(
-        services, presence=presence, sessions=Sessions(monotonic), public_url=PUBLIC_URL + "/"
-    )
+def staff_bot(services: CoreServices, isp: None, presence) -> StaffBot:
+    return StaffBot(services, presence=presence, public_url=PUBLIC_URL + "/")
 
 
 def _token(text: str) -> str:
