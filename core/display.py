@@ -110,7 +110,13 @@ def payment_note(paid: PaymentResult, amount_kes: int, method: str, zone: ZoneIn
     """What staff are told after recording a payment: renewed, kept as credit, or a duplicate."""
     if paid.duplicate:
         return "That payment was already recorded; nothing changed."
-    note = f"Payment of {kes(amount_kes)} ({method}) recorded."
+    credited = paid.amount_kes if paid.amount_kes is not None else amount_kes
+    note = f"Payment of {kes(credited)} ({method}) recorded."
+    if credited != amount_kes:
+        note += (
+            f" The reference matched money that had arrived unmatched: its own {kes(credited)} "
+            f"was credited, not the {kes(amount_kes)} typed."
+        )
     renewal = paid.renewal
     if paid.customer_suspended:
         note += " The customer is SUSPENDED: the money stays as credit."

@@ -19,6 +19,7 @@ from core.models.selfservice import InboundSms, PhonePreference, Ticket, TicketC
 from core.models.sms import PendingDeliveryReport, SmsMessage
 from core.models.staff import (
     BotConversation,
+    StaffFormSubmission,
     StaffLoginFailure,
     StaffLoginLink,
     StaffMember,
@@ -51,6 +52,7 @@ __all__ = [
     "Router",
     "RouterSyncRun",
     "SmsMessage",
+    "StaffFormSubmission",
     "StaffLoginFailure",
     "StaffLoginLink",
     "StaffMember",

@@ -81,3 +81,15 @@ class BotConversation(Base):
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StaffFormSubmission(Base):
+    """A console form that did something, by the one-time token it carried: the same form sent
+    twice (a double click, a reload) finds its token here and does nothing the second time."""
+
+    __tablename__ = "staff_form_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

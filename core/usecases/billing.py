@@ -44,6 +44,9 @@ class PaymentResult:
     balance_kes: int | None
     renewal: RenewalResult | None
     customer_suspended: bool = False
+    # What the payment is for: the amount typed, or, when the reference matched money that
+    # arrived unmatched, that money's own amount (which is what was credited).
+    amount_kes: int | None = None
 
 
 def _normalize(
@@ -115,7 +118,9 @@ def record_payment(
 
 def _duplicate(uow: UnitOfWork, payment: Payment) -> PaymentResult:
     balance = ledger.balance_kes(uow, payment.customer_id) if payment.customer_id else None
-    return PaymentResult(payment.id, True, payment.customer_id, balance, None)
+    return PaymentResult(
+        payment.id, True, payment.customer_id, balance, None, amount_kes=payment.amount_kes
+    )
 
 
 def _new_payment(
@@ -186,6 +191,7 @@ def _credit(
         balance,
         renewal,
         customer_suspended=customer.status == Status.SUSPENDED,
+        amount_kes=payment.amount_kes,
     )
 
 
@@ -213,7 +219,7 @@ def record_unmatched_payment(
         },
     )
     uow.publish(PaymentReceived(payment.id, None))
-    return PaymentResult(payment.id, False, None, None, None)
+    return PaymentResult(payment.id, False, None, None, None, amount_kes=payment.amount_kes)
 
 
 def assign_payment(

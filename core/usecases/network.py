@@ -48,6 +48,8 @@ def add_router(uow: UnitOfWork, actor: Actor, spec: RouterSpec) -> Router:
     name = spec.name.strip()
     if not name or not spec.host.strip() or not spec.username.strip():
         raise InvalidInput("a router needs a name, a host and a username")
+    if len(name) > 64 or len(spec.host.strip()) > 255 or len(spec.username.strip()) > 64:
+        raise InvalidInput("a router's name and username have at most 64 characters")
     if not 1 <= spec.api_port <= 65535:
         raise InvalidInput(f"port must be 1 to 65535, not {spec.api_port}")
     if uow.session.scalar(select(Router.id).where(func.lower(Router.name) == name.lower())):

@@ -55,6 +55,8 @@ def add_plan(uow: UnitOfWork, actor: Actor, spec: PlanSpec) -> Plan:
     name = plan_name(spec.name)
     if not name:
         raise InvalidInput("a plan needs a name")
+    if len(name) > 64:
+        raise InvalidInput("a plan name has at most 64 characters")
     connection_type = parse_choice(ConnectionType, spec.connection_type, "connection type")
     ledger.require_not_negative(spec.price_kes, "the price")
     hours = _validity_hours(connection_type, spec.validity_days, spec.validity_hours)

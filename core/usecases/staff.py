@@ -9,6 +9,7 @@ from core.actors import Actor, ActorKind, Permission, require
 from core.errors import Conflict, InvalidInput, StaffNotFound
 from core.models import StaffMember
 from core.unit_of_work import UnitOfWork
+from core.usecases.staff_sessions import revoke_web_access
 from core.vocabulary import Role, parse_choice
 
 
@@ -23,9 +24,22 @@ def add_staff(
         raise InvalidInput("a Telegram user id is a positive number")
     if not name.strip():
         raise InvalidInput("a staff member needs a name")
+    if len(name.strip()) > 128:
+        raise InvalidInput("a staff member's name has at most 128 characters")
     existing = uow.session.scalars(
         select(StaffMember).where(StaffMember.telegram_user_id == telegram_user_id)
     ).first()
+    namesake = next(
+        (
+            member
+            for member in list_staff(uow)
+            if login_name(member.name) == login_name(name) and member is not existing
+        ),
+        None,
+    )
+    if namesake is not None:
+        # Names log in with a password: two staff of one name could not be told apart.
+        raise Conflict(f"{namesake.name} ({namesake.telegram_user_id}) already has that name")
     if existing is not None and existing.active:
         raise Conflict(f"Telegram user {telegram_user_id} is already staff ({existing.name})")
     member = existing or StaffMember(telegram_user_id=telegram_user_id, created_at=uow.clock.now())
@@ -43,6 +57,11 @@ def add_staff(
         after={"telegram_user_id": telegram_user_id, "name": member.name, "role": chosen.value},
     )
     return member
+
+
+def login_name(name: str) -> str:
+    """A name as the login compares it: spaces collapsed, case folded (ß = ss, É = é)."""
+    return " ".join(name.split()).casefold()
 
 
 def _has_staff(uow: UnitOfWork) -> bool:
@@ -96,6 +115,7 @@ def remove_staff(uow: UnitOfWork, actor: Actor, telegram_user_id: int) -> StaffM
     if member.role == Role.OWNER:
         _keep_one_owner(uow, member)
     member.active = False
+    revoke_web_access(uow, member.id)
     audit.record(
         uow,
         actor,

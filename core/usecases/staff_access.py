@@ -10,7 +10,6 @@ counted by name and by client address, and a burst of them locks both out for a 
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,21 +18,34 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.actors import Actor, Permission, require
 from core.errors import DomainError, InvalidInput
-from core.models import StaffLoginFailure, StaffLoginLink, StaffMember, StaffSession
+from core.models import (
+    StaffFormSubmission,
+    StaffLoginFailure,
+    StaffLoginLink,
+    StaffMember,
+    StaffSession,
+)
 from core.unit_of_work import UnitOfWork
-from core.usecases.staff import find_staff, list_staff, member_of
+from core.usecases.staff import find_staff, list_staff, login_name, member_of
+from core.usecases.staff_sessions import end_sessions, token_digest
 from core.vocabulary import Role
 
 LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
 # Refused password logins allowed per name and per client address within FAILURE_WINDOW.
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # for one name from one address
+MAX_FAILURES_PER_CLIENT = 20  # from one address, whatever the names
+MAX_FAILURES_PER_NAME = 50  # for one name, from everywhere
 FAILURE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+# A form's one-time token is remembered this long (a page left open longer is reloaded anyway:
+# sessions last 12 hours).
+FORM_TOKEN_KEPT = timedelta(days=1)
 
 _hasher = PasswordHasher()
 _SPENT_LINK = "this login link is not valid: it was used, or it is over 15 minutes old"
@@ -95,10 +107,6 @@ def staff_roster(uow: UnitOfWork) -> list[StaffEntry]:
     ]
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_login_link(uow: UnitOfWork, actor: Actor, who: str) -> LoginLink:
     """A one-time login link for the staff member ``who`` names (id or name). Staff may ask for
     their own; a link for someone else needs MANAGE_STAFF (the command line is an owner)."""
@@ -109,7 +117,7 @@ def issue_login_link(uow: UnitOfWork, actor: Actor, who: str) -> LoginLink:
     token = secrets.token_urlsafe(32)
     now = uow.clock.now()
     link = StaffLoginLink(
-        token_hash=_digest(token),
+        token_hash=token_digest(token),
         staff_id=member.id,
         created_at=now,
         expires_at=now + LINK_LIFETIME,
@@ -132,7 +140,7 @@ def link_holder(uow: UnitOfWork, token: str) -> str | None:
     found = uow.session.execute(
         select(StaffLoginLink, StaffMember)
         .join(StaffMember, StaffMember.id == StaffLoginLink.staff_id)
-        .where(StaffLoginLink.token_hash == _digest(token))
+        .where(StaffLoginLink.token_hash == token_digest(token))
     ).first()
     if found is None:
         return None
@@ -146,7 +154,9 @@ def redeem_login_link(uow: UnitOfWork, token: str) -> OpenedSession:
     """Use a link: it is locked, checked (unused, unexpired, staff still active), marked used
     and a session opened, all in one transaction, so two clicks cannot both get in."""
     link = uow.session.scalars(
-        select(StaffLoginLink).where(StaffLoginLink.token_hash == _digest(token)).with_for_update()
+        select(StaffLoginLink)
+        .where(StaffLoginLink.token_hash == token_digest(token))
+        .with_for_update()
     ).first()
     now = uow.clock.now()
     if link is None or link.used_at is not None or link.expires_at <= now:
@@ -158,18 +168,32 @@ def redeem_login_link(uow: UnitOfWork, token: str) -> OpenedSession:
     return _open_session(uow, member, "link")
 
 
-def set_password(uow: UnitOfWork, actor: Actor, who: str, password: str) -> StaffMember:
-    """Set a staff member's web password: their own, or anyone's with MANAGE_STAFF. Audited
-    without the password or its hash."""
+def set_password(
+    uow: UnitOfWork,
+    actor: Actor,
+    who: str,
+    password: str,
+    *,
+    current_password: str | None = None,
+    keep_session: str | None = None,
+) -> StaffMember:
+    """Set a staff member's web password: their own, or anyone's with MANAGE_STAFF. Changing
+    one's own password needs the current one when there is one (a session left open on a
+    shared computer must not be enough to take the account over). Every session of the member
+    ends but ``keep_session`` (the token of the browser making the change). Audited without the
+    password or its hash."""
     member = find_staff(uow, who)
     own = member_of(uow, actor)
     if own is None or own.id != member.id:
         require(actor, Permission.MANAGE_STAFF)
+    elif member.password_hash and not _password_matches(member, current_password or ""):
+        raise InvalidInput("the current password is not right")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
     if password.strip() != password or not password.isprintable():
         raise InvalidInput("a password has no spaces at either end and no control characters")
     member.password_hash = _hasher.hash(password)
+    end_sessions(uow, member.id, keep=keep_session)
     audit.record(
         uow,
         actor,
@@ -194,23 +218,13 @@ def password_login(uow: UnitOfWork, name: str, password: str, client: str) -> Lo
     """Log in with name + password from ``client`` (an address). Too many refusals for the name
     or the address within FAILURE_WINDOW refuse even a right password until they age out."""
     now = uow.clock.now()
-    wanted = " ".join(name.split()).casefold()[:128]
+    wanted = login_name(name)[:128]
     client = client[:64]
-    recent = uow.session.scalar(
-        select(func.count())
-        .select_from(StaffLoginFailure)
-        .where(
-            StaffLoginFailure.at > now - FAILURE_WINDOW,
-            or_(StaffLoginFailure.name == wanted, StaffLoginFailure.client == client),
-        )
-    )
-    if (recent or 0) >= MAX_FAILURES:
+    # The member's row is locked before the refusals are counted: parallel guesses at one name
+    # wait for each other, so each sees the refusals before it (the count cannot be raced).
+    member = _member_named(uow, wanted)
+    if _refused_too_often(uow, wanted, client, now):
         return LoginAttempt(None, _TOO_MANY)
-    member = uow.session.scalars(
-        select(StaffMember).where(
-            func.lower(StaffMember.name) == wanted, StaffMember.active.is_(True)
-        )
-    ).first()
     if not _password_matches(member, password) or member is None:
         uow.session.add(StaffLoginFailure(at=now, name=wanted, client=client))
         audit.record(
@@ -225,6 +239,50 @@ def password_login(uow: UnitOfWork, name: str, password: str, client: str) -> Lo
     if _hasher.check_needs_rehash(member.password_hash or ""):
         member.password_hash = _hasher.hash(password)
     return LoginAttempt(_open_session(uow, member, "password", client))
+
+
+def _member_named(uow: UnitOfWork, wanted: str) -> StaffMember | None:
+    """The active member whose name is ``wanted`` (login_name), locked; compared in Python, as
+    the databases' lower() differ beyond ASCII (the staff list is short)."""
+    for member_id, member_name in uow.session.execute(
+        select(StaffMember.id, StaffMember.name).where(StaffMember.active.is_(True))
+    ):
+        if login_name(member_name) == wanted:
+            return uow.session.scalars(
+                select(StaffMember).where(StaffMember.id == member_id).with_for_update()
+            ).first()
+    return None
+
+
+def _refused_too_often(uow: UnitOfWork, name: str, client: str, now: datetime) -> bool:
+    """Too many refusals lately: for this name from this address, from this address for any
+    names, or for this name from anywhere (a spread-out guess). The per-name limit is higher, so
+    a stranger cannot lock a staff member out with a handful of wrong passwords."""
+    recent = StaffLoginFailure.at > now - FAILURE_WINDOW
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        found = uow.session.scalar(
+            select(func.count()).select_from(StaffLoginFailure).where(recent, *conditions)
+        )
+        return int(found or 0)
+
+    return (
+        count(StaffLoginFailure.name == name, StaffLoginFailure.client == client) >= MAX_FAILURES
+        or count(StaffLoginFailure.client == client) >= MAX_FAILURES_PER_CLIENT
+        or count(StaffLoginFailure.name == name) >= MAX_FAILURES_PER_NAME
+    )
+
+
+def spend_form_token(uow: UnitOfWork, staff_id: int, token: str) -> bool:
+    """Record that the form carrying ``token`` was sent; False if it was already (a double
+    click, a reload): its work must not be done again. The unique key decides, so two copies
+    sent at once cannot both pass."""
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(StaffFormSubmission(token=token, staff_id=staff_id, at=uow.clock.now()))
+    except IntegrityError:
+        return False
+    return True
 
 
 def _password_matches(member: StaffMember | None, password: str) -> bool:
@@ -248,7 +306,7 @@ def _open_session(
     token = secrets.token_urlsafe(32)
     now = uow.clock.now()
     session = StaffSession(
-        token_hash=_digest(token),
+        token_hash=token_digest(token),
         staff_id=member.id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
@@ -268,7 +326,7 @@ def visit(uow: UnitOfWork, token: str) -> StaffVisit | None:
     found = uow.session.execute(
         select(StaffSession, StaffMember)
         .join(StaffMember, StaffMember.id == StaffSession.staff_id)
-        .where(StaffSession.token_hash == _digest(token))
+        .where(StaffSession.token_hash == token_digest(token))
     ).first()
     if found is None:
         return None
@@ -281,7 +339,7 @@ def visit(uow: UnitOfWork, token: str) -> StaffVisit | None:
 
 def log_out(uow: UnitOfWork, token: str) -> None:
     session = uow.session.scalars(
-        select(StaffSession).where(StaffSession.token_hash == _digest(token))
+        select(StaffSession).where(StaffSession.token_hash == token_digest(token))
     ).first()
     if session is not None and session.ended_at is None:
         session.ended_at = uow.clock.now()
@@ -297,6 +355,7 @@ def old_logins(now: datetime) -> list[tuple[type[Any], ColumnElement[bool]]]:
         ),
         (StaffSession, or_(StaffSession.ended_at.is_not(None), StaffSession.expires_at <= now)),
         (StaffLoginFailure, StaffLoginFailure.at <= now - FAILURE_WINDOW),
+        (StaffFormSubmission, StaffFormSubmission.at <= now - FORM_TOKEN_KEPT),
     ]
 
 

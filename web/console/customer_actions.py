@@ -241,12 +241,17 @@ def delete(view: View) -> Response:
     return view.redirect(target, flash=DELETED.format(who=who))
 
 
+# Actions whose form sent twice (a double click, a reload) must not act twice: money, time
+# and messages to the subscriber.
+ONCE = {"pay", "debt", "extend", "details"}
+
+
 def _action(console: Console, name: str, path: str, handler: Handler) -> Route:
     """A POST for the card action ``name``: its permission is checked before the form is read
     (the use case checks it again)."""
     return Route(
         f"/customers/{{account}}/{path}",
-        console.action(handler, permission=BY_NAME[name].permission),
+        console.action(handler, permission=BY_NAME[name].permission, once=name in ONCE),
         methods=["POST"],
     )
 

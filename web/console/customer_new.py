@@ -141,12 +141,16 @@ def _first_problem(
 
 
 def _create(view: View, answers: dict[str, str]) -> Response:
+    if not view.spend_once():
+        return view.redirect(
+            "/staff/customers", flash="That form was already sent: no second customer was added."
+        )
     try:
         with view.uow() as uow:
             created = create_customer(uow, view.actor, _form(answers, FormPart.PAYMENT))
             uow.commit()
             account = created.customer.account_number
-            login = f"{created.customer.username} / {created.password}"
+            username = created.customer.username
     except PermissionDenied:
         raise
     except DomainError as problem:
@@ -159,7 +163,8 @@ def _create(view: View, answers: dict[str, str]) -> Response:
         )
     return view.redirect(
         f"/staff/customers/{account}",
-        flash=f"Customer {account} added. Login {login} (shown once: give it to the customer).",
+        # The password stays out of the flash (a cookie): the details tab reveals it.
+        flash=f"Customer {account} added, login {username}. Its password: Details → Reveal.",
     )
 
 

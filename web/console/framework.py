@@ -12,6 +12,7 @@ handler only reads the request, calls a use case, and renders or redirects.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -30,7 +32,7 @@ from core import display
 from core.actors import Permission, can
 from core.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from core.unit_of_work import CoreServices, UnitOfWork
-from core.usecases.staff_access import StaffVisit, visit
+from core.usecases.staff_access import StaffVisit, spend_form_token, visit
 from routers.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,14 @@ class View:
     def uow(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
         with self.services.unit_of_work(read_only=read_only) as uow:
             yield uow
+
+    def spend_once(self) -> bool:
+        """Spend this form's one-time token (see Console.action's ``once``): False when the
+        same form was already sent, or carries no token."""
+        token = self.field("once")
+        if self.visit is None or not _ONCE_TOKEN.fullmatch(token):
+            return False
+        return self.console.spend_once(self.visit.staff_id, token)
 
     def query(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default)
@@ -183,8 +193,13 @@ class Console:
 
     def render(self, view: View, template: str, values: Mapping[str, Any]) -> str:
         def csrf_field() -> Markup:
+            # Every form also carries a fresh one-time token: actions registered with
+            # once=True spend it, so the same form sent twice does its work once.
             token = view.visit.csrf_token if view.visit is not None else ""
-            return Markup('<input type="hidden" name="csrf" value="{}">').format(token)
+            return Markup(
+                '<input type="hidden" name="csrf" value="{}">'
+                '<input type="hidden" name="once" value="{}">'
+            ).format(token, secrets.token_urlsafe(24))
 
         return self.templates.get_template(template).render(
             view=view,
@@ -206,13 +221,16 @@ class Console:
 
         return endpoint
 
-    def action(self, handler: Handler, permission: Permission | None = None) -> Any:
+    def action(
+        self, handler: Handler, permission: Permission | None = None, *, once: bool = False
+    ) -> Any:
         """A POST endpoint: session, then CSRF, then ``permission`` (when the route itself
-        needs one; the use case checks again), then the handler."""
+        needs one; the use case checks again), then, with ``once`` (money, messages: what must
+        not happen twice), the form's one-time token is spent, then the handler."""
 
         async def endpoint(request: Request) -> Response:
             form = await request.form()
-            return await run_in_threadpool(self._serve, request, handler, form, permission)
+            return await run_in_threadpool(self._serve, request, handler, form, permission, once)
 
         return endpoint
 
@@ -233,6 +251,8 @@ class Console:
             sent = form.get("csrf")
             if not (expected and isinstance(sent, str) and secrets.compare_digest(expected, sent)):
                 return self.error(view, 403, "This form has expired. Open the login page again.")
+        if (problem := _unreadable(request, form)) is not None:
+            return self.error(view, 400, problem)
         return self._run(view, handler)
 
     def _serve(
@@ -241,6 +261,7 @@ class Console:
         handler: Handler,
         form: FormData | None,
         permission: Permission | None,
+        once: bool = False,
     ) -> Response:
         found = self._visit(request)
         if found is None:
@@ -256,7 +277,26 @@ class Console:
             return self.error(
                 view, 403, f"Your role ({role}) may not {permission.value.replace('_', ' ')}."
             )
+        if (problem := _unreadable(request, form)) is not None:
+            return self.error(view, 400, problem)
+        if once:
+            token = view.field("once")
+            if not _ONCE_TOKEN.fullmatch(token):
+                return self.error(view, 400, "This form has no one-time token: reload the page.")
+            if not self.spend_once(found.staff_id, token):
+                return view.redirect(
+                    _back_path(request), flash="That form was already sent: nothing was done twice."
+                )
         return self._run(view, handler)
+
+    def spend_once(self, staff_id: int, token: str) -> bool:
+        # Its own transaction, committed before the work: a second copy sent meanwhile waits
+        # on the unique key and is refused. A refused action leaves the token spent; its
+        # error page leads back to a page with a fresh one.
+        with self.services.unit_of_work() as uow:
+            spent = spend_form_token(uow, staff_id, token)
+            uow.commit()
+        return spent
 
     def _run(self, view: View, handler: Handler) -> Response:
         try:
@@ -269,6 +309,11 @@ class Console:
             return self.error(view, 429, as_sentence(str(exc)))
         except DomainError as exc:
             return self.error(view, 400, as_sentence(str(exc)))
+        except DataError as exc:
+            # The last line: a value the database refused (too long, out of range) that no
+            # rule caught first. Logged without its parameters (they may be customers' data).
+            log.warning("console: the database refused a value (%s)", type(exc.orig).__name__)
+            return self.error(view, 400, "A value is too long or too large.")
 
     def _visit(self, request: Request) -> StaffVisit | None:
         token = request.cookies.get(SESSION_COOKIE)
@@ -284,6 +329,30 @@ class Console:
         if not back.startswith(PREFIX + "/") or referer.path == view.request.url.path:
             back = f"{PREFIX}/"
         return view.render("error.html", status_code=status, message=message, back=back)
+
+
+# What a form's one-time token looks like (secrets.token_urlsafe(24)).
+_ONCE_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+# Control characters no field, parameter or path of the console has a use for (NUL above all:
+# PostgreSQL refuses it in text); tab and line breaks are kept for notes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _unreadable(request: Request, form: FormData | None) -> str | None:
+    """Why the request's path, query or form cannot be taken (None: it can)."""
+    values = [request.url.path, *request.query_params.values()]
+    if form is not None:
+        values += [value for value in form.values() if isinstance(value, str)]
+    if any(_CONTROL.search(value) for value in values):
+        return "The request holds a control character (such as NUL) that no field may hold."
+    return None
+
+
+def _back_path(request: Request) -> str:
+    """The console page a form was sent from (its Referer), or the dashboard."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    return back if back.startswith(PREFIX + "/") and not back.startswith("//") else PREFIX + "/"
 
 
 def as_sentence(text: str) -> str:

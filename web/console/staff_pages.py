@@ -12,7 +12,7 @@ from core.errors import InvalidInput, StaffNotFound
 from core.usecases.staff import add_staff, change_role, find_staff, remove_staff
 from core.usecases.staff_access import issue_login_link, set_password, staff_roster
 from core.vocabulary import Role
-from web.console.framework import PREFIX, Console, View
+from web.console.framework import PREFIX, SESSION_COOKIE, Console, View
 
 STAFF_PATH = PREFIX + "/staff"
 ROLES = [role.value for role in Role]
@@ -107,7 +107,14 @@ def staff_password(view: View) -> Response:
 def my_password(view: View) -> Response:
     password = _new_password(view)
     with view.uow() as uow:
-        set_password(uow, view.actor, view.actor.id, password)
+        set_password(
+            uow,
+            view.actor,
+            view.actor.id,
+            password,
+            current_password=view.field("current_password"),
+            keep_session=view.request.cookies.get(SESSION_COOKIE),
+        )
         uow.commit()
     return view.redirect(STAFF_PATH, flash="Your password is set.")
 

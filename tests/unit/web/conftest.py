@@ -114,6 +114,15 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def form_tokens(html: str) -> dict[str, str]:
+    """The CSRF token and the one-time token of the first form on a page, as form fields."""
+    tokens = {"csrf": csrf_of(html)}
+    once = re.search(r'name="once" value="([^"]+)"', html)
+    if once:
+        tokens["once"] = once.group(1)
+    return tokens
+
+
 @pytest.fixture
 def login(app: Any, services: CoreServices, shop: Shop) -> Iterator[Callable[[str], TestClient]]:
     """``login(role)``: a client logged in as the seeded staff member of ``role`` through a
@@ -137,7 +146,7 @@ def login(app: Any, services: CoreServices, shop: Shop) -> Iterator[Callable[[st
 
 
 def post_form(client: TestClient, page_path: str, action: str, **fields: Any) -> Any:
-    """POST ``fields`` to ``action`` with the CSRF token of the page at ``page_path``."""
+    """POST ``fields`` to ``action`` with the tokens of a form on the page at ``page_path``."""
     page = client.get(page_path)
     assert page.status_code == 200, page.text
-    return client.post(action, data={"csrf": csrf_of(page.text), **fields})
+    return client.post(action, data={**form_tokens(page.text), **fields})

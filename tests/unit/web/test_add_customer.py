@@ -14,7 +14,7 @@ from core.actors import Actor
 from core.models import Customer, SmsMessage
 from core.unit_of_work import CoreServices
 from core.usecases.network import add_pool
-from tests.unit.web.conftest import Shop, csrf_of
+from tests.unit.web.conftest import Shop, form_tokens
 
 NEW = "/staff/customers/new"
 ANSWERS = {
@@ -41,7 +41,7 @@ def _customers(services: CoreServices) -> int:
 def _step(client: TestClient, step: str, **fields: Any) -> Any:
     page = client.get(NEW)
     assert page.status_code == 200, page.text
-    return client.post(NEW, data={"csrf": csrf_of(page.text), "step": step, **fields})
+    return client.post(NEW, data={**form_tokens(page.text), "step": step, **fields})
 
 
 def _pool_id(client: TestClient) -> str:
@@ -235,7 +235,7 @@ def test_agents_and_viewers_cannot_see_or_post_the_form(
     assert client.get(NEW).status_code == 403
     dashboard = client.get("/staff/")
     before = _customers(services)
-    posted = client.post(NEW, data={"csrf": csrf_of(dashboard.text), "step": "create", **ANSWERS})
+    posted = client.post(NEW, data={**form_tokens(dashboard.text), "step": "create", **ANSWERS})
     assert posted.status_code == 403
     assert _customers(services) == before
 

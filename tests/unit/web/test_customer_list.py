@@ -167,8 +167,8 @@ def test_pages_link_to_each_other_keeping_the_filters(
         ("created_from=yesterday", "is not a date YYYY-MM-DD"),
         ("expires_from=2026-12-05&expires_to=2026-12-01", "is after 2026-12-01"),
         ("q=" + "x" * 101, "at most 100 characters"),
-        ("q=wan%00jiku", "holds a character no filter takes"),
-        ("plan=%00", "holds a character no filter takes"),
+        ("q=wan%00jiku", "control character (such as NUL)"),
+        ("plan=%00", "control character (such as NUL)"),
     ],
 )
 def test_bad_parameters_are_a_400_page_with_the_message(
