@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from core.customer_records import check_page, extension_lines, ledger_lines, note_lines, sms_lines
 from core.display import bit_rate, data_amount, duration_text
-from core.errors import InvalidInput, InvoiceNotFound, ReceiptNotFound
+from core.errors import InvalidInput, InvoiceNotFound, NotFound, ReceiptNotFound
 from core.history import HistoryPage, HistoryTab, customer_history
 from core.invoice_pdf import invoice_pdf, receipt_pdf
 from core.models import Customer
@@ -88,24 +88,29 @@ def invoices(view: View) -> Response:
 
 def invoice_file(view: View) -> Response:
     """An invoice of this customer as a PDF (404 for another customer's)."""
-    number = str(view.request.path_params["number"])
-    with view.uow(read_only=True) as uow:
-        account = find_customer(uow, _account(view)).account_number
-        document = invoice_document(uow, view.actor, number)
-    if document.customer.account_number != account:
-        raise InvoiceNotFound(f"{account} has no invoice {number}")
-    return _pdf(invoice_pdf(document), document.label)
+    return _document_file(view, invoice_document, invoice_pdf, InvoiceNotFound, "invoice")
 
 
 def receipt_file(view: View) -> Response:
     """A receipt of this customer as a PDF (404 for another customer's)."""
+    return _document_file(view, receipt_document, receipt_pdf, ReceiptNotFound, "receipt")
+
+
+def _document_file(
+    view: View,
+    read: Callable[[UnitOfWork, Any, str], Any],
+    render: Callable[[Any], bytes],
+    not_found: type[NotFound],
+    kind: str,
+) -> Response:
+    """The customer's document ``number`` as a PDF; ``not_found`` when it is another's."""
     number = str(view.request.path_params["number"])
     with view.uow(read_only=True) as uow:
         account = find_customer(uow, _account(view)).account_number
-        document = receipt_document(uow, view.actor, number)
+        document = read(uow, view.actor, number)
     if document.customer.account_number != account:
-        raise ReceiptNotFound(f"{account} has no receipt {number}")
-    return _pdf(receipt_pdf(document), document.label)
+        raise not_found(f"{account} has no {kind} {number}")
+    return _pdf(render(document), document.label)
 
 
 def _pdf(content: bytes, name: str) -> Response:
