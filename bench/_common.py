@@ -40,6 +40,7 @@ from core.testing import migrated_engine, services_for
 from core.unit_of_work import CoreConfig, CoreServices
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
+from core.usecases.staff import add_staff
 from routers.sync import RouterSync, librouteros_factory
 from sim.routeros import SimulatedRouter
 
@@ -493,3 +494,34 @@ def ratio_line(label: str, mteja: Stopwatch, bare: Stopwatch, target: float = 0.
         f"ratio {ratio:.2f} (target >= {target:.2f}: {verdict}); in CPU seconds: "
         f"mteja {mteja.cpu:.2f}, bare {bare.cpu:.2f}, ratio {cpu_ratio:.2f}"
     )
+
+
+def add_bench_owner(env: BenchEnv, telegram_user_id: int) -> None:
+    """The staff owner a bench acts as (through the bot or a console login link)."""
+    with env.services.unit_of_work() as uow:
+        add_staff(uow, ACTOR, telegram_user_id, "Bench Owner", "owner")
+        uow.commit()
+
+
+def latency_row(label: str, times: Sequence[float] | None, width: int) -> str:
+    """``label`` and the p50, p95, p99 and max of ``times`` (ms) in columns; the heading when
+    ``times`` is None."""
+    if times is None:
+        return f"{label:<{width}} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"
+    return (
+        f"{label:<{width}} {percentile(times, 0.5):8.2f} {percentile(times, 0.95):8.2f} "
+        f"{percentile(times, 0.99):8.2f} {max(times):8.2f}"
+    )
+
+
+def prepare_database(engine: Engine, trigram_index: bool) -> None:
+    """The database as autovacuum keeps a live one: statistics gathered and, on PostgreSQL, the
+    trigram index's pending list (where GIN puts fresh rows) merged in; optionally without the
+    trigram index migration 0006 adds on PostgreSQL."""
+    postgresql = engine.dialect.name == "postgresql"
+    if not trigram_index:
+        with engine.begin() as connection:
+            connection.execute(text("DROP INDEX ix_customers_name_trgm"))
+    # VACUUM cannot run inside a transaction.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE" if postgresql else "ANALYZE"))

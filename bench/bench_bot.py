@@ -21,26 +21,27 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bench._common import (
     POOL,
     BenchCustomer,
+    add_bench_owner,
     add_common_arguments,
     bench_world,
     database_label,
     emit_result,
     insert_customers,
+    latency_row,
     load_average,
     open_env,
     percentile,
+    prepare_database,
 )
 from bot.staffbot import Caller, StaffBot
-from core.actors import Actor
 from core.lookup import find, resolve
 from core.queries import customer_card
 from core.unit_of_work import CoreServices
-from core.usecases.staff import add_staff
 
 STAFF_USER_ID = 1001
 TARGET_P99_MS = 50.0
@@ -76,9 +77,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
     started = time.perf_counter()
     expires = datetime.now(UTC) + timedelta(days=30)
     customers = insert_customers(env, count, lambda _: expires, sync_pending=False)
-    with env.services.unit_of_work() as uow:
-        add_staff(uow, Actor.cli(), STAFF_USER_ID, "Bench Owner", "owner")
-        uow.commit()
+    add_bench_owner(env, STAFF_USER_ID)
     prepare_database(env.engine, args.trigram_index)
     print(
         f"setup: {count:,} customers inserted in {time.perf_counter() - started:.1f} s; "
@@ -113,7 +112,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
     for _ in range(20):  # warm the connection pool and SQLAlchemy's statement cache
         kinds[0][1](picks[0])
         kinds[6][1](picks[0])
-    print(f"{'query':<30} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}   (milliseconds)")
+    print(latency_row("query", None, 30) + "   (milliseconds)")
     worst = 0.0
     worst_by_command: dict[str, float] = {}
     for label, call in kinds:
@@ -127,10 +126,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
             worst = max(worst, p99)
             command = label.split()[0]
             worst_by_command[command] = max(worst_by_command.get(command, 0.0), p99)
-        print(
-            f"{label:<30} {percentile(times, 0.5):8.2f} {percentile(times, 0.95):8.2f} "
-            f"{p99:8.2f} {max(times):8.2f}"
-        )
+        print(latency_row(label, times, 30))
     verdict = "meets" if worst < TARGET_P99_MS else "MISSES"
     print(f"worst bot p99 {worst:.2f} ms (target < {TARGET_P99_MS:.0f} ms: {verdict})")
     for command, command_p99 in worst_by_command.items():
@@ -145,19 +141,6 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
             f"{_trigram_index(env.engine, args.trigram_index)}",
         )
     print(f"load average {load_average()}")
-
-
-def prepare_database(engine: Engine, trigram_index: bool) -> None:
-    """The database as autovacuum keeps a live one: statistics gathered and, on PostgreSQL, the
-    trigram index's pending list (where GIN puts fresh rows) merged in; optionally without the
-    trigram index migration 0006 adds on PostgreSQL."""
-    postgresql = engine.dialect.name == "postgresql"
-    if not trigram_index:
-        with engine.begin() as connection:
-            connection.execute(text("DROP INDEX ix_customers_name_trgm"))
-    # VACUUM cannot run inside a transaction.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE" if postgresql else "ANALYZE"))
 
 
 def _trigram_index(engine: Engine, wanted: bool) -> str:

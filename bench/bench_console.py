@@ -31,18 +31,19 @@ from urllib.parse import urlencode
 from starlette.testclient import TestClient
 
 from bench._common import (
+    add_bench_owner,
     add_common_arguments,
     bench_world,
     database_label,
     emit_result,
     insert_customers,
+    latency_row,
     load_average,
     open_env,
     percentile,
+    prepare_database,
 )
-from bench.bench_bot import prepare_database
 from core.actors import Actor
-from core.usecases.staff import add_staff
 from core.usecases.staff_access import issue_login_link
 from web.app import WebConfig, create_app
 from web.console import ConsoleConfig
@@ -119,9 +120,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
     customers = insert_customers(
         env, count, lambda _: now + timedelta(days=30), sync_pending=False, fields=fields
     )
-    with env.services.unit_of_work() as uow:
-        add_staff(uow, Actor.cli(), STAFF_USER_ID, "Bench Owner", "owner")
-        uow.commit()
+    add_bench_owner(env, STAFF_USER_ID)
     prepare_database(env.engine, trigram_index=True)
     print(f"setup: {count:,} customers inserted in {time.perf_counter() - started:.1f} s")
 
@@ -148,10 +147,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
         for _ in range(10):  # warm the pool, SQLAlchemy's statement cache and the templates
             for _, path in kinds:
                 client.get(path())
-        print(
-            f"{'request (server time)':<34} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"
-            f"   (milliseconds; rows shown)"
-        )
+        print(latency_row("request (server time)", None, 34) + "   (milliseconds; rows shown)")
         for label, path in kinds:
             probe = client.get(path())
             if probe.status_code == 404 and label == "customer page":
@@ -169,8 +165,7 @@ def run(args: argparse.Namespace, url: str, sim: object) -> None:
             p99 = percentile(server, 0.99)
             shown = _shown(probe.text)
             print(
-                f"{label:<34} {percentile(server, 0.5):8.2f} {percentile(server, 0.95):8.2f} "
-                f"{p99:8.2f} {max(server):8.2f}   {shown}; round trip p50 "
+                f"{latency_row(label, server, 34)}   {shown}; round trip p50 "
                 f"{percentile(round_trip, 0.5):.2f}"
             )
             if label.startswith("baseline"):

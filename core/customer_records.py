@@ -6,9 +6,10 @@ Read only; newest first. Paged lists take ``page`` from 0 and answer whether the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import func, select
 
@@ -19,6 +20,14 @@ from core.unit_of_work import UnitOfWork
 PAGE_SIZE = 25
 MAX_PAGE = 500
 T = TypeVar("T")
+
+
+class _Dated(Protocol):
+    @property
+    def at(self) -> datetime: ...
+
+
+L = TypeVar("L", bound=_Dated)
 
 
 @dataclass(frozen=True)
@@ -162,25 +171,42 @@ def sms_lines(
             message.status,
             message.error,
         )
-        for message in uow.session.scalars(
-            select(SmsMessage)
-            .where(SmsMessage.customer_id == customer_id)
-            .order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc())
-            .limit(wanted)
-        )
+        for message in sent_sms(uow, customer_id, wanted)
     ]
     inbound = [
         SmsLine(message.received_at, "in", message.phone, message.command, message.text, "received")
-        for message in uow.session.scalars(
-            select(InboundSms)
-            .where(InboundSms.customer_id == customer_id)
-            .order_by(InboundSms.received_at.desc(), InboundSms.id.desc())
-            .limit(wanted)
-        )
+        for message in received_sms(uow, customer_id, wanted)
     ]
-    merged = sorted(outbound + inbound, key=lambda line: line.at, reverse=True)
+    shown, has_more = newest_page(outbound + inbound, page, size)
+    return Paged(page, shown, has_more)
+
+
+def sent_sms(uow: UnitOfWork, customer_id: int, limit: int) -> Sequence[SmsMessage]:
+    """The newest ``limit`` SMS we sent the customer, newest first."""
+    return uow.session.scalars(
+        select(SmsMessage)
+        .where(SmsMessage.customer_id == customer_id)
+        .order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def received_sms(uow: UnitOfWork, customer_id: int, limit: int) -> Sequence[InboundSms]:
+    """The newest ``limit`` SMS the customer sent us, newest first."""
+    return uow.session.scalars(
+        select(InboundSms)
+        .where(InboundSms.customer_id == customer_id)
+        .order_by(InboundSms.received_at.desc(), InboundSms.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def newest_page(lines: list[L], page: int, size: int) -> tuple[list[L], bool]:
+    """Page ``page`` (from 0) of ``lines`` merged from several sources, newest first, and
+    whether there is more after it."""
+    merged = sorted(lines, key=lambda line: line.at, reverse=True)
     start = page * size
-    return Paged(page, merged[start : start + size], len(merged) > start + size)
+    return merged[start : start + size], len(merged) > start + size
 
 
 def note_lines(uow: UnitOfWork, customer_id: int, limit: int = 200) -> list[NoteLine]:

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.customer_records import MAX_PAGE, newest_page, received_sms, sent_sms
 from core.display import kes
-from core.models import AuditEvent, InboundSms, Payment, SmsMessage
+from core.models import AuditEvent, Payment
 from core.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 8
-MAX_PAGE = 500
 
 
 class HistoryTab(StrEnum):
@@ -81,9 +81,8 @@ def customer_history(
         lines += _audit(uow, customer_id, wanted, tab)
     if tab in (HistoryTab.ALL, HistoryTab.SMS):
         lines += _sms(uow, customer_id, wanted)
-    lines.sort(key=lambda line: line.at, reverse=True)
-    start = page * size
-    return HistoryPage(tab, page, lines[start : start + size], len(lines) > start + size)
+    shown, has_more = newest_page(lines, page, size)
+    return HistoryPage(tab, page, shown, has_more)
 
 
 def _payments(uow: UnitOfWork, customer_id: int, limit: int) -> list[HistoryLine]:
@@ -184,20 +183,10 @@ def describe_audit(
 def _sms(uow: UnitOfWork, customer_id: int, limit: int) -> list[HistoryLine]:
     outbound = [
         HistoryLine(message.created_at, "sms", f"SMS out ({message.status}): {message.body}")
-        for message in uow.session.scalars(
-            select(SmsMessage)
-            .where(SmsMessage.customer_id == customer_id)
-            .order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc())
-            .limit(limit)
-        )
+        for message in sent_sms(uow, customer_id, limit)
     ]
     inbound = [
         HistoryLine(message.received_at, "sms", f"SMS in: {message.text}", message.phone)
-        for message in uow.session.scalars(
-            select(InboundSms)
-            .where(InboundSms.customer_id == customer_id)
-            .order_by(InboundSms.received_at.desc(), InboundSms.id.desc())
-            .limit(limit)
-        )
+        for message in received_sms(uow, customer_id, limit)
     ]
     return outbound + inbound

@@ -7,12 +7,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from core.actors import Permission
-from core.display import balance_text, kes, local_time
+from core.display import payment_note
 from core.errors import CustomerNotFound, InvalidInput, PaymentNotFound
 from core.lookup import resolve
 from core.queries import AttentionItem, needs_attention
 from core.reports import unmatched_payment
-from core.usecases.billing import PaymentResult, assign_payment
+from core.usecases.billing import assign_payment
 from web.console.framework import PREFIX, Console, View
 
 # The bot's /attention headings, in its order.
@@ -64,30 +64,12 @@ def assign(view: View) -> Response:
         except PaymentNotFound as exc:
             raise InvalidInput(str(exc)) from None
         assert waiting is not None
-        note = _payment_note(view, paid, waiting.amount_kes, method)
+        note = payment_note(paid, waiting.amount_kes, method, view.services.config.timezone)
         account_number = customer.account_number
         uow.commit()
     return view.redirect(
         f"{PREFIX}/attention", flash=f"{receipt} credited to {account_number}. {note}"
     )
-
-
-def _payment_note(view: View, paid: PaymentResult, amount_kes: int, method: str) -> str:
-    """What happened to the money, in the bot's words."""
-    note = f"Payment of {kes(amount_kes)} ({method}) recorded."
-    renewal = paid.renewal
-    if paid.customer_suspended:
-        note += " The customer is SUSPENDED: the money stays as credit."
-    elif renewal is None:
-        note += " Not activated: it stays as credit."
-    elif renewal.renewed:
-        until = local_time(renewal.expires_at, view.services.config.timezone)
-        note += f" Renewed {renewal.periods} × {renewal.plan_name} until {until}."
-    elif renewal.shortfall_kes:
-        note += f" {kes(renewal.shortfall_kes)} more renews."
-    if paid.balance_kes is not None:
-        note += f" Balance: {balance_text(paid.balance_kes)}."
-    return note
 
 
 def attention_routes(console: Console) -> list[BaseRoute]:

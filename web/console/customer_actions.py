@@ -43,6 +43,11 @@ def _page(account: str) -> str:
     return f"{PREFIX}/customers/{account}"
 
 
+def _back(view: View, flash: str) -> Response:
+    """Back (303) to the customer's page, telling staff what happened."""
+    return view.redirect(_page(_account(view)), flash=flash)
+
+
 def _who(full_name: str, account_number: str) -> str:
     return f"{full_name} ({account_number})"
 
@@ -63,7 +68,7 @@ def pay(view: View) -> Response:
         )
         uow.commit()
     note = payment_note(paid, amount_kes, method.strip().lower(), view.services.config.timezone)
-    return view.redirect(_page(_account(view)), flash=note)
+    return _back(view, note)
 
 
 def debt(view: View) -> Response:
@@ -82,7 +87,7 @@ def debt(view: View) -> Response:
         )
         uow.commit()
     note = debt_note(result, amount_kes, start_service, view.services.config.timezone)
-    return view.redirect(_page(_account(view)), flash=note)
+    return _back(view, note)
 
 
 def extend_expiry(view: View) -> Response:
@@ -103,7 +108,7 @@ def extend_expiry(view: View) -> Response:
         )
         expires = local_time(extended.expires_at, view.services.config.timezone)
         uow.commit()
-    return view.redirect(_page(_account(view)), flash=f"Expiry moved to {expires}.")
+    return _back(view, f"Expiry moved to {expires}.")
 
 
 def plan(view: View) -> Response:
@@ -130,7 +135,7 @@ def plan(view: View) -> Response:
         note = f"{plan_name} starts at the next renewal."
         if cancelled:
             note += f" The change to {cancelled} is cancelled."
-    return view.redirect(_page(_account(view)), flash=note)
+    return _back(view, note)
 
 
 def details_sms(view: View) -> Response:
@@ -140,9 +145,7 @@ def details_sms(view: View) -> Response:
         message = send_payment_details(uow, customer.id, view.actor)
         phone, body = message.phone, message.body
         uow.commit()
-    return view.redirect(
-        _page(_account(view)), flash=f"Sent by SMS to {display_phone(phone)}: {body}"
-    )
+    return _back(view, f"Sent by SMS to {display_phone(phone)}: {body}")
 
 
 def drop_session(view: View) -> Response:
@@ -151,9 +154,9 @@ def drop_session(view: View) -> Response:
         customer = find_customer(uow, _account(view))
         disconnect(uow, customer.id, view.actor)
         uow.commit()
-    return view.redirect(
-        _page(_account(view)),
-        flash="Disconnect queued: the router drops the live session. The customer may dial in "
+    return _back(
+        view,
+        "Disconnect queued: the router drops the live session. The customer may dial in "
         "again at once if their service allows it.",
     )
 
@@ -165,7 +168,7 @@ def suspend_service(view: View) -> Response:
         who = _who(customer.full_name, customer.account_number)
         suspend(uow, customer.id, view.actor, view.field("reason"))
         uow.commit()
-    return view.redirect(_page(_account(view)), flash=f"Suspended {who}.")
+    return _back(view, f"Suspended {who}.")
 
 
 def unsuspend_service(view: View) -> Response:
@@ -178,7 +181,7 @@ def unsuspend_service(view: View) -> Response:
     if result.renewal is not None and result.renewal.renewed:
         expires = local_time(result.renewal.expires_at, view.services.config.timezone)
         note += f" Renewed from credit until {expires}."
-    return view.redirect(_page(_account(view)), flash=note)
+    return _back(view, note)
 
 
 def note(view: View) -> Response:
@@ -187,7 +190,7 @@ def note(view: View) -> Response:
         customer = find_customer(uow, _account(view))
         add_note(uow, customer.id, view.actor, view.field("note"))
         uow.commit()
-    return view.redirect(_page(_account(view)), flash="Note added.")
+    return _back(view, "Note added.")
 
 
 def _force(view: View, value: str) -> bool:

@@ -24,7 +24,7 @@ from core.unit_of_work import UnitOfWork
 from core.usecases.network import list_routers
 from core.usecases.plans import list_plans
 from core.vocabulary import ConnectionType
-from web.console.framework import PREFIX, Console, View, query_url
+from web.console.framework import PREFIX, Console, View, csv_download, query_url
 
 PAGE = 20
 MAX_PAGE_NUMBER = 100_000
@@ -120,11 +120,7 @@ def customers_csv(view: View) -> Response:
     with view.uow() as uow:
         export = export_customers(uow, view.actor, _filter(uow, parameters))
         uow.commit()
-    return Response(
-        export.content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f"attachment; filename={export.filename}"},
-    )
+    return csv_download(export.content, export.filename)
 
 
 def customer_list_routes(console: Console) -> list[Route]:

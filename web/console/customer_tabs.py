@@ -5,6 +5,7 @@ receipt PDFs, and the live-usage fragment htmx refreshes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,8 +14,8 @@ from starlette.routing import Route
 
 from core.customer_records import check_page, extension_lines, ledger_lines, note_lines, sms_lines
 from core.display import bit_rate, data_amount, duration_text
-from core.errors import InvalidInput, InvoiceNotFound, ReceiptNotFound
-from core.history import HistoryTab, customer_history
+from core.errors import InvalidInput, InvoiceNotFound, NotFound, ReceiptNotFound
+from core.history import HistoryPage, HistoryTab, customer_history
 from core.invoice_pdf import invoice_pdf, receipt_pdf
 from core.models import Customer
 from core.unit_of_work import UnitOfWork
@@ -29,6 +30,7 @@ from core.usage import (
 )
 from core.usecases.invoices import customer_documents, invoice_document, receipt_document
 from core.usecases.ticket_desk import customer_tickets
+from core.usecases.tickets import staff_words
 from routers.presence import Presence
 from routers.usage import live_counters
 from web.console.charts import stacked_bar_chart
@@ -60,13 +62,20 @@ def _framed(uow: UnitOfWork, view: View, segment: str) -> tuple[Customer, dict[s
     return customer, customer_frame(uow, customer, segment)
 
 
-def transactions(view: View) -> Response:
-    """Payments and ledger lines, with the balance after each."""
+def _paged_tab(
+    view: View, segment: str, name: str, read: Callable[[UnitOfWork, int, int], object]
+) -> Response:
+    """A tab that lists one page of ``read(uow, customer_id, page)``, shown as ``name``."""
     page = _page(view)
     with view.uow(read_only=True) as uow:
-        customer, frame = _framed(uow, view, "transactions")
-        lines = ledger_lines(uow, customer.id, page)
-    return _tab(view, "transactions", **frame, ledger=lines)
+        customer, frame = _framed(uow, view, segment)
+        lines = read(uow, customer.id, page)
+    return _tab(view, segment, **frame, **{name: lines})
+
+
+def transactions(view: View) -> Response:
+    """Payments and ledger lines, with the balance after each."""
+    return _paged_tab(view, "transactions", "ledger", ledger_lines)
 
 
 def invoices(view: View) -> Response:
@@ -79,24 +88,29 @@ def invoices(view: View) -> Response:
 
 def invoice_file(view: View) -> Response:
     """An invoice of this customer as a PDF (404 for another customer's)."""
-    number = str(view.request.path_params["number"])
-    with view.uow(read_only=True) as uow:
-        account = find_customer(uow, _account(view)).account_number
-        document = invoice_document(uow, view.actor, number)
-    if document.customer.account_number != account:
-        raise InvoiceNotFound(f"{account} has no invoice {number}")
-    return _pdf(invoice_pdf(document), document.label)
+    return _document_file(view, invoice_document, invoice_pdf, InvoiceNotFound, "invoice")
 
 
 def receipt_file(view: View) -> Response:
     """A receipt of this customer as a PDF (404 for another customer's)."""
+    return _document_file(view, receipt_document, receipt_pdf, ReceiptNotFound, "receipt")
+
+
+def _document_file(
+    view: View,
+    read: Callable[[UnitOfWork, Any, str], Any],
+    render: Callable[[Any], bytes],
+    not_found: type[NotFound],
+    kind: str,
+) -> Response:
+    """The customer's document ``number`` as a PDF; ``not_found`` when it is another's."""
     number = str(view.request.path_params["number"])
     with view.uow(read_only=True) as uow:
         account = find_customer(uow, _account(view)).account_number
-        document = receipt_document(uow, view.actor, number)
+        document = read(uow, view.actor, number)
     if document.customer.account_number != account:
-        raise ReceiptNotFound(f"{account} has no receipt {number}")
-    return _pdf(receipt_pdf(document), document.label)
+        raise not_found(f"{account} has no {kind} {number}")
+    return _pdf(render(document), document.label)
 
 
 def _pdf(content: bytes, name: str) -> Response:
@@ -210,20 +224,16 @@ def extensions(view: View) -> Response:
 
 def sms(view: View) -> Response:
     """SMS both ways with their delivery status."""
-    page = _page(view)
-    with view.uow(read_only=True) as uow:
-        customer, frame = _framed(uow, view, "sms")
-        messages = sms_lines(uow, customer.id, page)
-    return _tab(view, "sms", **frame, messages=messages)
+    return _paged_tab(view, "sms", "messages", sms_lines)
 
 
 def logs(view: View) -> Response:
     """The audit log of the customer: who did what, before → after, why."""
-    page = _page(view)
-    with view.uow(read_only=True) as uow:
-        customer, frame = _framed(uow, view, "logs")
-        history = customer_history(uow, customer.id, HistoryTab.AUDIT, page, LOG_PAGE_SIZE)
-    return _tab(view, "logs", **frame, history=history)
+    return _paged_tab(view, "logs", "history", _audit_history)
+
+
+def _audit_history(uow: UnitOfWork, customer_id: int, page: int) -> HistoryPage:
+    return customer_history(uow, customer_id, HistoryTab.AUDIT, page, LOG_PAGE_SIZE)
 
 
 def notes(view: View) -> Response:
@@ -232,7 +242,7 @@ def notes(view: View) -> Response:
         customer, frame = _framed(uow, view, "notes")
         kept = note_lines(uow, customer.id)
         tickets = customer_tickets(uow, customer.id)
-    return _tab(view, "notes", **frame, notes=kept, tickets=tickets)
+    return _tab(view, "notes", **frame, notes=kept, tickets=tickets, category_words=staff_words)
 
 
 def customer_tab_routes(console: Console) -> list[Route]:

@@ -158,6 +158,15 @@ def query_url(path: str, params: Mapping[str, Any], **changes: Any) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def csv_download(content: str | bytes, filename: str) -> Response:
+    """A CSV file the browser saves as ``filename``."""
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 class Console:
     """The staff console's shared parts: core services, settings and the template set."""
 

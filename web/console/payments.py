@@ -20,7 +20,7 @@ from core.payment_list import (
 )
 from core.unit_of_work import UnitOfWork
 from core.vocabulary import PaymentMethod
-from web.console.framework import Console, View
+from web.console.framework import Console, View, csv_download
 
 PAGE_SIZE = 50
 DEFAULT_DAYS = 7  # with no dates given: the last week, today included
@@ -76,11 +76,7 @@ def payments_csv(view: View) -> Response:
             uow, view.actor, wanted.first, wanted.last, method=wanted.method, status=wanted.status
         )
         uow.commit()  # the audit entry of the export
-    return Response(
-        export.content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
-    )
+    return csv_download(export.content, export.filename)
 
 
 def payment_routes(console: Console) -> list[BaseRoute]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from core.actors import Actor
@@ -143,6 +144,25 @@ def login(app: Any, services: CoreServices, shop: Shop) -> Iterator[Callable[[st
     yield as_role
     for client in clients:
         client.__exit__(None, None, None)
+
+
+def csrf_at(client: TestClient, page_path: str) -> str:
+    """The CSRF token of the page at ``page_path`` as ``client`` sees it."""
+    return csrf_of(client.get(page_path).text)
+
+
+def password_login(client: TestClient, name: str, password: str, **extra: str) -> Any:
+    """Log ``client`` in with a name and password through the login form."""
+    return client.post(
+        "/staff/login",
+        data={"csrf": csrf_at(client, "/staff/login"), "name": name, "password": password, **extra},
+    )
+
+
+def row_count(services: CoreServices, column: Any, *where: Any) -> int:
+    """How many rows have ``column`` (``Model.id``) and meet ``where``."""
+    with services.unit_of_work(read_only=True) as uow:
+        return int(uow.session.scalar(select(func.count(column)).where(*where)) or 0)
 
 
 def post_form(client: TestClient, page_path: str, action: str, **fields: Any) -> Any:

@@ -14,7 +14,7 @@ from core.actors import Actor
 from core.models import Customer, SmsMessage
 from core.unit_of_work import CoreServices
 from core.usecases.network import add_pool
-from tests.unit.web.conftest import Shop, form_tokens
+from tests.unit.web.conftest import Shop, form_tokens, row_count
 
 NEW = "/staff/customers/new"
 ANSWERS = {
@@ -34,8 +34,7 @@ ANSWERS = {
 
 
 def _customers(services: CoreServices) -> int:
-    with services.unit_of_work(read_only=True) as uow:
-        return int(uow.session.scalar(select(func.count(Customer.id))) or 0)
+    return row_count(services, Customer.id)
 
 
 def _step(client: TestClient, step: str, **fields: Any) -> Any:

@@ -31,7 +31,7 @@ from core.models import (
 )
 from core.unit_of_work import CoreServices
 from core.usecases.tickets import TicketCategory, open_ticket
-from tests.unit.web.conftest import STAFF_IDS, Shop, csrf_of
+from tests.unit.web.conftest import STAFF_IDS, Shop, csrf_at
 
 # Pages anyone may open: logging in.
 PUBLIC = ("/staff/login", "/staff/login/link/{token}")
@@ -179,7 +179,7 @@ def test_a_viewer_may_do_nothing(
     path: str,
 ) -> None:
     viewer = login("viewer")
-    token = csrf_of(viewer.get("/staff/").text)
+    token = csrf_at(viewer, "/staff/")
     before = fingerprint(services)
     data = {
         "csrf": token,

@@ -201,7 +201,7 @@ def test_admins_and_owners_download_the_filtered_list(
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
-        "attachment; filename=customers-2026-11-22.csv"
+        'attachment; filename="customers-2026-11-22.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["account_number", "full_name", "phone"]

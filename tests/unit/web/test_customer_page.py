@@ -16,7 +16,7 @@ from core.models import AuditEvent, SmsMessage
 from core.queries import CustomerCard, customer_card
 from core.unit_of_work import CoreServices
 from core.usecases.customers import NewCustomer, create_customer
-from tests.unit.web.conftest import ROLES, Shop, post_form
+from tests.unit.web.conftest import ROLES, Shop, post_form, row_count
 
 Login = Callable[[str], TestClient]
 
@@ -48,13 +48,7 @@ def state(services: CoreServices, account: str) -> tuple[Any, ...]:
 
 
 def audit_count(services: CoreServices, action: str) -> int:
-    with services.unit_of_work(read_only=True) as uow:
-        return int(
-            uow.session.scalar(
-                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
-            )
-            or 0
-        )
+    return row_count(services, AuditEvent.id, AuditEvent.action == action)
 
 
 def flash_after(client: TestClient, response: Any, account: str) -> str:
@@ -212,13 +206,20 @@ def test_a_bad_payment_is_refused_and_changes_nothing(
     assert state(services, shop.paid) == before
 
 
-def test_a_viewer_may_not_record_a_payment(
-    login: Login, shop: Shop, services: CoreServices
+@pytest.mark.parametrize(
+    ("role", "action", "fields"),
+    [
+        ("viewer", "pay", {"amount": "100", "method": "cash"}),
+        ("agent", "extend", {"days": "3"}),
+        ("agent", "plan", {"plan": "Home 20M", "timing": "now"}),
+        ("agent", "suspend", {"reason": "x"}),
+    ],
+)
+def test_a_role_without_the_permission_changes_nothing(
+    login: Login, shop: Shop, services: CoreServices, role: str, action: str, fields: dict[str, str]
 ) -> None:
     before = state(services, shop.paid)
-    response = post_form(
-        login("viewer"), page(shop.paid), page(shop.paid, "pay"), amount="100", method="cash"
-    )
+    response = post_form(login(role), page(shop.paid), page(shop.paid, action), **fields)
     assert response.status_code == 403
     assert state(services, shop.paid) == before
 
@@ -282,13 +283,6 @@ def test_a_bad_extension_is_refused(
     assert state(services, shop.paid) == before
 
 
-def test_an_agent_may_not_extend(login: Login, shop: Shop, services: CoreServices) -> None:
-    before = state(services, shop.paid)
-    response = post_form(login("agent"), page(shop.paid), page(shop.paid, "extend"), days="3")
-    assert response.status_code == 403
-    assert state(services, shop.paid) == before
-
-
 def test_a_plan_change_at_renewal_then_now_reports_what_it_cancels(
     login: Login, shop: Shop, services: CoreServices
 ) -> None:
@@ -326,15 +320,6 @@ def test_a_bad_plan_change_is_refused(
     assert state(services, shop.paid) == before
 
 
-def test_an_agent_may_not_change_the_plan(login: Login, shop: Shop, services: CoreServices) -> None:
-    before = state(services, shop.paid)
-    response = post_form(
-        login("agent"), page(shop.paid), page(shop.paid, "plan"), plan="Home 20M", timing="now"
-    )
-    assert response.status_code == 403
-    assert state(services, shop.paid) == before
-
-
 def test_suspend_needs_a_reason_then_unsuspend(
     login: Login, shop: Shop, services: CoreServices
 ) -> None:
@@ -349,13 +334,6 @@ def test_suspend_needs_a_reason_then_unsuspend(
     assert '/unsuspend"' in text and '/suspend"' not in text
     lifted = post_form(admin, page(shop.paid), page(shop.paid, "unsuspend"))
     assert "Unsuspended: now active." in flash_after(admin, lifted, shop.paid)
-
-
-def test_an_agent_may_not_suspend(login: Login, shop: Shop, services: CoreServices) -> None:
-    before = state(services, shop.paid)
-    response = post_form(login("agent"), page(shop.paid), page(shop.paid, "suspend"), reason="x")
-    assert response.status_code == 403
-    assert state(services, shop.paid) == before
 
 
 def test_an_agent_disconnects_and_a_viewer_may_not(

@@ -332,7 +332,7 @@ def test_notes_show_staff_notes_and_the_customers_tickets(
     text = page.text
     assert "Prefers calls after 5pm" in text and "command line" in text
     assert f'href="/staff/tickets/{opened.ticket_id}"' in text
-    assert "open" in text and "slow" in text and "nobody" in text
+    assert "open" in text and "SLOW internet" in text and "nobody" in text
     other = login("viewer").get(f"/staff/customers/{shop.unpaid}/notes")
     assert "Prefers calls" not in other.text and "No tickets" in other.text
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +18,15 @@ from core.unit_of_work import CoreServices
 from core.usecases.staff import remove_staff
 from core.usecases.staff_access import issue_login_link, set_password
 from core.vocabulary import Role
-from tests.unit.web.conftest import STAFF_IDS, STAFF_NAMES, Shop, csrf_of, login_link
+from tests.unit.web.conftest import (
+    STAFF_IDS,
+    STAFF_NAMES,
+    Shop,
+    csrf_at,
+    csrf_of,
+    login_link,
+    password_login,
+)
 from web.app import WebConfig, create_app
 from web.console import ConsoleConfig
 
@@ -100,14 +107,6 @@ def test_staff_may_ask_for_their_own_link_but_only_managers_for_others(
             issue_login_link(uow, agent, "Amina")
 
 
-def _password_login(client: TestClient, name: str, password: str, **extra: str) -> Any:
-    page = client.get("/staff/login")
-    return client.post(
-        "/staff/login",
-        data={"csrf": csrf_of(page.text), "name": name, "password": password, **extra},
-    )
-
-
 def _set_password(services: CoreServices, who: str, password: str) -> None:
     with services.unit_of_work() as uow:
         set_password(uow, Actor.cli(), who, password)
@@ -125,7 +124,7 @@ def test_a_password_logs_in_and_is_stored_as_argon2(
             select(StaffMember.password_hash).where(StaffMember.name == "Baraka Admin")
         )
     assert stored is not None and stored.startswith("$argon2")
-    done = _password_login(anonymous, "baraka admin", "correct horse battery")
+    done = password_login(anonymous, "baraka admin", "correct horse battery")
     assert done.status_code == 303
     assert "Baraka Admin" in anonymous.get("/staff/").text
 
@@ -135,13 +134,13 @@ def test_a_wrong_password_is_refused_audited_and_rate_limited(
 ) -> None:
     _set_password(services, "Baraka", "correct horse battery")
     for _ in range(5):
-        refused = _password_login(anonymous, "Baraka Admin", "guess")
+        refused = password_login(anonymous, "Baraka Admin", "guess")
         assert refused.status_code == 401 and "Wrong name or password" in refused.text
     # The sixth try is refused even with the right password, until the window passes.
-    locked = _password_login(anonymous, "Baraka Admin", "correct horse battery")
+    locked = password_login(anonymous, "Baraka Admin", "correct horse battery")
     assert locked.status_code == 401 and "Too many failed logins" in locked.text
     clock.advance(timedelta(minutes=16))
-    assert _password_login(anonymous, "Baraka Admin", "correct horse battery").status_code == 303
+    assert password_login(anonymous, "Baraka Admin", "correct horse battery").status_code == 303
     with services.unit_of_work() as uow:
         refusals = uow.session.scalar(
             select(func.count())
@@ -160,7 +159,7 @@ def test_after_login_the_next_page_is_only_a_console_path(
     anonymous: TestClient, services: CoreServices, shop: Shop
 ) -> None:
     _set_password(services, "Baraka", "correct horse battery")
-    done = _password_login(
+    done = password_login(
         anonymous, "Baraka Admin", "correct horse battery", next="https://evil.example/"
     )
     assert done.headers["location"] == "/staff/"
@@ -192,7 +191,7 @@ def test_the_session_cookie_is_httponly_and_samesite(
     anonymous: TestClient, services: CoreServices, shop: Shop
 ) -> None:
     path = login_link(services, "Amina")
-    done = anonymous.post(path, data={"csrf": csrf_of(anonymous.get(path).text)})
+    done = anonymous.post(path, data={"csrf": csrf_at(anonymous, path)})
     cookie = next(
         value
         for key, value in done.headers.multi_items()
@@ -208,7 +207,7 @@ def test_cookies_are_secure_when_the_public_url_is_https(
     app = create_app(services, WebConfig(console=ConsoleConfig("https://isp.example")))
     client = TestClient(app, follow_redirects=False, base_url="https://isp.example")
     path = login_link(services, "Amina")
-    done = client.post(path, data={"csrf": csrf_of(client.get(path).text)})
+    done = client.post(path, data={"csrf": csrf_at(client, path)})
     cookies = [value for key, value in done.headers.multi_items() if key == "set-cookie"]
     assert cookies and all("Secure" in value for value in cookies)
 
@@ -232,7 +231,7 @@ def test_spent_links_and_ended_sessions_are_forgotten_but_the_audit_remains(
     from core.usecases.staff_access import forget_old_logins
 
     ended = login("agent")
-    ended.post("/staff/logout", data={"csrf": csrf_of(ended.get("/staff/").text)})
+    ended.post("/staff/logout", data={"csrf": csrf_at(ended, "/staff/")})
     kept = login("viewer")
     unused_link = login_link(services, "Amina")
     with services.unit_of_work() as uow:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from core.actors import Actor
@@ -18,19 +17,13 @@ from core.models import AuditEvent
 from core.testing import TEST_EPOCH
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
-from tests.unit.web.conftest import ROLES, Shop
+from tests.unit.web.conftest import ROLES, Shop, row_count
 
 TODAY = "2026-11-22"  # TEST_EPOCH, local
 
 
 def _exports(services: CoreServices) -> int:
-    with services.unit_of_work() as uow:
-        return int(
-            uow.session.scalar(
-                select(func.count(AuditEvent.id)).where(AuditEvent.action == "export.payments")
-            )
-            or 0
-        )
+    return row_count(services, AuditEvent.id, AuditEvent.action == "export.payments")
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from core.models import Plan
 from core.unit_of_work import CoreServices
 from core.usecases.network import plan_pool_labels
-from tests.unit.web.conftest import Shop, csrf_of, post_form
+from tests.unit.web.conftest import Shop, csrf_at, post_form, row_count
 
 PLANS = "/staff/plans"
 NEW_PLAN = {
@@ -37,8 +37,7 @@ def _plan(services: CoreServices, name: str) -> tuple[bool, int, list[str]] | No
 
 
 def _plan_count(services: CoreServices) -> int:
-    with services.unit_of_work(read_only=True) as uow:
-        return int(uow.session.scalar(select(func.count(Plan.id))) or 0)
+    return row_count(services, Plan.id)
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "agent", "viewer"])
@@ -140,7 +139,7 @@ def test_other_roles_may_not_change_plans(
     login: Callable[[str], TestClient], services: CoreServices, role: str
 ) -> None:
     client = login(role)
-    csrf = csrf_of(client.get(PLANS).text)
+    csrf = csrf_at(client, PLANS)
     before = _plan_count(services)
     for path, fields in (
         (PLANS, NEW_PLAN),

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from core.models import IpPool, Router
 from core.unit_of_work import CoreServices
-from tests.unit.web.conftest import Shop, csrf_of, post_form
+from tests.unit.web.conftest import Shop, csrf_at, post_form
 
 ROUTERS = "/staff/routers"
 CORE = "/staff/routers/core-1"
@@ -81,7 +81,7 @@ def test_other_roles_may_not_add_pools(
     login: Callable[[str], TestClient], services: CoreServices, role: str
 ) -> None:
     client = login(role)
-    csrf = csrf_of(client.get(CORE).text)
+    csrf = csrf_at(client, CORE)
     response = client.post(f"{CORE}/pools", data={"csrf": csrf, "cidr": "10.20.0.0/16"})
     assert response.status_code == 403
     assert _pools(services) == ["10.10.0.0/24"]

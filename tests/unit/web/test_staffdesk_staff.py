@@ -13,7 +13,15 @@ from starlette.testclient import TestClient
 
 from core.models import StaffMember
 from core.unit_of_work import CoreServices
-from tests.unit.web.conftest import ROLES, STAFF_IDS, STAFF_NAMES, Shop, csrf_of, post_form
+from tests.unit.web.conftest import (
+    ROLES,
+    STAFF_IDS,
+    STAFF_NAMES,
+    Shop,
+    csrf_of,
+    password_login,
+    post_form,
+)
 
 PAGE = "/staff/staff"
 MANAGERS = ("owner",)
@@ -30,9 +38,7 @@ def _members(services: CoreServices) -> dict[int, tuple[str, str, bool, bool]]:
 
 def _password_login(app: Any, name: str, password: str) -> int:
     with TestClient(app, follow_redirects=False) as browser:
-        page = browser.get("/staff/login")
-        form = {"csrf": csrf_of(page.text), "name": name, "password": password, "next": "/"}
-        return browser.post("/staff/login", data=form).status_code
+        return int(password_login(browser, name, password, next="/").status_code)
 
 
 def test_without_a_session_the_staff_pages_redirect_to_login(
