@@ -17,7 +17,7 @@ from sqlalchemy import Table, bindparam, select
 from core.models import Customer, Plan, Router, RouterSyncRun
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usage import StoredSession, stored_session
-from core.usecases.network import RouterLogin, router_login
+from core.usecases.network import CERTIFICATE_MISMATCH, RouterLogin, router_login
 from routers.customer_rows import CustomerRow, load_customers
 from routers.desired import (
     SESSION_MENUS,
@@ -29,7 +29,12 @@ from routers.desired import (
     customer_state,
     plan_profile_entries,
 )
-from routers.gateway import RouterCredentials, RouterError, RouterGateway
+from routers.gateway import (
+    RouterCertificateMismatch,
+    RouterCredentials,
+    RouterError,
+    RouterGateway,
+)
 from routers.gc_pause import cyclic_gc_paused
 
 # LiveSession and Presence moved to routers.presence; re-exported for the adapters.
@@ -58,6 +63,9 @@ def librouteros_factory(
                 username=login.username,
                 password=login.password,
                 tls=login.use_tls,
+                tls_fingerprint=login.tls_fingerprint,
+                tls_verify=login.tls_ca is not None,
+                tls_ca_file=login.tls_ca,
                 connect_timeout=connect_timeout,
                 command_timeout=command_timeout,
             )
@@ -72,6 +80,9 @@ class RouterHealth:
     changed: bool
     error: str | None = None
     previous: str = "unknown"
+    # The router answered with a certificate that is not the pinned one (or not the CA's):
+    # no password was sent, and staff must look before it is trusted again.
+    certificate_mismatch: bool = False
 
 
 class RouterSync:
@@ -322,10 +333,12 @@ class RouterSync:
             login = router_login(uow, router_id)
         gateway = self.gateways(login)
         error = None
+        mismatch = False
         try:
             gateway.identity()
         except RouterError as exc:
             error = str(exc) or exc.__class__.__name__
+            mismatch = isinstance(exc, RouterCertificateMismatch)
         finally:
             gateway.close()
         online = error is None
@@ -333,12 +346,12 @@ class RouterSync:
             router = uow.session.get(Router, router_id)
             assert router is not None
             previous = router.status
-            router.status = "online" if online else "offline"
+            router.status = "online" if online else CERTIFICATE_MISMATCH if mismatch else "offline"
             router.last_error = error
             if online:
                 router.last_seen_at = uow.clock.now()
             uow.commit()
-        return RouterHealth(online, previous != router.status, error, previous)
+        return RouterHealth(online, previous != router.status, error, previous, mismatch)
 
     def live_session(self, customer_id: int) -> LiveSession | None:
         """The customer's live session, or None when offline. RouterError when the router cannot
@@ -413,7 +426,11 @@ class RouterSync:
 
     def router_ids(self) -> list[int]:
         with self.services.unit_of_work() as uow:
-            return list(uow.session.scalars(select(Router.id).order_by(Router.id)))
+            return list(
+                uow.session.scalars(
+                    select(Router.id).where(Router.removed_at.is_(None)).order_by(Router.id)
+                )
+            )
 
     def routers_with_pending(self) -> list[int]:
         """Routers that have customers waiting for a sync that has not failed permanently."""
@@ -421,10 +438,11 @@ class RouterSync:
             return list(
                 uow.session.scalars(
                     select(Customer.router_id)
+                    .join(Router, Router.id == Customer.router_id)
                     .where(
                         Customer.sync_pending.is_(True),
                         Customer.sync_error.is_(None),
-                        Customer.router_id.is_not(None),
+                        Router.removed_at.is_(None),
                     )
                     .distinct()
                 )

@@ -21,6 +21,8 @@ from datetime import datetime
 
 from cryptography import x509
 
+from core.certificates import normalize_fingerprint
+
 __all__ = [
     "PeerCertificate",
     "fetch_certificate",
@@ -31,15 +33,6 @@ __all__ = [
 
 # TLS 1.2 suites with forward secrecy and AEAD only (TLS 1.3 suites are always strong).
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!MD5:!DSS"
-
-
-def normalize_fingerprint(text: str) -> str:
-    """A SHA-256 fingerprint as 64 lowercase hex digits; colons, spaces and case are ignored.
-    ValueError when it is not one."""
-    digits = text.replace(":", "").replace(" ", "").strip().lower()
-    if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
-        raise ValueError(f"not a SHA-256 fingerprint (64 hex digits): {text.strip()!r}")
-    return digits
 
 
 def fingerprint_of(der: bytes) -> str:

@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography import x509
 from rich.table import Table
 
 from core.display import local_time
+from core.errors import RouterNotFound
+from core.models import Router
 from core.usecases.network import (
+    CERTIFICATE_MISMATCH,
     RouterChange,
     RouterSpec,
     add_pool,
     add_router,
     edit_router,
+    get_router_by_name,
     list_free_addresses,
     list_routers,
     plan_pool_labels,
     set_plan_pools,
+    transport_warning,
 )
 from core.usecases.plans import get_plan_by_name
 from mteja.cli.plans import plan_app
 from mteja.cli.shared import ACTOR, err, fail, opened_system, out
+from routers.tls import fetch_certificate
 
 router_app = typer.Typer(help="MikroTik routers.", no_args_is_help=True)
 pool_app = typer.Typer(help="Address pools of routers.", no_args_is_help=True)
+
+
+_FINGERPRINT_HELP = "Pin the router's TLS certificate: its SHA-256 (hex, colons allowed)"
+_CA_HELP = "Verify the router's TLS certificate against this CA (PEM file)"
+_PLAIN_HELP = "Use the plain API (8728, no TLS): the password crosses the network in clear"
+
+
+def _ca_file(path: Path | None) -> str | None:
+    """The CA file's absolute path, once it is known to hold PEM certificates."""
+    if path is None:
+        return None
+    try:
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+    except OSError as error:
+        fail(f"cannot read the CA file {path}: {error.strerror}")
+    except ValueError:
+        fail(f"{path} holds no PEM certificate")
+    if not certificates:
+        fail(f"{path} holds no PEM certificate")
+    return str(path.resolve())
 
 
 @router_app.command("add")
@@ -33,15 +61,31 @@ def router_add(
     host: Annotated[str, typer.Option(help="Address of the router's API")],
     username: Annotated[str, typer.Option(help="API user")],
     password: Annotated[str, typer.Option(help="API password (stored encrypted)")],
-    port: Annotated[int | None, typer.Option(help="API port (8728, or 8729 with --tls)")] = None,
-    tls: Annotated[bool, typer.Option("--tls", help="Use api-ssl")] = False,
+    port: Annotated[int | None, typer.Option(help="API port (8729 with TLS, 8728 plain)")] = None,
+    tls_fingerprint: Annotated[str | None, typer.Option(help=_FINGERPRINT_HELP)] = None,
+    tls_ca: Annotated[Path | None, typer.Option(help=_CA_HELP)] = None,
+    plain_api: Annotated[bool, typer.Option("--plain-api", help=_PLAIN_HELP)] = False,
 ) -> None:
-    """Register a MikroTik router."""
+    """Register a MikroTik router: over TLS with a pinned certificate or a CA, or --plain-api."""
+    ca = _ca_file(tls_ca)
     with opened_system() as system, system.services.unit_of_work() as uow:
-        api_port = port if port is not None else (8729 if tls else 8728)
-        router = add_router(uow, ACTOR, RouterSpec(name, host, api_port, username, password, tls))
+        api_port = port if port is not None else (8728 if plain_api else 8729)
+        spec = RouterSpec(
+            name,
+            host,
+            api_port,
+            username,
+            password,
+            plain_api=plain_api,
+            tls_fingerprint=tls_fingerprint,
+            tls_ca=ca,
+        )
+        router = add_router(uow, ACTOR, spec)
         uow.commit()
-        out.print(f"router {router.name} added ({router.host}:{router.api_port})")
+        out.print(
+            f"router {router.name} added ({router.host}:{router.api_port}, {_transport(router)})",
+            markup=False,
+        )
 
 
 @router_app.command("edit")
@@ -53,30 +97,106 @@ def router_edit(
     password: Annotated[
         str | None, typer.Option(help="New API password (stored encrypted)")
     ] = None,
-    tls: Annotated[bool | None, typer.Option("--tls/--no-tls", help="Use api-ssl or not")] = None,
+    tls_fingerprint: Annotated[str | None, typer.Option(help=_FINGERPRINT_HELP)] = None,
+    tls_ca: Annotated[Path | None, typer.Option(help=_CA_HELP)] = None,
+    plain_api: Annotated[bool, typer.Option("--plain-api", help=_PLAIN_HELP)] = False,
 ) -> None:
     """Change a router's address, port, API login or TLS; the next check reaches it there."""
-    change = RouterChange(host, port, username, password, tls)
+    change = RouterChange(
+        host,
+        port,
+        username,
+        password,
+        plain_api=plain_api or None,
+        tls_fingerprint=tls_fingerprint,
+        tls_ca=_ca_file(tls_ca),
+    )
     with opened_system() as system, system.services.unit_of_work() as uow:
         router = edit_router(uow, ACTOR, name, change)
         uow.commit()
-        tls_text = " (tls)" if router.use_tls else ""
-        out.print(f"router {router.name} now {router.host}:{router.api_port}{tls_text}")
+        out.print(
+            f"router {router.name} now {router.host}:{router.api_port} ({_transport(router)})",
+            markup=False,
+        )
+
+
+def _transport(router: Router) -> str:
+    if router.tls_fingerprint:
+        return "tls, certificate pinned"
+    if router.tls_ca:
+        return "tls, verified by CA"
+    return transport_warning(router) or "tls"
+
+
+@router_app.command("fingerprint")
+def router_fingerprint(
+    router: Annotated[str, typer.Argument(help="A router's name, or a HOST to be added")],
+    port: Annotated[
+        int | None, typer.Option(help="api-ssl port (default: the router's, 8729)")
+    ] = None,
+) -> None:
+    """Show the SHA-256 of the certificate a router presents, without logging in (no password
+    is sent), for staff to confirm and pin with --tls-fingerprint."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        try:
+            known = get_router_by_name(uow, router)
+        except RouterNotFound:
+            known = None
+        host = known.host if known is not None else router.strip()
+        pinned = known.tls_fingerprint if known is not None else None
+        default_port = known.api_port if known is not None and known.use_tls else 8729
+    where = f"{host}:{port or default_port}"
+    try:
+        seen = fetch_certificate(host, port or default_port)
+    except OSError as error:
+        fail(f"no TLS certificate from {where}: {error}")
+    _say(f"{where} presents:")
+    _say(f"  SHA-256  {_colons(seen.fingerprint)}")
+    _say(f"  subject  {seen.subject}")
+    _say(f"  issuer   {seen.issuer}")
+    _say(f"  valid    {seen.not_before:%Y-%m-%d} to {seen.not_after:%Y-%m-%d}")
+    if pinned is not None:
+        verdict = "matches the pin" if pinned == seen.fingerprint else "DOES NOT match the pin"
+        _say(f"  {verdict}")
+    else:
+        name = known.name if known is not None else "NAME"
+        _say(
+            f"If this is your router's certificate: mteja router edit {name} "
+            f"--tls-fingerprint {seen.fingerprint}"
+        )
+
+
+def _say(text: str) -> None:
+    # Literal text: "27:CD:14" must not become an emoji, and a fingerprint is never wrapped.
+    out.print(text, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def _colons(fingerprint: str) -> str:
+    return ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2)).upper()
 
 
 @router_app.command("list")
 def router_list() -> None:
-    """List routers with their status."""
+    """List routers with their status; how the API is reached is flagged when it is unsafe."""
     with opened_system() as system, system.services.unit_of_work() as uow:
-        table = Table("name", "host", "port", "tls", "status", "last seen", "pools")
+        table = Table()
+        # Names, addresses and warnings are never cut: the other columns give way.
+        table.add_column("name", no_wrap=True)
+        table.add_column("address", no_wrap=True)
+        table.add_column("api", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("last seen")
+        table.add_column("pools")
         zone = system.settings.zone
         for router in list_routers(uow):
+            status = router.status
+            if status == CERTIFICATE_MISMATCH:
+                status = "CERTIFICATE MISMATCH"
             table.add_row(
                 router.name,
-                router.host,
-                str(router.api_port),
-                "yes" if router.use_tls else "no",
-                router.status,
+                f"{router.host}:{router.api_port}",
+                _transport(router),
+                status,
                 local_time(router.last_seen_at, zone),
                 ", ".join(pool.cidr for pool in router.pools) or "-",
             )
