@@ -178,7 +178,8 @@ def router_overview(uow: UnitOfWork) -> list[RouterLine]:
         )
     }
     lines = []
-    for router in uow.session.scalars(select(Router).order_by(Router.name)):
+    in_use = select(Router).where(Router.removed_at.is_(None)).order_by(Router.name)
+    for router in uow.session.scalars(in_use):
         total, waiting, refused = counts.get(router.id, (0, 0, 0))
         lines.append(
             RouterLine(

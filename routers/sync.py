@@ -184,6 +184,13 @@ class RouterSync:
             login = router_login(uow, router_id)
         return self._converge(login, RouterDesired(removed=[removed]), full=False)
 
+    def clean_out(self, router_id: int) -> ConvergeReport:
+        """Take every mteja-managed entry (comment ``mteja:``, profiles ``mteja-…``) off a router
+        that is leaving service: a full converge to nothing. RouterError propagates."""
+        with self.services.unit_of_work() as uow:
+            login = router_login(uow, router_id)
+        return self._converge(login, RouterDesired(), full=True)
+
     def drop_sessions(self, customer_id: int) -> int:
         """End the customer's live sessions (staff 'disconnect'); returns how many ended."""
         with self.services.unit_of_work() as uow:

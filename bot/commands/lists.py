@@ -16,6 +16,7 @@ from core.queries import needs_attention, stats
 from core.reports import daily_figures, expiring_within, router_overview, unmatched_payment
 from core.usecases.billing import assign_payment, unmatched_payments
 from core.usecases.mpesa_callbacks import resolve_callback
+from core.usecases.network import CERTIFICATE_MISMATCH
 
 MAX_LIST_BUTTONS = 10
 MAX_LINE = 160
@@ -193,7 +194,11 @@ def cmd_routers(ctx: Context, line: CommandLine) -> Answer:
         overview = router_overview(uow)
     lines = []
     for router in overview:
-        state = {"online": "🟢 online", "offline": "🔴 OFFLINE"}.get(router.status, "⚪ unknown")
+        state = {
+            "online": "🟢 online",
+            "offline": "🔴 OFFLINE",
+            CERTIFICATE_MISMATCH: "🔴 CERTIFICATE MISMATCH (not logged in)",
+        }.get(router.status, "⚪ unknown")
         text = (
             f"{router.name} ({router.address}) {state} · last seen "
             f"{local_time(router.last_seen_at, ctx.zone)} · {router.customers} customers"
@@ -202,7 +207,7 @@ def cmd_routers(ctx: Context, line: CommandLine) -> Answer:
             text += f" · {router.sync_waiting} waiting for sync"
         if router.sync_refused:
             text += f" · {router.sync_refused} refused"
-        if router.status == "offline" and router.last_error:
+        if router.status in ("offline", CERTIFICATE_MISMATCH) and router.last_error:
             text += f"\n    {router.last_error}"
         lines.append(text)
     return Answer("Routers:\n" + "\n".join(lines) if lines else "No routers yet.")

@@ -144,7 +144,7 @@ def add_router(uow: UnitOfWork, actor: Actor, spec: RouterSpec) -> Router:
         "router.create",
         entity_type="router",
         entity_id=router.id,
-        after=_router_snapshot(router),
+        after=router_snapshot(router),
     )
     return router
 
@@ -185,7 +185,7 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
         raise InvalidInput("the username cannot be empty")
     if change.api_port is not None and not 1 <= change.api_port <= 65535:
         raise InvalidInput(f"port must be 1 to 65535, not {change.api_port}")
-    before = _router_snapshot(router)
+    before = router_snapshot(router)
     if change.host is not None:
         router.host = change.host.strip()
     if change.api_port is not None:
@@ -203,7 +203,7 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
         )
     router.status = "unknown"
     router.last_error = None
-    after = _router_snapshot(router)
+    after = router_snapshot(router)
     # The password itself never goes into the audit log; that it changed does.
     after["password_changed"] = change.password is not None
     audit.record(
@@ -218,7 +218,7 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
     return router
 
 
-def _router_snapshot(router: Router) -> dict[str, object]:
+def router_snapshot(router: Router) -> dict[str, object]:
     return {
         "name": router.name,
         "host": router.host,

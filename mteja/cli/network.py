@@ -27,8 +27,11 @@ from core.usecases.network import (
     transport_warning,
 )
 from core.usecases.plans import get_plan_by_name
+from core.usecases.router_removal import remove_router
 from mteja.cli.plans import plan_app
 from mteja.cli.shared import ACTOR, err, fail, opened_system, out
+from routers.gateway import RouterError
+from routers.sync import RouterSync, librouteros_factory
 from routers.tls import fetch_certificate
 
 router_app = typer.Typer(help="MikroTik routers.", no_args_is_help=True)
@@ -201,6 +204,43 @@ def router_list() -> None:
                 ", ".join(pool.cidr for pool in router.pools) or "-",
             )
         out.print(table)
+
+
+@router_app.command("remove")
+def router_remove(
+    name: str,
+    move_to: Annotated[
+        str | None, typer.Option(help="Move the router's customers to this router first")
+    ] = None,
+    cleanup: Annotated[
+        bool,
+        typer.Option("--cleanup", help="Also take mteja's entries off the router (best effort)"),
+    ] = False,
+) -> None:
+    """Take a router out of service: refused while customers are on it unless --move-to; its
+    pools go with it; its history stays."""
+    with opened_system() as system:
+        with system.services.unit_of_work() as uow:
+            removal = remove_router(uow, ACTOR, name, move_to)
+            uow.commit()
+        moved = (
+            f"; {removal.moved} customer(s) moved to {removal.moved_to}" if removal.moved else ""
+        )
+        pools = f"; pools removed: {', '.join(removal.pools)}" if removal.pools else ""
+        out.print(f"router {removal.name} removed{moved}{pools}", markup=False)
+        if not cleanup:
+            return
+        sync = RouterSync(system.services, librouteros_factory(connect_timeout=5.0))
+        try:
+            report = sync.clean_out(removal.router_id)
+        except RouterError as error:
+            err.print(
+                f"could not clean {removal.name} ({error}); the removal stands: remove the "
+                "entries commented mteja: and the mteja-… profiles by hand",
+                markup=False,
+            )
+            raise typer.Exit(1) from None
+        out.print(f"{report.writes} mteja entries taken off {removal.name}", markup=False)
 
 
 @pool_app.command("add")
