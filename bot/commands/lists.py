@@ -8,6 +8,7 @@ from bot.commands.card import card_answer, resolved_customer
 from bot.commands.money import payment_note
 from bot.context import Context
 from bot.parsing import BadArguments, CommandLine
+from core.actors import Permission, require
 from core.display import kes, local_time, relative
 from core.history import HistoryTab, customer_history
 from core.lookup import get_customer, resolve
@@ -17,6 +18,7 @@ from core.reports import daily_figures, expiring_within, router_overview, unmatc
 from core.usecases.billing import assign_payment, unmatched_payments
 from core.usecases.mpesa_callbacks import resolve_callback
 from core.usecases.network import CERTIFICATE_MISMATCH
+from core.usecases.router_removal import remove_router
 
 MAX_LIST_BUTTONS = 10
 MAX_LINE = 160
@@ -189,7 +191,12 @@ def cmd_resolve(ctx: Context, line: CommandLine) -> Answer:
 
 
 def cmd_routers(ctx: Context, line: CommandLine) -> Answer:
-    """Routers with their state, customers, and syncs waiting or refused."""
+    """Routers with their state, customers, and syncs waiting or refused; ``remove NAME
+    [MOVE_TO]`` takes one out of service, after a confirmation."""
+    if line.optional_word(0) is not None:
+        if line.word(0).lower() != "remove":
+            raise BadArguments()
+        return _ask_remove_router(ctx, line.word(1), line.optional_word(2))
     with ctx.uow() as uow:
         overview = router_overview(uow)
     lines = []
@@ -211,6 +218,27 @@ def cmd_routers(ctx: Context, line: CommandLine) -> Answer:
             text += f"\n    {router.last_error}"
         lines.append(text)
     return Answer("Routers:\n" + "\n".join(lines) if lines else "No routers yet.")
+
+
+def _ask_remove_router(ctx: Context, name: str, move_to: str | None) -> Answer:
+    require(ctx.actor, Permission.MANAGE_NETWORK)  # refused before the question, not after
+
+    def run(c: Context) -> Answer:
+        with c.uow() as uow:
+            removal = remove_router(uow, c.actor, name, move_to)
+            uow.commit()
+        moved = (
+            f" {removal.moved} customer(s) moved to {removal.moved_to}." if removal.moved else ""
+        )
+        pools = f" Pools removed: {', '.join(removal.pools)}." if removal.pools else ""
+        return Answer(
+            f"Router {removal.name} removed.{moved}{pools} Its mteja entries stay on it: "
+            f"`mteja router remove` with --cleanup takes them off.",
+            edit=True,
+        )
+
+    where = f", moving its customers to {move_to}" if move_to else ""
+    return ctx.confirm(f"Remove router {name}{where}?", "Yes, remove", run)
 
 
 def cmd_stats(ctx: Context, line: CommandLine) -> Answer:
