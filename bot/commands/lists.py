@@ -210,6 +210,8 @@ def cmd_routers(ctx: Context, line: CommandLine) -> Answer:
             f"{router.name} ({router.address}) {state} · last seen "
             f"{local_time(router.last_seen_at, ctx.zone)} · {router.customers} customers"
         )
+        if router.api_warning:
+            text += f" · {router.api_warning}"
         if router.sync_waiting:
             text += f" · {router.sync_waiting} waiting for sync"
         if router.sync_refused:

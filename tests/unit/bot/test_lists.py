@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from core.actors import Actor
 from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
 from core.usecases.mpesa_callbacks import finish_callback, store_callback
@@ -201,3 +203,18 @@ def test_routers_remove_asks_first_and_moves_the_customers(
     assert done.text.startswith("Router core-1 removed. 1 customer(s) moved to edge-2.")
     listing = admin.say("/routers").text
     assert "edge-2" in listing and "core-1" not in listing
+
+
+def test_routers_flags_a_plain_api_and_a_certificate_mismatch(chat, services) -> None:
+    from core.models import Router
+
+    with services.unit_of_work() as uow:
+        router = uow.session.scalars(select(Router)).one()
+        router.status, router.last_error = "cert-mismatch", "not the pinned one"
+        uow.commit()
+
+    text = chat("viewer").say("/routers").text
+
+    assert "🔴 CERTIFICATE MISMATCH (not logged in)" in text
+    assert "PLAIN API: password sent in clear" in text
+    assert "not the pinned one" in text
