@@ -183,7 +183,7 @@ def router_list() -> None:
     """List routers with their status; how the API is reached is flagged when it is unsafe."""
     with opened_system() as system, system.services.unit_of_work() as uow:
         table = Table()
-        # Names, addresses and warnings are never cut: the other columns give way.
+        # Names and addresses are never cut: the other columns give way.
         table.add_column("name", no_wrap=True)
         table.add_column("address", no_wrap=True)
         table.add_column("api", no_wrap=True)
@@ -191,19 +191,37 @@ def router_list() -> None:
         table.add_column("last seen")
         table.add_column("pools")
         zone = system.settings.zone
+        warnings = []
         for router in list_routers(uow):
-            status = router.status
-            if status == CERTIFICATE_MISMATCH:
-                status = "CERTIFICATE MISMATCH"
+            mismatch = router.status == CERTIFICATE_MISMATCH
             table.add_row(
                 router.name,
                 f"{router.host}:{router.api_port}",
-                _transport(router),
-                status,
+                _api_column(router),
+                "CERT MISMATCH" if mismatch else router.status,
                 local_time(router.last_seen_at, zone),
                 ", ".join(pool.cidr for pool in router.pools) or "-",
             )
+            warning = transport_warning(router)
+            if warning:
+                warnings.append(f"{router.name}: {warning}")
+            if mismatch:
+                warnings.append(
+                    f"{router.name}: CERTIFICATE MISMATCH, not logged in: {router.last_error}"
+                )
         out.print(table)
+        for line in warnings:
+            out.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def _api_column(router: Router) -> str:
+    if not router.use_tls:
+        return "PLAIN"
+    if router.tls_fingerprint:
+        return "tls pinned"
+    if router.tls_ca:
+        return "tls CA"
+    return "TLS UNVERIFIED"
 
 
 @router_app.command("remove")

@@ -61,10 +61,12 @@ def test_the_list_flags_plain_and_unverified_routers(ready, certificate: Issued)
 
     listing = ready("router", "list").output
 
-    lines = {line.split()[1]: line for line in listing.splitlines() if "10.0." in line}
-    assert "PLAIN API: password sent in clear" in lines["core-1"]
-    assert "tls, certificate pinned" in lines["pinned-1"]
-    assert "tls, verified by CA" in lines["ca-1"]
+    rows = {line.split()[1]: line for line in listing.splitlines() if "10.0." in line}
+    assert "PLAIN" in rows["core-1"]
+    assert "tls pinned" in rows["pinned-1"]
+    assert "tls CA" in rows["ca-1"]
+    assert "core-1: PLAIN API: password sent in clear" in listing
+    assert "pinned-1:" not in listing and "ca-1:" not in listing
 
 
 def test_fingerprint_reads_the_certificate_without_logging_in(  # type: ignore[no-untyped-def]
@@ -104,3 +106,25 @@ def test_fingerprint_of_no_tls_service_is_one_error_line(ready) -> None:  # type
 
     assert shown.exit_code == 1
     assert shown.stderr.startswith("error: no TLS certificate from")
+
+
+def test_the_list_flags_unverified_tls_and_a_certificate_mismatch(ready, workdir: Path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, update
+
+    from core.models import Router
+
+    engine = create_engine(f"sqlite:///{workdir}/mteja.db")
+    with engine.begin() as connection:
+        # A TLS router from before 0017 (no pin, no CA), whose certificate then changed.
+        connection.execute(
+            update(Router).values(
+                use_tls=True, status="cert-mismatch", last_error="not the pinned one"
+            )
+        )
+    engine.dispose()
+
+    listing = ready("router", "list").output
+
+    assert "TLS UNVERIFIED" in listing and "CERT MISMATCH" in listing
+    assert "core-1: TLS NOT VERIFIED" in listing
+    assert "core-1: CERTIFICATE MISMATCH, not logged in: not the pinned one" in listing
