@@ -110,3 +110,20 @@ def test_a_plan_left_with_no_pool_is_refused(run, staff, isp, edge, services) ->
 
     run(set_plan_pools, staff, isp.pppoe_plan, ["edge-2:10.40.0.0/29", "core-1:10.10.0.0/29"])
     run(remove_router, staff, edge)
+
+
+def test_a_removed_router_is_never_checked_reconciled_or_sampled_again(
+    run, staff, isp, edge, services
+) -> None:
+    from routers.sync import RouterSync
+    from routers.usage import UsageSampler
+
+    def no_gateway(login):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"{login.name} contacted")
+
+    run(remove_router, staff, edge)
+
+    with services.unit_of_work() as uow:
+        (core_id,) = [router.id for router in list_routers(uow)]
+    assert RouterSync(services, no_gateway).router_ids() == [core_id]
+    assert UsageSampler(services, no_gateway).router_ids() == [core_id]
