@@ -142,7 +142,9 @@ def open_env(
     )
     with services.unit_of_work() as uow:
         router = add_router(
-            uow, ACTOR, RouterSpec(ROUTER_NAME, sim.host, sim.port, API_USER, API_PASSWORD)
+            uow,
+            ACTOR,
+            RouterSpec(ROUTER_NAME, sim.host, sim.port, API_USER, API_PASSWORD, plain_api=True),
         )
         plan = add_plan(uow, ACTOR, PLAN)
         spare_plan = add_plan(uow, ACTOR, SPARE_PLAN)

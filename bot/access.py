@@ -96,7 +96,12 @@ _SPECS = [
         Permission.EXPORT_DATA,
     ),
     CommandSpec("unmatched", "/unmatched", "payments that matched no account", Permission.VIEW),
-    CommandSpec("routers", "/routers", "routers, their state and customers", Permission.VIEW),
+    CommandSpec(
+        "routers",
+        "/routers [remove NAME [MOVE_TO]]",
+        "routers, their state and customers; remove one (admins)",
+        Permission.VIEW,
+    ),
     CommandSpec(
         "free",
         "/free POOL [PREFIX]",

@@ -16,6 +16,7 @@ from core.errors import PlanNotFound, RouterNotFound
 from core.models import Customer, Payment, Plan, Router, Subscription
 from core.queries import needs_attention, stats
 from core.unit_of_work import UnitOfWork
+from core.usecases.network import transport_warning
 from core.vocabulary import Status
 
 EXPIRING_LIMIT = 50
@@ -160,6 +161,8 @@ class RouterLine:
     customers: int
     sync_waiting: int
     sync_refused: int
+    # "PLAIN API: password sent in clear" or "TLS NOT VERIFIED"; None when TLS is verified.
+    api_warning: str | None = None
 
 
 def router_overview(uow: UnitOfWork) -> list[RouterLine]:
@@ -178,7 +181,8 @@ def router_overview(uow: UnitOfWork) -> list[RouterLine]:
         )
     }
     lines = []
-    for router in uow.session.scalars(select(Router).order_by(Router.name)):
+    in_use = select(Router).where(Router.removed_at.is_(None)).order_by(Router.name)
+    for router in uow.session.scalars(in_use):
         total, waiting, refused = counts.get(router.id, (0, 0, 0))
         lines.append(
             RouterLine(
@@ -190,6 +194,7 @@ def router_overview(uow: UnitOfWork) -> list[RouterLine]:
                 total,
                 waiting,
                 refused,
+                transport_warning(router),
             )
         )
     return lines

@@ -166,6 +166,12 @@ def register_tasks(
                 if health.online:
                     runtime().notifier.notify(f"Router {name} is back online; resyncing it now.")
                     reconcile_router(router_id)
+                elif health.certificate_mismatch:
+                    runtime().notifier.notify(
+                        f"Router {name}: CERTIFICATE MISMATCH, not logged in (password not "
+                        f"sent): {health.error}. If the router's certificate was replaced, "
+                        f"confirm it with `mteja router fingerprint {name}` and pin it again."
+                    )
                 else:
                     runtime().notifier.notify(f"Router {name} is OFFLINE: {health.error}")
             elif health.restarted:

@@ -296,7 +296,9 @@ def seed(services: CoreServices, ports: DemoPorts | None = None) -> None:
     seeding = dataclasses.replace(services, clock=clock)
     with seeding.unit_of_work() as uow:
         for name, port in _router_ports(ports or DemoPorts()).items():
-            add_router(uow, ACTOR, RouterSpec(name, "127.0.0.1", port, "admin", "demo"))
+            add_router(
+                uow, ACTOR, RouterSpec(name, "127.0.0.1", port, "admin", "demo", plain_api=True)
+            )
         add_pool(uow, ACTOR, DEMO_ROUTER, "10.20.0.0/24")
         add_pool(uow, ACTOR, DEMO_ROUTER_MOMBASA, "10.30.0.0/24")
         for spec in PLANS:

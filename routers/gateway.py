@@ -15,6 +15,7 @@ __all__ = [
     "API_PORT",
     "API_SSL_PORT",
     "RouterAuthFailed",
+    "RouterCertificateMismatch",
     "RouterCredentials",
     "RouterError",
     "RouterGateway",
@@ -55,13 +56,22 @@ class RouterAuthFailed(RouterError):
     """The router refused the API username or password."""
 
 
+class RouterCertificateMismatch(RouterError):
+    """The router's TLS certificate is not the pinned one, or does not verify against the CA.
+
+    Raised before any login: the API password was not sent. Someone may be in the middle, or
+    the router's certificate was replaced; staff confirm it (``mteja router fingerprint``)."""
+
+
 @dataclass(frozen=True)
 class RouterCredentials:
     """How to reach and log in to one router's API.
 
-    ``port`` None means 8728, or 8729 with ``tls``. ``tls_verify`` is off by default because
-    MikroTik ships self-signed certificates (``tls_ca_file`` pins a CA or the router's own
-    certificate when verifying). Timeouts are in seconds: ``connect_timeout`` covers TCP, TLS
+    ``port`` None means 8728, or 8729 with ``tls``. With TLS the certificate is verified one of
+    two ways: ``tls_fingerprint`` (the SHA-256 of the router's DER certificate, hex) is compared
+    before login; or ``tls_verify`` with ``tls_ca_file`` checks the chain against that CA. With
+    neither the connection is encrypted but not verified (MikroTik ships self-signed
+    certificates, or none). Timeouts are in seconds: ``connect_timeout`` covers TCP, TLS
     and login; ``command_timeout`` is the longest wait for a reply.
     """
 
@@ -72,6 +82,7 @@ class RouterCredentials:
     tls: bool = False
     tls_verify: bool = False
     tls_ca_file: str | None = None
+    tls_fingerprint: str | None = None
     connect_timeout: float = 10.0
     command_timeout: float = 30.0
     encoding: str = "utf-8"

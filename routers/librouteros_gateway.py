@@ -11,7 +11,6 @@ typecasting is lossy (a comment ``yes`` would come back as ``True``, then as ``"
 from __future__ import annotations
 
 import contextlib
-import functools
 import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
@@ -23,19 +22,22 @@ from librouteros.login import plain
 from routers.api_socket import ApiSocket, ConnectionLost, Reply
 from routers.gateway import (
     RouterAuthFailed,
+    RouterCertificateMismatch,
     RouterCredentials,
     RouterRejected,
     RouterUnreachable,
     Write,
 )
+from routers.tls import fingerprints_match, host_matches, strong_context
 
 __all__ = ["RouterOsGateway"]
 
 Row = dict[str, str]
 
-# Ciphers for an unverified TLS connection: the usual strong ones plus anonymous Diffie-Hellman,
-# the only suite a RouterOS api-ssl service offers when no certificate is assigned to it.
-# Anonymous suites add no weakness here: an unverified peer is unauthenticated anyway.
+# Ciphers for an unverified TLS connection (a router with neither pin nor CA, flagged "TLS NOT
+# VERIFIED"): the usual strong ones plus anonymous Diffie-Hellman, the only suite a RouterOS
+# api-ssl service offers when no certificate is assigned to it. Anonymous suites add no weakness
+# here: an unverified peer is unauthenticated anyway. Verified connections use routers.tls.
 _UNVERIFIED_CIPHERS = "HIGH:!eNULL:!MD5:!PSK:!SRP:@SECLEVEL=0"
 
 
@@ -190,6 +192,11 @@ class RouterOsGateway:
                 ssl_wrapper=self._ssl_wrapper(),
                 login_method=plain,
             )
+        except ssl.SSLCertVerificationError as error:
+            raise RouterCertificateMismatch(
+                f"{self._where()}: certificate not trusted: {error.verify_message}; "
+                "the password was not sent"
+            ) from error
         except (TrapError, MultiTrapError) as error:
             raise RouterAuthFailed(f"{self._where()}: login refused: {error}") from error
         except (OSError, LibRouterosError) as error:
@@ -203,12 +210,47 @@ class RouterOsGateway:
         credentials = self._credentials
         if not credentials.tls:
             return None
-        context = ssl.create_default_context(cafile=credentials.tls_ca_file)
-        if not credentials.tls_verify:
+        if credentials.tls_fingerprint:
+            context = strong_context()
+        elif credentials.tls_verify:
+            context = strong_context(verify=True, cafile=credentials.tls_ca_file)
+        else:
+            context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
             context.set_ciphers(_UNVERIFIED_CIPHERS)
-        return functools.partial(context.wrap_socket, server_hostname=credentials.host)
+
+        def wrap(raw: socket.socket) -> socket.socket:
+            # The handshake completes here, before librouteros sends the login: a certificate
+            # that is not the pinned one (or not for this host) ends the connection first.
+            try:
+                wrapped = context.wrap_socket(raw, server_hostname=credentials.host)
+            except BaseException:
+                raw.close()
+                raise
+            try:
+                self._check_peer(wrapped)
+            except BaseException:
+                wrapped.close()
+                raise
+            return wrapped
+
+        return wrap
+
+    def _check_peer(self, connection: ssl.SSLSocket) -> None:
+        credentials = self._credentials
+        der = connection.getpeercert(binary_form=True) or b""
+        if credentials.tls_fingerprint:
+            if not der or not fingerprints_match(credentials.tls_fingerprint, der):
+                raise RouterCertificateMismatch(
+                    f"{self._where()}: the certificate is not the pinned one; "
+                    "the password was not sent"
+                )
+        elif credentials.tls_verify and not host_matches(credentials.host, der):
+            raise RouterCertificateMismatch(
+                f"{self._where()}: the certificate is not for {credentials.host}; "
+                "the password was not sent"
+            )
 
     def _where(self) -> str:
         return f"{self._credentials.host}:{self._credentials.effective_port}"

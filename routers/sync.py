@@ -31,7 +31,12 @@ from routers.desired import (
     plan_profile_entries,
 )
 from routers.durations import parse_duration
-from routers.gateway import RouterCredentials, RouterError, RouterGateway
+from routers.gateway import (
+    RouterCertificateMismatch,
+    RouterCredentials,
+    RouterError,
+    RouterGateway,
+)
 from routers.gc_pause import cyclic_gc_paused
 
 # LiveSession and Presence moved to routers.presence; re-exported for the adapters.
@@ -60,6 +65,9 @@ def librouteros_factory(
                 username=login.username,
                 password=login.password,
                 tls=login.use_tls,
+                tls_fingerprint=login.tls_fingerprint,
+                tls_verify=login.tls_ca is not None,
+                tls_ca_file=login.tls_ca,
                 connect_timeout=connect_timeout,
                 command_timeout=command_timeout,
             )
@@ -76,6 +84,9 @@ class RouterHealth:
     previous: str = "unknown"
     # The router's uptime went back since the last check: it restarted, perhaps empty.
     restarted: bool = False
+    # The router answered with a certificate that is not the pinned one (or not the CA's):
+    # no password was sent, and staff must look before it is trusted again.
+    certificate_mismatch: bool = False
 
 
 class RouterSync:
@@ -176,6 +187,13 @@ class RouterSync:
         with self.services.unit_of_work() as uow:
             login = router_login(uow, router_id)
         return self._converge(login, RouterDesired(removed=[removed]), full=False)
+
+    def clean_out(self, router_id: int) -> ConvergeReport:
+        """Take every mteja-managed entry (comment ``mteja:``, profiles ``mteja-…``) off a router
+        that is leaving service: a full converge to nothing. RouterError propagates."""
+        with self.services.unit_of_work() as uow:
+            login = router_login(uow, router_id)
+        return self._converge(login, RouterDesired(), full=True)
 
     def drop_sessions(self, customer_id: int) -> int:
         """End the customer's live sessions (staff 'disconnect'); returns how many ended."""
@@ -328,14 +346,22 @@ class RouterSync:
         gateway = self.gateways(login)
         error = None
         uptime = None
+        mismatch = False
         try:
             uptime = parse_duration(gateway.resource().get("uptime"))
         except RouterError as exc:
             error = str(exc) or exc.__class__.__name__
+            mismatch = isinstance(exc, RouterCertificateMismatch)
         finally:
             gateway.close()
         with self.services.unit_of_work() as uow:
-            checked = record_router_check(uow, router_id, error=error, uptime_seconds=uptime)
+            checked = record_router_check(
+                uow,
+                router_id,
+                error=error,
+                uptime_seconds=uptime,
+                certificate_mismatch=mismatch,
+            )
             uow.commit()
         return RouterHealth(
             checked.online,
@@ -343,6 +369,7 @@ class RouterSync:
             checked.error,
             checked.previous,
             restarted=checked.restarted_at is not None,
+            certificate_mismatch=mismatch,
         )
 
     def live_session(self, customer_id: int) -> LiveSession | None:
@@ -418,7 +445,11 @@ class RouterSync:
 
     def router_ids(self) -> list[int]:
         with self.services.unit_of_work() as uow:
-            return list(uow.session.scalars(select(Router.id).order_by(Router.id)))
+            return list(
+                uow.session.scalars(
+                    select(Router.id).where(Router.removed_at.is_(None)).order_by(Router.id)
+                )
+            )
 
     def routers_with_pending(self) -> list[int]:
         """Routers that have customers waiting for a sync that has not failed permanently."""
@@ -426,10 +457,11 @@ class RouterSync:
             return list(
                 uow.session.scalars(
                     select(Customer.router_id)
+                    .join(Router, Router.id == Customer.router_id)
                     .where(
                         Customer.sync_pending.is_(True),
                         Customer.sync_error.is_(None),
-                        Customer.router_id.is_not(None),
+                        Router.removed_at.is_(None),
                     )
                     .distinct()
                 )

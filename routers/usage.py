@@ -211,9 +211,10 @@ class UsageSampler:
         return SampleResult(sample, outcomes, read_seconds, write_seconds)
 
     def router_ids(self) -> list[int]:
-        """Every registered router."""
+        """Every router in service (removed ones are never contacted)."""
         with self.services.unit_of_work() as uow:
-            return list(uow.session.scalars(select(Router.id).order_by(Router.id)))
+            in_service = select(Router.id).where(Router.removed_at.is_(None)).order_by(Router.id)
+            return list(uow.session.scalars(in_service))
 
     def _settle_cap(self, customer_id: int) -> CapOutcome:
         def settle(uow: UnitOfWork) -> CapOutcome:

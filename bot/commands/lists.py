@@ -6,8 +6,9 @@ from bot.answers import Answer, Attachment, Button, rows
 from bot.chart import summary_chart
 from bot.commands.card import card_answer, resolved_customer
 from bot.commands.money import payment_note
-from bot.context import Context
+from bot.context import Context, confirmed_action
 from bot.parsing import BadArguments, CommandLine
+from core.actors import Permission, require
 from core.display import kes, local_time, relative
 from core.history import HistoryTab, customer_history
 from core.lookup import get_customer, resolve
@@ -16,6 +17,8 @@ from core.queries import needs_attention, stats
 from core.reports import daily_figures, expiring_within, router_overview, unmatched_payment
 from core.usecases.billing import assign_payment, unmatched_payments
 from core.usecases.mpesa_callbacks import resolve_callback
+from core.usecases.network import CERTIFICATE_MISMATCH
+from core.usecases.router_removal import remove_router
 
 MAX_LIST_BUTTONS = 10
 MAX_LINE = 160
@@ -188,24 +191,64 @@ def cmd_resolve(ctx: Context, line: CommandLine) -> Answer:
 
 
 def cmd_routers(ctx: Context, line: CommandLine) -> Answer:
-    """Routers with their state, customers, and syncs waiting or refused."""
+    """Routers with their state, customers, and syncs waiting or refused; ``remove NAME
+    [MOVE_TO]`` takes one out of service, after a confirmation."""
+    if line.optional_word(0) is not None:
+        if line.word(0).lower() != "remove":
+            raise BadArguments()
+        return _ask_remove_router(ctx, line.word(1), line.optional_word(2))
     with ctx.uow() as uow:
         overview = router_overview(uow)
     lines = []
     for router in overview:
-        state = {"online": "🟢 online", "offline": "🔴 OFFLINE"}.get(router.status, "⚪ unknown")
+        state = {
+            "online": "🟢 online",
+            "offline": "🔴 OFFLINE",
+            CERTIFICATE_MISMATCH: "🔴 CERTIFICATE MISMATCH (not logged in)",
+        }.get(router.status, "⚪ unknown")
         text = (
             f"{router.name} ({router.address}) {state} · last seen "
             f"{local_time(router.last_seen_at, ctx.zone)} · {router.customers} customers"
         )
+        if router.api_warning:
+            text += f" · {router.api_warning}"
         if router.sync_waiting:
             text += f" · {router.sync_waiting} waiting for sync"
         if router.sync_refused:
             text += f" · {router.sync_refused} refused"
-        if router.status == "offline" and router.last_error:
+        if router.status in ("offline", CERTIFICATE_MISMATCH) and router.last_error:
             text += f"\n    {router.last_error}"
         lines.append(text)
     return Answer("Routers:\n" + "\n".join(lines) if lines else "No routers yet.")
+
+
+@confirmed_action("remove_router")
+def _remove_router_confirmed(ctx: Context, name: str, move_to: str | None) -> Answer:
+    with ctx.uow() as uow:
+        removal = remove_router(uow, ctx.actor, name, move_to)
+        uow.commit()
+    moved = ""
+    if removal.moved:
+        customers = "1 customer" if removal.moved == 1 else f"{removal.moved} customers"
+        moved = f" {customers} moved to {removal.moved_to}."
+    pools = f" Pools removed: {', '.join(removal.pools)}." if removal.pools else ""
+    return Answer(
+        f"Router {removal.name} removed.{moved}{pools} Its mteja entries stay on it: "
+        f"`mteja router remove` with --cleanup takes them off.",
+        edit=True,
+    )
+
+
+def _ask_remove_router(ctx: Context, name: str, move_to: str | None) -> Answer:
+    require(ctx.actor, Permission.MANAGE_NETWORK)  # refused before the question, not after
+    where = f", moving its customers to {move_to}" if move_to else ""
+    return ctx.confirm(
+        f"Remove router {name}{where}?",
+        "Yes, remove",
+        _remove_router_confirmed,
+        name=name,
+        move_to=move_to,
+    )
 
 
 def cmd_stats(ctx: Context, line: CommandLine) -> Answer:

@@ -22,7 +22,12 @@ class Router(Base):
     api_port: Mapped[int] = mapped_column(Integer)
     username: Mapped[str] = mapped_column(String(64))
     password_encrypted: Mapped[str] = mapped_column(Text)
+    # False: the plain API (port 8728), chosen explicitly; the password crosses in clear.
     use_tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    # With TLS, how the router's certificate is verified: its SHA-256 pinned (64 lowercase hex
+    # digits), or a CA (PEM file path) its chain must lead to. Neither: "TLS NOT VERIFIED".
+    tls_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    tls_ca: Mapped[str | None] = mapped_column(Text)
     # unknown until first checked, then online/offline from the router health check
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -35,6 +40,9 @@ class Router(Base):
     last_uptime_seconds: Mapped[int | None] = mapped_column(Integer)
     # When it came up from the last restart a check noticed (None: none noticed yet).
     restarted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Removed routers are kept (their sync runs, audit entries and customers' history name
+    # them) but disappear from every list and are never contacted again.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     pools: Mapped[list[IpPool]] = relationship(
         back_populates="router", cascade="all, delete-orphan", order_by="IpPool.id"

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from core import audit
 from core.actors import Actor, Permission, require
 from core.addresses import free_in_block, parse_address, parse_cidr, parse_prefix, pools_of
+from core.certificates import normalize_fingerprint
 from core.errors import Conflict, InvalidInput, PoolNotFound, RouterNotFound
 from core.models import IpPool, PlanPool, Router
 from core.unit_of_work import UnitOfWork
@@ -19,14 +20,31 @@ from core.vocabulary import ConnectionType
 MAX_FREE_LISTED = 1000
 
 
+PLAIN_API_WARNING = "PLAIN API: password sent in clear"
+TLS_UNVERIFIED_WARNING = "TLS NOT VERIFIED"
+# The router's status when its certificate is not the pinned one (or fails the CA).
+CERTIFICATE_MISMATCH = "cert-mismatch"
+_HOW_TO_REACH = (
+    "say how to reach the router's API: a pinned certificate (--tls-fingerprint, see "
+    "`mteja router fingerprint`), a CA (--tls-ca), or --plain-api (the password crosses in clear)"
+)
+
+
 @dataclass(frozen=True)
 class RouterSpec:
+    """A new router. Its API is reached over TLS verified by ``tls_fingerprint`` (SHA-256 of
+    its certificate) or ``tls_ca`` (a PEM file its certificate chains to), or, only when
+    ``plain_api`` says so, over the plain API. ``use_tls`` is implied by either TLS setting."""
+
     name: str
     host: str
     api_port: int
     username: str
     password: str
     use_tls: bool = False
+    plain_api: bool = False
+    tls_fingerprint: str | None = None
+    tls_ca: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,49 @@ class RouterLogin:
     username: str
     password: str
     use_tls: bool
+    tls_fingerprint: str | None = None
+    tls_ca: str | None = None
+
+    def __repr__(self) -> str:
+        # Never print the password (tracebacks and logs show reprs).
+        return f"RouterLogin(router_id={self.router_id}, name={self.name!r}, host={self.host!r})"
+
+
+def _transport(
+    *, plain_api: bool, use_tls: bool, fingerprint: str | None, ca: str | None
+) -> tuple[bool, str | None, str | None]:
+    """(use_tls, fingerprint, ca) for a new choice of how to reach the API; InvalidInput when
+    the choice is contradictory or unverified TLS."""
+    fingerprint = _fingerprint(fingerprint) if fingerprint is not None else None
+    ca = ca.strip() if ca is not None else None
+    if ca == "":
+        raise InvalidInput("the CA file cannot be empty")
+    if fingerprint and ca:
+        raise InvalidInput("give a TLS fingerprint or a CA, not both")
+    if plain_api and (fingerprint or ca or use_tls):
+        raise InvalidInput("--plain-api is the API without TLS: give it alone")
+    if plain_api:
+        return False, None, None
+    if not (fingerprint or ca):
+        raise InvalidInput(_HOW_TO_REACH)
+    return True, fingerprint, ca
+
+
+def _fingerprint(text: str) -> str:
+    try:
+        return normalize_fingerprint(text)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from error
+
+
+def transport_warning(router: Router) -> str | None:
+    """What staff must be told about how mteja reaches the router, or None when it is TLS with
+    a pinned certificate or a CA."""
+    if not router.use_tls:
+        return PLAIN_API_WARNING
+    if not (router.tls_fingerprint or router.tls_ca):
+        return TLS_UNVERIFIED_WARNING
+    return None
 
 
 def add_router(uow: UnitOfWork, actor: Actor, spec: RouterSpec) -> Router:
@@ -52,15 +113,28 @@ def add_router(uow: UnitOfWork, actor: Actor, spec: RouterSpec) -> Router:
         raise InvalidInput("a router's name and username have at most 64 characters")
     if not 1 <= spec.api_port <= 65535:
         raise InvalidInput(f"port must be 1 to 65535, not {spec.api_port}")
-    if uow.session.scalar(select(Router.id).where(func.lower(Router.name) == name.lower())):
-        raise Conflict(f"a router named {name!r} already exists")
+    existing = uow.session.scalars(
+        select(Router).where(func.lower(Router.name) == name.lower())
+    ).first()
+    if existing is not None:
+        # A removed router keeps its name: its history (syncs, audit) still says it.
+        gone = " (removed; its history keeps the name)" if existing.removed_at else ""
+        raise Conflict(f"a router named {name!r} already exists{gone}")
+    use_tls, fingerprint, ca = _transport(
+        plain_api=spec.plain_api,
+        use_tls=spec.use_tls,
+        fingerprint=spec.tls_fingerprint,
+        ca=spec.tls_ca,
+    )
     router = Router(
         name=name,
         host=spec.host.strip(),
         api_port=spec.api_port,
         username=spec.username.strip(),
         password_encrypted=uow.cipher.encrypt(spec.password),
-        use_tls=spec.use_tls,
+        use_tls=use_tls,
+        tls_fingerprint=fingerprint,
+        tls_ca=ca,
         status="unknown",
         created_at=uow.clock.now(),
     )
@@ -72,20 +146,26 @@ def add_router(uow: UnitOfWork, actor: Actor, spec: RouterSpec) -> Router:
         "router.create",
         entity_type="router",
         entity_id=router.id,
-        after={"name": name, "host": router.host, "api_port": router.api_port, "tls": spec.use_tls},
+        after=router_snapshot(router),
     )
     return router
 
 
 @dataclass(frozen=True)
 class RouterChange:
-    """What to change on a router; None leaves a field as it is."""
+    """What to change on a router; None leaves a field as it is. ``plain_api``,
+    ``tls_fingerprint`` or ``tls_ca`` (one of them) replace how the API is reached."""
 
     host: str | None = None
     api_port: int | None = None
     username: str | None = None
     password: str | None = None
-    use_tls: bool | None = None
+    plain_api: bool | None = None
+    tls_fingerprint: str | None = None
+    tls_ca: str | None = None
+
+    def changes_transport(self) -> bool:
+        return bool(self.plain_api) or self.tls_fingerprint is not None or self.tls_ca is not None
 
     def is_empty(self) -> bool:
         return all(value is None for value in vars(self).values())
@@ -96,7 +176,10 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
     password). Its status goes back to unknown until the next check reaches it there."""
     require(actor, Permission.MANAGE_NETWORK)
     if change.is_empty():
-        raise InvalidInput("nothing to change: give a new host, port, username, password or TLS")
+        raise InvalidInput(
+            "nothing to change: give a new host, port, username, password, "
+            "--tls-fingerprint, --tls-ca or --plain-api"
+        )
     router = get_router_by_name(uow, name)
     if change.host is not None and not change.host.strip():
         raise InvalidInput("the host cannot be empty")
@@ -104,7 +187,7 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
         raise InvalidInput("the username cannot be empty")
     if change.api_port is not None and not 1 <= change.api_port <= 65535:
         raise InvalidInput(f"port must be 1 to 65535, not {change.api_port}")
-    before = _router_snapshot(router)
+    before = router_snapshot(router)
     if change.host is not None:
         router.host = change.host.strip()
     if change.api_port is not None:
@@ -113,11 +196,16 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
         router.username = change.username.strip()
     if change.password is not None:
         router.password_encrypted = uow.cipher.encrypt(change.password)
-    if change.use_tls is not None:
-        router.use_tls = change.use_tls
+    if change.changes_transport():
+        router.use_tls, router.tls_fingerprint, router.tls_ca = _transport(
+            plain_api=bool(change.plain_api),
+            use_tls=False,
+            fingerprint=change.tls_fingerprint,
+            ca=change.tls_ca,
+        )
     router.status = "unknown"
     router.last_error = None
-    after = _router_snapshot(router)
+    after = router_snapshot(router)
     # The password itself never goes into the audit log; that it changed does.
     after["password_changed"] = change.password is not None
     audit.record(
@@ -132,19 +220,24 @@ def edit_router(uow: UnitOfWork, actor: Actor, name: str, change: RouterChange) 
     return router
 
 
-def _router_snapshot(router: Router) -> dict[str, object]:
+def router_snapshot(router: Router) -> dict[str, object]:
     return {
         "name": router.name,
         "host": router.host,
         "api_port": router.api_port,
         "username": router.username,
         "tls": router.use_tls,
+        "tls_fingerprint": router.tls_fingerprint,
+        "tls_ca": router.tls_ca,
     }
 
 
 def get_router_by_name(uow: UnitOfWork, name: str) -> Router:
+    """The router named ``name`` (any case); removed routers are not found."""
     router = uow.session.scalars(
-        select(Router).where(func.lower(Router.name) == name.strip().lower())
+        select(Router).where(
+            func.lower(Router.name) == name.strip().lower(), Router.removed_at.is_(None)
+        )
     ).first()
     if router is None:
         raise RouterNotFound(f"router not found: {name!r}")
@@ -152,7 +245,10 @@ def get_router_by_name(uow: UnitOfWork, name: str) -> Router:
 
 
 def list_routers(uow: UnitOfWork) -> list[Router]:
-    return list(uow.session.scalars(select(Router).order_by(Router.name)))
+    """Routers in use (not removed), by name."""
+    return list(
+        uow.session.scalars(select(Router).where(Router.removed_at.is_(None)).order_by(Router.name))
+    )
 
 
 def router_login(uow: UnitOfWork, router_id: int) -> RouterLogin:
@@ -168,6 +264,8 @@ def router_login(uow: UnitOfWork, router_id: int) -> RouterLogin:
         username=router.username,
         password=uow.cipher.decrypt(router.password_encrypted),
         use_tls=router.use_tls,
+        tls_fingerprint=router.tls_fingerprint,
+        tls_ca=router.tls_ca,
     )
 
 

@@ -7,6 +7,8 @@ one of these commands loads it.
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -86,17 +88,32 @@ def simulate_router(
     upload_rate: Annotated[
         float, typer.Option(min=0, help="Bytes per second each subscriber session uploads")
     ] = 0.0,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve api-ssl (TLS) with this PEM certificate")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The PEM private key of --tls-cert")] = None,
 ) -> None:
     """Run the RouterOS API simulator (for the demo, tests and trying mteja without a MikroTik)."""
     from sim.routeros import run_simulator
 
-    out.print(f"RouterOS API simulator on {host}:{port} (user {username})")
+    if (tls_cert is None) != (tls_key is None):
+        fail("--tls-cert and --tls-key go together")
+    context = None
+    if tls_cert is not None and tls_key is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(tls_cert, tls_key)
+        except (OSError, ssl.SSLError) as error:
+            fail(f"cannot load {tls_cert} and {tls_key}: {error}")
+    tls = ", TLS" if context else ""
+    out.print(f"RouterOS API simulator on {host}:{port} (user {username}{tls})")
     run_simulator(
         host,
         port,
         username,
         password,
-        identity=identity,
+        identity,
+        context,
         download_rate=download_rate,
         upload_rate=upload_rate,
     )

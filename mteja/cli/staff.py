@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from core.display import local_time
-from core.usecases.staff import add_staff, list_staff
+from core.usecases.staff import add_staff, change_role, find_staff, list_staff, remove_staff
 from core.usecases.staff_access import issue_login_link, set_password
 from mteja.cli.shared import ACTOR, fail, opened_system, out
 
@@ -81,3 +81,26 @@ def staff_set_password(
         member = set_password(uow, ACTOR, who, password)
         uow.commit()
         out.print(f"{member.name} can now log in to the web console with that password")
+
+
+@staff_app.command("remove")
+def staff_remove(
+    who: Annotated[str, typer.Argument(help="a staff member's Telegram user id or name")],
+) -> None:
+    """Remove a staff member: the bot and the web console stop answering them (audited)."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        member = remove_staff(uow, ACTOR, find_staff(uow, who).telegram_user_id)
+        uow.commit()
+        out.print(f"{member.name} removed", markup=False)
+
+
+@staff_app.command("role")
+def staff_role(
+    who: Annotated[str, typer.Argument(help="a staff member's Telegram user id or name")],
+    role: Annotated[str, typer.Argument(help="owner, admin, agent or viewer")],
+) -> None:
+    """Change a staff member's role (audited)."""
+    with opened_system() as system, system.services.unit_of_work() as uow:
+        member = change_role(uow, ACTOR, find_staff(uow, who).telegram_user_id, role)
+        uow.commit()
+        out.print(f"{member.name} is now {member.role}", markup=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import ssl
 
 from sim.routeros.server import run_simulator
 
@@ -25,9 +26,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--upload-rate", type=float, default=0.0, help="bytes per second each session uploads"
     )
+    parser.add_argument("--tls-cert", help="PEM certificate: serve api-ssl (TLS) with it")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args(argv)
     if args.download_rate < 0 or args.upload_rate < 0:
         parser.error("traffic rates are 0 or more bytes per second")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    context = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     run_simulator(
         args.host,
@@ -35,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         args.username,
         args.password,
         args.identity,
+        context,
         download_rate=args.download_rate,
         upload_rate=args.upload_rate,
     )

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from routers.protocol import (
@@ -128,7 +128,9 @@ class ApiConnection:
         credentials: Credentials,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        on_login: Callable[[], None] = lambda: None,
     ) -> None:
+        self._on_login = on_login
         self._state = state
         self._faults = faults
         self._credentials = credentials
@@ -205,6 +207,7 @@ class ApiConnection:
         return result_sentences(result)
 
     async def _login(self, command: Command) -> bool:
+        self._on_login()
         attrs = command.attrs
         if "password" in attrs:
             accepted = (attrs.get("name"), attrs["password"]) == (

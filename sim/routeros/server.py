@@ -44,6 +44,8 @@ class ApiServer:
         self._credentials = credentials
         self._ssl_context = ssl_context
         self._server: asyncio.Server | None = None
+        # /login commands received (accepted or not): tests prove a password was never sent.
+        self.login_attempts = 0
         self._clients: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def listen(self, host: str, port: int) -> int:
@@ -77,6 +79,9 @@ class ApiServer:
         if server is not None:
             await server.wait_closed()
 
+    def _count_login(self) -> None:
+        self.login_attempts += 1
+
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._faults.refuse_connections:
             writer.transport.abort()
@@ -86,7 +91,7 @@ class ApiServer:
         self._clients[task] = writer
         try:
             await ApiConnection(
-                self._state, self._faults, self._credentials, reader, writer
+                self._state, self._faults, self._credentials, reader, writer, self._count_login
             ).serve()
         except asyncio.CancelledError:
             # Only drop_clients() cancels this task, and it has already cut the connection;
@@ -179,6 +184,11 @@ class SimulatedRouter:
     def up(self) -> None:
         """The router is back, on the same port."""
         self._call(self._server.listen(self.host, self.port))
+
+    @property
+    def login_attempts(self) -> int:
+        """How many ``/login`` commands clients have sent, accepted or not."""
+        return self._server.login_attempts
 
     def drop_connections(self) -> None:
         """Cut every live API connection (the router stays reachable)."""

@@ -83,7 +83,9 @@ def _seed(services: CoreServices, router_port: int) -> tuple[str, str]:
         for telegram_id, name in STAFF.values():
             role = "owner" if telegram_id == STAFF["owner"][0] else "viewer"
             add_staff(uow, cli, telegram_id, name, role)
-        add_router(uow, cli, RouterSpec("core-1", "127.0.0.1", router_port, "admin", "sim"))
+        add_router(
+            uow, cli, RouterSpec("core-1", "127.0.0.1", router_port, "admin", "sim", plain_api=True)
+        )
         add_pool(uow, cli, "core-1", "10.10.0.0/24")
         add_plan(uow, cli, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_plan(uow, cli, PlanSpec("Home 20M", "pppoe", 2500, "20M", "10M", validity_days=30))

@@ -520,7 +520,7 @@ def open_for_business(deployed: Deployment) -> dict[str, Subscriber]:
     mteja = deployed.mteja
     mteja(
         "router", "add", "core-1", "--host", "127.0.0.1", "--port", str(deployed.ports["router"]),
-        "--username", ROUTER_USER, "--password", ROUTER_PASSWORD,
+        "--username", ROUTER_USER, "--password", ROUTER_PASSWORD, "--plain-api",
     )  # fmt: skip
     mteja("pool", "add", "core-1", POOL)
     for name, kind, price, down, up, validity in (

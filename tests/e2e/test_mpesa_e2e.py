@@ -207,7 +207,12 @@ def _expired_customers(deployed: Deployment, usernames: dict[str, str]) -> dict[
         services = system.services
         with services.unit_of_work() as uow:
             spec = RouterSpec(
-                "sim", "127.0.0.1", deployed.router_port, ROUTER_USER, ROUTER_PASSWORD
+                "sim",
+                "127.0.0.1",
+                deployed.router_port,
+                ROUTER_USER,
+                ROUTER_PASSWORD,
+                plain_api=True,
             )
             add_router(uow, STAFF, spec)
             add_plan(uow, STAFF, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))

@@ -129,7 +129,9 @@ def seed_isp(services: CoreServices, sim: SimulatedRouter) -> int:
     staff = Actor.cli()
     with services.unit_of_work() as uow:
         router = add_router(
-            uow, staff, RouterSpec("kahawa", sim.host, sim.port, sim.username, sim.password)
+            uow,
+            staff,
+            RouterSpec("kahawa", sim.host, sim.port, sim.username, sim.password, plain_api=True),
         )
         add_plan(uow, staff, PlanSpec("Day 5M", "pppoe", 50, "5M", "2M", validity_days=1))
         router_id = router.id

@@ -51,7 +51,9 @@ def bot_services(engine: Engine, clock: FrozenClock) -> CoreServices:
     services = services_for(engine, clock=clock, dispatcher=RecordingDispatcher())
     with services.unit_of_work() as uow:
         cli = Actor.cli()
-        add_router(uow, cli, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, cli, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, cli, "core-1", "10.10.0.0/27")
         add_plan(uow, cli, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_plan(uow, cli, PlanSpec("Home 20M", "pppoe", 2500, "20M", "10M", validity_days=30))

@@ -35,7 +35,9 @@ TYPED_PASSWORD = "Zebra-Pass-9731"
 def isp(db_services: CoreServices) -> None:
     cli = Actor.cli()
     with db_services.unit_of_work() as uow:
-        add_router(uow, cli, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, cli, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, cli, "core-1", "10.10.0.0/28")
         add_plan(uow, cli, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_staff(uow, cli, ADMIN.user_id, "Admin Person", "admin")

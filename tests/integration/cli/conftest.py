@@ -39,7 +39,18 @@ def ready(mteja: Mteja) -> Mteja:
     """An initialized database with a router, a pool and a plan of each type."""
     steps = [
         ("init",),
-        ("router", "add", "core-1", "--host", "10.0.0.1", "--username", "api", "--password", "pw"),
+        (
+            "router",
+            "add",
+            "core-1",
+            "--host",
+            "10.0.0.1",
+            "--username",
+            "api",
+            "--password",
+            "pw",
+            "--plain-api",
+        ),
         ("pool", "add", "core-1", "10.10.0.0/24"),
         (
             "plan",

@@ -49,7 +49,9 @@ def empty_target(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 def _seed(services: CoreServices, staff: Actor) -> None:
     with services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "router-pw"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "router-pw", plain_api=True)
+        )
         add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         uow.commit()
     for index in range(3):

@@ -66,7 +66,18 @@ def test_bad_input_exits_non_zero_with_one_line(ready) -> None:
 
 
 def test_a_router_move_from_the_command_line(ready) -> None:
-    ready("router", "add", "west-1", "--host", "10.0.0.2", "--username", "api", "--password", "pw")
+    ready(
+        "router",
+        "add",
+        "west-1",
+        "--host",
+        "10.0.0.2",
+        "--username",
+        "api",
+        "--password",
+        "pw",
+        "--plain-api",
+    )
     ready("pool", "add", "west-1", "10.20.0.0/24")
     account = _add(ready)
     moved = ready("customer", "edit", account, "--router", "west-1")

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 
 def test_pool_free_lists_addresses_one_a_line_and_counts_on_stderr(ready) -> None:
-    ready("router", "add", "edge-2", "--host", "10.0.0.2", "--username", "api", "--password", "pw")
+    ready(
+        "router",
+        "add",
+        "edge-2",
+        "--host",
+        "10.0.0.2",
+        "--username",
+        "api",
+        "--password",
+        "pw",
+        "--plain-api",
+    )
     ready("pool", "add", "edge-2", "10.20.0.0/16")
     free = ready("pool", "free", "10.20.0.0/16", "--prefix", "10.20.3", "--limit", "2")
     assert free.exit_code == 0, free.stderr

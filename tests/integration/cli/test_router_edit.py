@@ -34,10 +34,10 @@ def _secret_key(workdir: Path) -> str:
 def test_a_new_address_port_login_and_tls_are_kept_and_audited(ready, workdir):
     changed = ready(
         "router", "edit", "CORE-1", "--host", "10.0.0.9", "--port", "8729",
-        "--username", "mteja", "--password", "n3w-secret", "--tls",
+        "--username", "mteja", "--password", "n3w-secret", "--tls-fingerprint", "AB:" * 31 + "AB",
     )  # fmt: skip
     assert changed.exit_code == 0, changed.stderr
-    assert "router core-1 now 10.0.0.9:8729 (tls)" in changed.output
+    assert "router core-1 now 10.0.0.9:8729 (tls, certificate pinned)" in changed.output
 
     router, events = _stored(workdir)
     assert (router.host, router.api_port, router.username, router.use_tls, router.status) == (
@@ -47,6 +47,7 @@ def test_a_new_address_port_login_and_tls_are_kept_and_audited(ready, workdir):
         True,
         "unknown",
     )
+    assert router.tls_fingerprint == "ab" * 32
     assert router.password_encrypted.startswith("gAAAA")
     assert SecretBox(_secret_key(workdir)).decrypt(router.password_encrypted) == "n3w-secret"
     (event,) = events
@@ -58,7 +59,7 @@ def test_a_new_address_port_login_and_tls_are_kept_and_audited(ready, workdir):
 
 def test_only_what_is_given_changes(ready, workdir):
     before, _ = _stored(workdir)
-    assert ready("router", "edit", "core-1", "--no-tls", "--port", "18728").exit_code == 0
+    assert ready("router", "edit", "core-1", "--plain-api", "--port", "18728").exit_code == 0
     router, (event,) = _stored(workdir)
     assert (router.host, router.api_port, router.username) == (before.host, 18728, before.username)
     assert router.password_encrypted == before.password_encrypted

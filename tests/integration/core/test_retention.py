@@ -44,7 +44,9 @@ def _seed(services: CoreServices, clock: FrozenClock, staff: Actor) -> None:
     on, so what was made at the start is old and what is made at the end is recent."""
     start = clock.now()
     with services.unit_of_work() as uow:
-        router = add_router(uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "pw"))
+        router = add_router(
+            uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "pw", plain_api=True)
+        )
         add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_staff(uow, staff, 1001, "Wanjiru", "owner")
         uow.commit()

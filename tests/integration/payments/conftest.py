@@ -168,7 +168,9 @@ class Store:
 def isp(db_services: CoreServices, staff: Actor) -> CoreServices:
     """db_services with a router (pool 10.20.0.0/24) and a PPPoE plan of KES 1500 / 30 days."""
     with db_services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.20.0.0/24")
         add_plan(
             uow, staff, PlanSpec("Home 10M", "pppoe", PLAN_PRICE_KES, "10M", "5M", validity_days=30)

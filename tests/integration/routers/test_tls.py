@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from routers.gateway import RouterCredentials, RouterUnreachable
+from routers.gateway import RouterCertificateMismatch, RouterCredentials, RouterUnreachable
 from routers.librouteros_gateway import RouterOsGateway
 from sim.routeros import SimulatedRouter
 
@@ -49,7 +49,7 @@ def test_verified_tls_with_the_router_certificate_pinned(
 def test_verified_tls_refuses_an_unknown_certificate(
     tls_gateway: Callable[..., RouterOsGateway],
 ) -> None:
-    with pytest.raises(RouterUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(RouterCertificateMismatch, match="not trusted"):
         tls_gateway(tls_verify=True).identity()
 
 

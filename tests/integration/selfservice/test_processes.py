@@ -81,7 +81,18 @@ def test_details_by_ussd_go_out_through_africastalking_and_come_back_delivered(
         subprocess.run([*MTEJA, *args], cwd=tmp_path, env=env, check=True, capture_output=True)
 
     run("init")
-    run("router", "add", "core-1", "--host", "127.0.0.1", "--username", "admin", "--password", "x")
+    run(
+        "router",
+        "add",
+        "core-1",
+        "--host",
+        "127.0.0.1",
+        "--username",
+        "admin",
+        "--password",
+        "x",
+        "--plain-api",
+    )
     plan = ("--type", "pppoe", "--price", "1500", "--download", "10M", "--upload", "5M")
     run("plan", "add", "Home 10M", *plan, "--days", "30")
     run("customer", "add", "--name", "Wanjiku", "--phone", "0712345678", "--plan", "Home 10M",

@@ -74,7 +74,7 @@ def start_simulator(identity: str = "kahawa-west") -> SimulatedRouter:
 def register_router(services: CoreServices, staff: Actor, sim: SimulatedRouter, name: str) -> int:
     with services.unit_of_work() as uow:
         router = add_router(
-            uow, staff, RouterSpec(name, sim.host, sim.port, API_USER, API_PASSWORD)
+            uow, staff, RouterSpec(name, sim.host, sim.port, API_USER, API_PASSWORD, plain_api=True)
         )
         uow.commit()
         return router.id

@@ -32,7 +32,9 @@ STRANGER_ID = 4242
 def isp(services: CoreServices, staff: Actor) -> None:
     """A router with a pool, plans of each type, and one member of staff per role."""
     with services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.10.0.0/28")
         add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_plan(uow, staff, PlanSpec("Home 20M", "pppoe", 2500, "20M", "10M", validity_days=30))

@@ -47,7 +47,9 @@ def test_a_router_move_takes_the_login_off_the_old_router(
     chat, make_customer, services, staff, dispatcher, read_customer
 ) -> None:
     with services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("west-1", "127.0.0.2", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("west-1", "127.0.0.2", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "west-1", "10.20.0.0/28")
         uow.commit()
     customer = make_customer()

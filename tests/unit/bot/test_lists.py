@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from core.actors import Actor
 from core.usecases.billing import IncomingPayment, record_payment, record_unmatched_payment
 from core.usecases.mpesa_callbacks import finish_callback, store_callback
@@ -176,3 +178,43 @@ def test_a_credit_on_safaricoms_word_waits_in_attention_for_its_receipt(
     clock.advance(timedelta(hours=1))
     text = chat("viewer").say("/attention").text
     assert f"KES 1,500 credited to {customer.account_number} on Safaricom's word" in text
+
+
+def test_routers_remove_asks_first_and_moves_the_customers(
+    chat, make_customer, services, staff
+) -> None:
+    from core.usecases.network import RouterSpec, add_pool, add_router
+
+    with services.unit_of_work() as uow:
+        spec = RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw", plain_api=True)
+        add_router(uow, staff, spec)
+        add_pool(uow, staff, "edge-2", "10.40.0.0/29")
+        uow.commit()
+    make_customer()
+    assert "may not manage network" in chat("agent").say("/routers remove core-1 edge-2").text
+    admin = chat("admin")
+
+    refused = admin.press(admin.say("/routers remove core-1"), "Yes, remove")
+    assert "1 customer(s) are still on core-1" in refused.text
+    prompt = admin.say("/routers remove core-1 edge-2")
+    assert prompt.text == "Remove router core-1, moving its customers to edge-2?"
+    done = admin.press(prompt, "Yes, remove")
+
+    assert done.text.startswith("Router core-1 removed. 1 customer moved to edge-2.")
+    listing = admin.say("/routers").text
+    assert "edge-2" in listing and "core-1" not in listing
+
+
+def test_routers_flags_a_plain_api_and_a_certificate_mismatch(chat, services) -> None:
+    from core.models import Router
+
+    with services.unit_of_work() as uow:
+        router = uow.session.scalars(select(Router)).one()
+        router.status, router.last_error = "cert-mismatch", "not the pinned one"
+        uow.commit()
+
+    text = chat("viewer").say("/routers").text
+
+    assert "🔴 CERTIFICATE MISMATCH (not logged in)" in text
+    assert "PLAIN API: password sent in clear" in text
+    assert "not the pinned one" in text

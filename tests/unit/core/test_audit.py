@@ -219,7 +219,7 @@ def test_mpesa_and_subscriber_actors_are_named(run, make_customer, audit_events)
 def test_network_plan_staff_and_unmatched_money_use_cases_are_audited(
     run, staff, isp, make_customer, audit_events
 ) -> None:
-    run(add_router, staff, RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw"))
+    run(add_router, staff, RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw", plain_api=True))
     run(add_pool, staff, "edge-2", "10.30.0.0/24")
     run(add_plan, staff, PlanSpec("Night", "hotspot", 20, "2M", "1M", validity_hours=8))
     run(set_plan_active, staff, "Night", False)
@@ -236,7 +236,10 @@ def test_network_plan_staff_and_unmatched_money_use_cases_are_audited(
         "name": "edge-2",
         "host": "10.0.0.2",
         "api_port": 8728,
+        "username": "api",
         "tls": False,
+        "tls_fingerprint": None,
+        "tls_ca": None,
     }
     assert by_action["pool.create"].after == {"router": "edge-2", "cidr": "10.30.0.0/24"}
     assert by_action["plan.create"].after == {
@@ -271,7 +274,9 @@ def test_no_password_ever_reaches_the_audit_trail(run, staff, isp, audit_events)
     )
     run(change_password, created.customer.id, staff, secrets[1])
     generated = run(change_password, created.customer.id, staff)
-    run(add_router, staff, RouterSpec("edge-9", "10.0.0.9", 8728, "api", secrets[2]))
+    run(
+        add_router, staff, RouterSpec("edge-9", "10.0.0.9", 8728, "api", secrets[2], plain_api=True)
+    )
     secrets.append("R0tated-Pa55")
     run(edit_router, staff, "edge-9", RouterChange(password=secrets[3]))
     trail = repr([(event.before, event.after, event.reason) for event in audit_events()])

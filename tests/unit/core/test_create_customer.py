@@ -152,7 +152,7 @@ def test_retired_plan_cannot_be_chosen(run, staff, isp) -> None:
 
 
 def test_ip_address_is_required_for_static_without_pool(run, staff, isp, count_rows) -> None:
-    run(add_router, staff, RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw"))
+    run(add_router, staff, RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw", plain_api=True))
     form = _form(isp, connection_type="static", plan=isp.static_plan, router="edge-2")
     with pytest.raises(AddressUnavailable, match="IP address is required"):
         run(create_customer, staff, form)

@@ -73,7 +73,7 @@ def test_username_must_stay_unique(run, staff, make_customer, view) -> None:
 def test_moving_to_another_router_removes_the_login_from_the_old_one(
     run, staff, make_customer, view, dispatcher
 ) -> None:
-    run(add_router, staff, RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw"))
+    run(add_router, staff, RouterSpec("edge-2", "10.0.0.2", 8728, "api", "pw", plain_api=True))
     run(add_pool, staff, "edge-2", "10.40.0.0/29")
     customer_id = make_customer()
     old_router = view(customer_id).router_id

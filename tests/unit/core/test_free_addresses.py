@@ -19,7 +19,7 @@ from core.usecases.network import (
 
 
 def _edge(run, staff, cidr: str, name: str = "edge-2") -> None:
-    run(add_router, staff, RouterSpec(name, "192.168.88.1", 8728, "api", "pw"))
+    run(add_router, staff, RouterSpec(name, "192.168.88.1", 8728, "api", "pw", plain_api=True))
     run(add_pool, staff, name, cidr)
 
 

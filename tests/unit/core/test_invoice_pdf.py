@@ -39,7 +39,9 @@ def books(staff, clock) -> Iterator[CoreServices]:
     engine = in_memory_engine()
     services = services_for(engine, clock=clock, config=ISP)
     with services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.10.0.0/29")
         add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         form = NewCustomer("Wanjikũ Kamau Żaneta", "0712345678", "pppoe", "Home 10M", "core-1")

@@ -9,12 +9,17 @@ from core.errors import AddressUnavailable, Conflict, InvalidInput, RouterNotFou
 from core.models import Customer
 from core.usecases.customers import CustomerChanges, delete_customer, edit_customer
 from core.usecases.network import (
+    PLAIN_API_WARNING,
+    TLS_UNVERIFIED_WARNING,
+    RouterChange,
     RouterSpec,
     add_pool,
     add_router,
+    edit_router,
     get_router_by_name,
     list_routers,
     router_login,
+    transport_warning,
 )
 
 
@@ -25,7 +30,7 @@ def _router(name: str = "edge-2", **changes: object) -> RouterSpec:
         "api_port": 8729,
         "username": "api",
         "password": "r0uter-pass",
-        "use_tls": True,
+        "tls_fingerprint": "AB:" * 31 + "AB",
     }
     fields.update(changes)
     return RouterSpec(**fields)  # type: ignore[arg-type]
@@ -50,6 +55,55 @@ def test_add_router_keeps_its_details_and_encrypts_the_password(run, services, s
         "r0uter-pass",
         True,
     )
+
+
+def test_a_router_is_reached_over_verified_tls_or_a_plain_api_said_out_loud(run, staff) -> None:
+    pinned = run(add_router, staff, _router("pinned"))
+    by_ca = run(add_router, staff, _router("by-ca", tls_fingerprint=None, tls_ca="/etc/ca.pem"))
+    plain = run(
+        add_router, staff, _router("plain", tls_fingerprint=None, api_port=8728, plain_api=True)
+    )
+
+    assert (pinned.use_tls, pinned.tls_fingerprint, transport_warning(pinned)) == (
+        True,
+        "ab" * 32,
+        None,
+    )
+    assert (by_ca.use_tls, by_ca.tls_ca, transport_warning(by_ca)) == (True, "/etc/ca.pem", None)
+    assert (plain.use_tls, transport_warning(plain)) == (False, PLAIN_API_WARNING)
+    login = run(router_login, pinned.id)
+    assert (login.tls_fingerprint, login.tls_ca) == ("ab" * 32, None)
+    assert "r0uter-pass" not in repr(login)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"tls_fingerprint": None}, "say how to reach the router's API"),
+        ({"tls_fingerprint": None, "use_tls": True}, "say how to reach the router's API"),
+        ({"tls_fingerprint": "abc"}, "64 hex digits"),
+        ({"tls_ca": "/etc/ca.pem"}, "not both"),
+        ({"plain_api": True}, "without TLS"),
+    ],
+)
+def test_unverified_or_contradictory_tls_is_refused(run, staff, changes, words) -> None:
+    with pytest.raises(InvalidInput, match=words):
+        run(add_router, staff, _router("edge-9", **changes))
+
+
+def test_an_unverified_tls_router_from_before_is_flagged_until_pinned(run, staff, isp) -> None:
+    router = run(add_router, staff, _router("legacy"))
+    router.tls_fingerprint = None  # as migration 0017 leaves a TLS router added before it
+    assert transport_warning(router) == TLS_UNVERIFIED_WARNING
+
+    pinned = run(edit_router, staff, "legacy", RouterChange(tls_fingerprint="cd" * 32))
+    assert (pinned.use_tls, pinned.tls_fingerprint, transport_warning(pinned)) == (
+        True,
+        "cd" * 32,
+        None,
+    )
+    plain = run(edit_router, staff, "legacy", RouterChange(plain_api=True))
+    assert (plain.use_tls, plain.tls_fingerprint, plain.tls_ca) == (False, None, None)
 
 
 def test_router_names_are_unique_whatever_the_case(run, staff, isp) -> None:

@@ -183,7 +183,9 @@ OPERATIONS: dict[str, tuple[Permission, UseCase]] = {
     ),
     "add router": (
         P.MANAGE_NETWORK,
-        lambda run, actor, w: run(add_router, actor, RouterSpec("r2", "10.0.0.2", 8728, "a", "b")),
+        lambda run, actor, w: run(
+            add_router, actor, RouterSpec("r2", "10.0.0.2", 8728, "a", "b", plain_api=True)
+        ),
     ),
     "add pool": (
         P.MANAGE_NETWORK,

@@ -273,7 +273,9 @@ def test_a_customer_moved_to_another_router_is_read_there_with_one_reading(
     record(T0)
     record(T0 + timedelta(minutes=5), reading(customer.username, "*1", 300, 300, 30))
     with services.unit_of_work() as uow:
-        other = add_router(uow, staff, RouterSpec("core-2", "127.0.0.2", 8728, "admin", "pw"))
+        other = add_router(
+            uow, staff, RouterSpec("core-2", "127.0.0.2", 8728, "admin", "pw", plain_api=True)
+        )
         uow.session.get(Customer, customer.id).router_id = other.id
         uow.commit()
         other_id = other.id

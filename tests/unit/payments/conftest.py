@@ -271,7 +271,9 @@ class Mpesa:
 def add_isp(services: CoreServices, staff: Actor) -> None:
     """A router with a pool and two PPPoE plans: Home 10M (KES 1500) and Home 20M (KES 2500)."""
     with services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.10.0.0/24")
         add_plan(uow, staff, PlanSpec(PLAN, "pppoe", PLAN_PRICE_KES, "10M", "5M", validity_days=30))
         add_plan(uow, staff, PlanSpec("Home 20M", "pppoe", 2500, "20M", "10M", validity_days=30))

@@ -163,7 +163,9 @@ class MoneyMachine(RuleBasedStateMachine):
         staff = Actor.cli()
         self.safaricom = Safaricom()
         with self.services.unit_of_work() as uow:
-            add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "pw"))
+            add_router(
+                uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "pw", plain_api=True)
+            )
             add_pool(uow, staff, "core-1", "10.40.0.0/24")
             add_plan(uow, staff, PlanSpec("Home", "pppoe", PRICE, "10M", "5M", validity_days=30))
             self.customers = []

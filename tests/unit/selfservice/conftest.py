@@ -98,7 +98,9 @@ def subscribers(
     dispatcher: RecordingDispatcher,
 ) -> Subscribers:
     with services.unit_of_work() as uow:
-        add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.10.0.0/24")
         for name, price in PPPOE_PLANS:
             add_plan(uow, staff, PlanSpec(name, "pppoe", price, "10M", "5M", validity_days=30))

@@ -45,7 +45,9 @@ class RefusesWhileStaffChangeTheCustomer(InMemoryRouterGateway):
 def _isp_with_a_customer(services: CoreServices) -> tuple[int, int]:
     staff = Actor.cli()
     with services.unit_of_work() as uow:
-        router = add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "pw"))
+        router = add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "pw", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.30.0.0/24")
         add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         customer = create_customer(

@@ -53,7 +53,9 @@ def shop(services: CoreServices, staff: Actor) -> Shop:
     with services.unit_of_work() as uow:
         for role, telegram_id in STAFF_IDS.items():
             add_staff(uow, staff, telegram_id, STAFF_NAMES[role], role)
-        add_router(uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret"))
+        add_router(
+            uow, staff, RouterSpec("core-1", "127.0.0.1", 8728, "admin", "secret", plain_api=True)
+        )
         add_pool(uow, staff, "core-1", "10.10.0.0/24")
         add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_plan(uow, staff, PlanSpec("Home 20M", "pppoe", 2500, "20M", "10M", validity_days=30))

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from core.actors import Actor
 from core.models import IpPool, Router
 from core.unit_of_work import CoreServices
+from core.usecases.network import RouterSpec, add_router
 from tests.unit.web.conftest import Shop, csrf_at, post_form
 
 ROUTERS = "/staff/routers"
@@ -85,3 +87,26 @@ def test_other_roles_may_not_add_pools(
     response = client.post(f"{CORE}/pools", data={"csrf": csrf, "cidr": "10.20.0.0/16"})
     assert response.status_code == 403
     assert _pools(services) == ["10.10.0.0/24"]
+
+
+def test_the_routers_pages_flag_plain_api_a_mismatch_and_hide_removed_routers(
+    login: Callable[[str], TestClient], services: CoreServices, staff: Actor
+) -> None:
+
+    with services.unit_of_work() as uow:
+        router = uow.session.scalars(select(Router)).one()
+        router.status, router.last_error = "cert-mismatch", "not the pinned one"
+        gone = add_router(
+            uow, staff, RouterSpec("old-9", "10.9.9.9", 8728, "a", "p", plain_api=True)
+        )
+        gone.removed_at = services.clock.now()
+        uow.commit()
+    client = login("viewer")
+
+    listing = client.get(ROUTERS).text
+    page = client.get(CORE).text
+
+    for text in ("certificate mismatch", "PLAIN API: password sent in clear"):
+        assert text in listing and text in page
+    assert "old-9" not in listing
+    assert client.get("/staff/routers/old-9").status_code == 404
