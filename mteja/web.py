@@ -174,6 +174,7 @@ def serve(
     stopped. Each process reads the settings from the environment, as ``settings`` were read."""
     import uvicorn
 
+    configure_logging(settings.log_format)  # the supervising process's own lines, with workers
     uvicorn.run(
         APP_FACTORY,
         factory=True,
