@@ -24,15 +24,13 @@ def web(
     """Serve the web app (health, metrics, and the USSD/SMS/M-Pesa callbacks as they land)."""
     with opened_system() as system:  # the database is ready before any process starts
         settings = system.settings
-    from mteja.web import serving_problem
+    # Before mteja.web imports prometheus_client; the worker processes inherit it.
+    use_metrics_dir(settings.metrics_dir)
+    from mteja.web import serve, serving_problem
 
     problem = serving_problem(settings, workers)
     if problem is not None:
         fail(problem)
-    # Before prometheus_client is imported; the worker processes inherit it.
-    use_metrics_dir(settings.metrics_dir)
-    from mteja.web import serve
-
     serve(settings, host=host, port=port, workers=workers)
 
 
