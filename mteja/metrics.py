@@ -198,7 +198,11 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         pending = GaugeMetricFamily(
             "mteja_customers_sync_pending",
-            "Customers whose router has not yet confirmed their latest change",
+            "Customers whose latest change waits for their router (refused ones not counted)",
+        )
+        refused = GaugeMetricFamily(
+            "mteja_customers_sync_refused",
+            "Customers whose latest change their router refused: staff must look",
         )
         reachable = GaugeMetricFamily(
             "mteja_router_reachable",
@@ -206,18 +210,23 @@ class DatabaseCollector(Collector):
             "not checked yet)",
             labels=["router"],
         )
+        waiting = (Customer.sync_pending.is_(True), Customer.deleted_at.is_(None))
         with self.session_factory() as session:
-            count = session.scalar(
-                select(func.count())
-                .select_from(Customer)
-                .where(Customer.sync_pending.is_(True), Customer.deleted_at.is_(None))
+            counts = dict(
+                session.execute(
+                    select(Customer.sync_error.is_not(None), func.count())
+                    .where(*waiting)
+                    .group_by(Customer.sync_error.is_not(None))
+                ).all()
             )
             routers = session.execute(select(Router.name, Router.status)).all()
-        pending.add_metric([], float(count or 0))
+        pending.add_metric([], float(counts.get(False, 0)))
+        refused.add_metric([], float(counts.get(True, 0)))
         for name, status in routers:
             if status in ("online", "offline"):
                 reachable.add_metric([name], 1.0 if status == "online" else 0.0)
         yield pending
+        yield refused
         yield reachable
 
 

@@ -10,13 +10,12 @@ import pytest
 from huey import MemoryHuey
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.models import Customer
 from core.ports import RecordingNotifier
 from jobs.locks import FileRouterLock
 from mteja.metrics import PrometheusMetrics, render
 from mteja.queueing import Queue, build_queue
 from tests.integration.sync.conftest import fast_gateways
-
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -131,3 +130,18 @@ def test_router_reachability_and_the_sync_backlog_are_read_from_the_database(
     env.clock.advance(timedelta(minutes=1))
     metered_queue.tasks.check_routers.call_local()
     assert scraped(metrics, env.services, "mteja_router_reachable") == {("kahawa",): 0.0}
+
+
+def test_a_change_the_router_refused_is_counted_apart_from_the_backlog(
+    router_env, metered_queue, metrics
+):
+    env = router_env
+    waiting, _ = env.create("John Kamau", username="john")
+    refused, _ = env.create("Mary Wanjiru", username="mary")
+    with env.services.unit_of_work() as uow:
+        uow.session.get(Customer, refused).sync_error = "router refused the profile"
+        uow.commit()
+
+    assert scraped(metrics, env.services, "mteja_customers_sync_pending") == {(): 1.0}
+    assert scraped(metrics, env.services, "mteja_customers_sync_refused") == {(): 1.0}
+    assert waiting != refused
