@@ -145,3 +145,16 @@ def test_a_change_the_router_refused_is_counted_apart_from_the_backlog(
     assert scraped(metrics, env.services, "mteja_customers_sync_pending") == {(): 1.0}
     assert scraped(metrics, env.services, "mteja_customers_sync_refused") == {(): 1.0}
     assert waiting != refused
+
+
+def test_the_one_by_one_expiry_observes_its_lag_too(router_env, metered_queue, metrics):
+    from core.usecases.service import expire_if_due
+
+    env = router_env
+    customer_id, _ = env.create("John Kamau", username="john")
+    env.clock.advance(timedelta(days=30, seconds=5))
+
+    assert env.do(expire_if_due, customer_id) == "expired"
+
+    assert value(metrics, "mteja_expiry_lag_seconds_count") == 1
+    assert value(metrics, "mteja_expiry_lag_seconds_sum") == pytest.approx(5, abs=1)
