@@ -15,6 +15,7 @@ and /metrics, in any web process, adds up every process's files.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -36,7 +37,7 @@ from core.ports import EventDispatcher
 from core.unit_of_work import CoreServices
 from mteja.metrics_files import MULTIPROC_ENV
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+log = logging.getLogger(__name__)
 
 # Seconds late an expiry may run: at the second when all is well, a minute when the sweep
 # caught it, much more when the worker was down.
@@ -230,9 +231,13 @@ class DatabaseCollector(Collector):
         yield reachable
 
 
-def render(metrics: PrometheusMetrics, session_factory: Callable[[], Session]) -> bytes:
-    """The text exposition of every process's metrics (multiprocess mode) or this one's, and
-    the database gauges."""
+def render(
+    metrics: PrometheusMetrics,
+    session_factory: Callable[[], Session],
+    queue_length: Callable[[], int] | None = None,
+) -> bytes:
+    """The text exposition of every process's metrics (multiprocess mode) or this one's, the
+    database gauges, and the number of tasks waiting in the queue (``queue_length``)."""
     registry = CollectorRegistry()
     directory = os.environ.get(MULTIPROC_ENV)
     if directory:
@@ -240,7 +245,27 @@ def render(metrics: PrometheusMetrics, session_factory: Callable[[], Session]) -
     else:
         registry.register(_Forward(metrics.registry))
     registry.register(DatabaseCollector(session_factory))
+    if queue_length is not None:
+        registry.register(QueueCollector(queue_length))
     return generate_latest(registry)
+
+
+class QueueCollector(Collector):
+    """``mteja_queue_pending``: tasks waiting for a worker, read at scrape (absent when the
+    queue does not answer: /readyz says so)."""
+
+    def __init__(self, queue_length: Callable[[], int]) -> None:
+        self.queue_length = queue_length
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            length = self.queue_length()
+        except Exception as error:  # the scrape still brings every other metric
+            log.warning("metrics: the job queue did not answer: %s", error)
+            return
+        yield GaugeMetricFamily(
+            "mteja_queue_pending", "Tasks waiting for a worker (scheduled ones not counted)", length
+        )
 
 
 class _Forward(Collector):

@@ -78,17 +78,23 @@ def build_app(
     services: CoreServices,
     *,
     metrics: PrometheusMetrics | None = None,
-    queue_ping: Callable[[], None] | None = None,
+    queue: Queue | None = None,
 ) -> Starlette:
     """The app of ``settings``; with ``metrics``, /metrics serves them (see mteja.metrics);
-    ``queue_ping`` lets /readyz check the job queue."""
+    with ``queue``, /readyz checks it and /metrics tells its length."""
     config = web_config(settings)
     if metrics is not None:
         endpoint = MetricsEndpoint(
-            lambda: render(metrics, services.session_factory), settings.metrics_token
+            lambda: render(
+                metrics,
+                services.session_factory,
+                queue.huey.pending_count if queue is not None else None,
+            ),
+            settings.metrics_token,
         )
         config = replace(config, metrics=endpoint)
-    config = replace(config, queue_ping=queue_ping)
+    if queue is not None:
+        config = replace(config, queue_ping=queue_ping(queue))
     app = create_web_app(services, config, presence=presence_lookup(services))
     # The staff bot's webhook (POST /telegram/{secret}), only when Telegram is configured for it.
     return with_telegram_webhook(app, settings, services)
@@ -108,7 +114,7 @@ def create_app() -> Starlette:
     metrics = PrometheusMetrics()
     # So what the web app records is queued for the workers (and counted).
     queue = build_queue(system, metrics=metrics)
-    app = build_app(settings, system.services, metrics=metrics, queue_ping=queue_ping(queue))
+    app = build_app(settings, system.services, metrics=metrics, queue=queue)
     return with_process_lifespan(app, system, queue)
 
 

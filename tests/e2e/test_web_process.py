@@ -159,6 +159,7 @@ def test_two_workers_share_their_metrics_and_log_json_lines_with_the_request_id(
         scrapes = [httpx.get(f"{base}/metrics", timeout=5) for _ in range(4)]
         assert {scrape.status_code for scrape in scrapes} == {200}
         assert all(f"mteja_ussd_sessions_total {sessions}.0" in s.text for s in scrapes)
+        assert all("\nmteja_queue_pending 0.0\n" in scrape.text for scrape in scrapes)
         pids = {path.name for path in (tmp_path / ".mteja-metrics").glob("counter_*.db")}
         assert len(pids) == 2 and stale.name not in pids, pids
     finally:

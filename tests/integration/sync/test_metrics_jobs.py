@@ -158,3 +158,32 @@ def test_the_one_by_one_expiry_observes_its_lag_too(router_env, metered_queue, m
 
     assert value(metrics, "mteja_expiry_lag_seconds_count") == 1
     assert value(metrics, "mteja_expiry_lag_seconds_sum") == pytest.approx(5, abs=1)
+
+
+def test_the_queue_length_is_read_at_scrape(router_env, metered_queue, metrics, drain_queue):
+    env, huey = router_env, metered_queue.huey
+
+    def pending(queue_length) -> dict[tuple[str, ...], float]:
+        text = render(metrics, env.services.session_factory, queue_length).decode()
+        return {
+            tuple(sample.labels.values()): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "mteja_queue_pending"
+        }
+
+    env.create("John Kamau", username="john")  # its sync, its receipt, its welcome SMS, ...
+    assert pending(huey.pending_count) == {(): float(huey.pending_count())}
+    assert huey.pending_count() >= 1
+    drain_queue(huey)
+    assert pending(huey.pending_count) == {(): 0.0}
+
+    def down() -> int:
+        raise ConnectionError("Redis refused the connection")
+
+    # A queue that does not answer leaves its gauge out, not the whole scrape.
+    assert pending(down) == {}
+    assert (
+        "mteja_customers_sync_pending"
+        in render(metrics, env.services.session_factory, down).decode()
+    )
