@@ -3,8 +3,9 @@
 Every counter and histogram is defined here, once (names prefixed ``mteja_``). Adapters count
 through core's ``Metrics`` port (``services.metrics``); core's own facts (a payment credited, a
 customer cut off) reach ``PrometheusMetrics.observe`` as the events their use cases publish,
-through ``MeteredDispatcher``; the job queue's through huey's signals (``watch_queue``). Two
-gauges are read from the database at each scrape (``DatabaseCollector``), so they are right
+through ``MeteredDispatcher``; the job queue's through huey's signals (``watch_queue``). The
+gauges are read from the database and the queue at each scrape (``DatabaseCollector``,
+``QueueCollector``), so they are right
 whichever process answers.
 
 Several processes (``mteja web --workers N``, ``mteja worker``) count at once. With
