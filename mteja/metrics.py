@@ -5,8 +5,7 @@ through core's ``Metrics`` port (``services.metrics``); core's own facts (a paym
 customer cut off) reach ``PrometheusMetrics.observe`` as the events their use cases publish,
 through ``MeteredDispatcher``; the job queue's through huey's signals (``watch_queue``). The
 gauges are read from the database and the queue at each scrape (``DatabaseCollector``,
-``QueueCollector``), so they are right
-whichever process answers.
+``QueueCollector``), so they are right whichever process answers.
 
 Several processes (``mteja web --workers N``, ``mteja worker``) count at once. With
 ``PROMETHEUS_MULTIPROC_DIR`` set before prometheus_client is imported (as
