@@ -6,7 +6,6 @@ module only mounts them, with the console (``web.console``) under /staff/."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,8 +23,6 @@ from web.console import ConsoleConfig, console_mount
 from web.console.framework import PresenceLookup
 from web.correlation import CorrelationMiddleware
 from web.health import MetricsEndpoint, health_routes
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
