@@ -87,7 +87,8 @@ def test_the_files_of_dead_processes_are_cleared_at_start(
     for path in (dead, alive, other):
         path.write_bytes(b"x")
 
-    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    # Recorded by monkeypatch, so what use_metrics_dir sets is undone after the test.
+    monkeypatch.setenv(MULTIPROC_ENV, "")
     assert use_metrics_dir(str(tmp_path)) == tmp_path
     assert os.environ[MULTIPROC_ENV] == str(tmp_path)
     assert not dead.exists() and alive.exists() and other.exists()
