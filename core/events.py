@@ -57,6 +57,18 @@ class PaymentReceived:
     customer_id: int | None
     expires_at: datetime | None = None
     balance_kes: int | None = None
+    # How it was paid ("mpesa", "cash", ...); a payment with no customer is unmatched.
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceExpired:
+    """The customer's paid time ran out at ``expires_at`` and the expiry cut them off at
+    ``expired_at`` (the difference is how late the expiry job ran)."""
+
+    customer_id: int
+    expires_at: datetime
+    expired_at: datetime
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,7 @@ Event = (
     | SessionDropRequested
     | CustomerRemoved
     | PaymentReceived
+    | ServiceExpired
     | StkPushRequested
     | StkPushFailed
     | CallbackFlagged

@@ -31,6 +31,45 @@ class RecordingDispatcher:
         return [event for event in self.events if isinstance(event, kind)]
 
 
+class Metrics(Protocol):
+    """Counts what adapters see happen, for monitoring (mteja.metrics exports them to
+    Prometheus). Core's own facts (payments, expiries) reach it as events, not through here."""
+
+    def callback_handled(self, kind: str, outcome: str) -> None:
+        """An M-Pesa callback of ``kind`` ended ``outcome`` (processed, flagged, rejected, ...)."""
+
+    def stk_result(self, outcome: str) -> None:
+        """Safaricom's answer to one of our STK pushes: paid, cancelled, timeout, failed."""
+
+    def ussd_session_started(self) -> None:
+        """A subscriber dialled the USSD code (the first screen of a session)."""
+
+    def sms_finished(self, status: str) -> None:
+        """An SMS send ended with the provider's ``status`` (sent, failed, ...)."""
+
+    def drift_repaired(self, added: int, changed: int, removed: int) -> None:
+        """A reconcile found router entries missing, different or extra, and fixed them."""
+
+
+class NoMetrics:
+    """Counts nothing: the default until the composition root wires Prometheus, and for tests."""
+
+    def callback_handled(self, kind: str, outcome: str) -> None:
+        pass
+
+    def stk_result(self, outcome: str) -> None:
+        pass
+
+    def ussd_session_started(self) -> None:
+        pass
+
+    def sms_finished(self, status: str) -> None:
+        pass
+
+    def drift_repaired(self, added: int, changed: int, removed: int) -> None:
+        pass
+
+
 class StaffNotifier(Protocol):
     """Tells staff something needs them (the bot delivers it to the staff Telegram chat)."""
 

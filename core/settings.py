@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator, model_validator
@@ -57,6 +58,12 @@ class Settings(BaseSettings):
     router_connect_timeout: float = 5.0
     router_command_timeout: float = 30.0
     lock_dir: str = ".mteja-locks"
+    # Monitoring: /metrics answers other addresses than loopback only with this bearer token
+    # ("" = loopback only); the processes' metric files live in metrics_dir.
+    metrics_token: str = ""
+    metrics_dir: str = ".mteja-metrics"
+    # Logs: "text" for people, "json" (one object per line) for log shippers.
+    log_format: Literal["text", "json"] = "text"
     # M-Pesa (Safaricom Daraja)
     mpesa_base_url: str = "https://sandbox.safaricom.co.ke"
     mpesa_consumer_key: str = ""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.crypto import SecretBox
 from core.events import CustomerNeedsSync, Event
-from core.ports import EventDispatcher
+from core.ports import EventDispatcher, Metrics, NoMetrics
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,8 @@ class CoreServices:
     # Sessions for read-only units of work (core.db.make_read_session_factory); None: the
     # writing ones, so only the commit is refused.
     read_session_factory: Callable[[], Session] | None = None
+    # What adapters count for monitoring (mteja.metrics in a running process).
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work; ``read_only`` for work that only reads (it cannot commit)."""

@@ -90,6 +90,7 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
             in_transaction(env.services, lambda uow: release_claim(uow, message_id))
             raise
         in_transaction(env.services, lambda uow: record_sent(uow, message_id, result))
+        env.services.metrics.sms_finished(result.status)
         # To whom, never the body: a welcome message holds the subscriber's password.
         log.info("SMS %s to %s", result.status, phone)
 

@@ -147,6 +147,9 @@ def register_tasks(
         report = locked(router_id, lambda: runtime().router_sync.reconcile(router_id))
         if report.drift:
             log.info("router %s: fixed %s drifted entries", router_id, report.drift)
+            runtime().services.metrics.drift_repaired(
+                report.drift_added, report.drift_changed, report.drift_removed
+            )
         return int(report.drift)
 
     def services() -> CoreServices:

@@ -111,6 +111,7 @@ def anchored(settings: Settings, home: Path) -> Settings:
             "database_url": _anchored_database_url(settings.database_url, home),
             "huey_path": str(_under(home, settings.huey_path)),
             "lock_dir": str(_under(home, settings.lock_dir)),
+            "metrics_dir": str(_under(home, settings.metrics_dir)),
         }
     )
 

@@ -27,6 +27,7 @@ from jobs.tasks import Runtime, Tasks, register_tasks
 from jobs.tickets import TicketRuntime, register_ticket_tasks
 from jobs.usage import UsageRuntime, UsageTasks, register_usage_tasks
 from mteja.bootstrap import System
+from mteja.metrics import PrometheusMetrics, instrument, watch_queue
 from payments import callback_urls
 from routers.desired import SyncOptions
 from routers.guarded import guarded_writes
@@ -154,8 +155,10 @@ def build_queue(
     locks: RouterLock | None = None,
     mpesa: MpesaGateway | None = None,
     sms: SmsGateway | None = None,
+    metrics: PrometheusMetrics | None = None,
 ) -> Queue:
-    """Register the tasks and make core's events enqueue them."""
+    """Register the tasks and make core's events enqueue them; with ``metrics``, count the
+    events and the queue's task events there too."""
     settings = system.settings
     huey = huey or make_huey(settings)
     staff_notifier = notifier or telegram_notifier(settings) or RecordingNotifier()
@@ -224,6 +227,9 @@ def build_queue(
     system.services.dispatcher = HueyDispatcher(
         huey, tasks, payment_tasks, message_tasks, ticket_alert
     )
+    if metrics is not None:
+        instrument(system.services, metrics)
+    watch_queue(huey, metrics)
     daily_summary = register_report_tasks(huey, lambda: report_runtime(system, staff_notifier))
     usage_tasks = register_usage_tasks(
         huey, lambda: UsageRuntime(UsageSampler(system.services, runtime().router_sync.gateways))

@@ -8,8 +8,9 @@ the database before the process takes requests and closes the connections at shu
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import anyio.to_thread
 from huey.storage import RedisStorage
@@ -20,6 +21,8 @@ from core.settings import Settings
 from core.unit_of_work import CoreServices
 from mteja.bootstrap import NotInitialized, System, build_system
 from mteja.install import find_install, settings_of
+from mteja.logs import configure_logging
+from mteja.metrics import PrometheusMetrics, render
 from mteja.queueing import Queue, build_queue
 from mteja.staffbot import presence_lookup, with_telegram_webhook
 from payments.callback_urls import callback_url_problem
@@ -27,6 +30,7 @@ from payments.routes import MpesaWebConfig, parse_allowed
 from web.app import WebConfig
 from web.app import create_app as create_web_app
 from web.console import ConsoleConfig
+from web.health import MetricsEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,29 @@ def web_config(settings: Settings) -> WebConfig:
     )
 
 
-def build_app(settings: Settings, services: CoreServices) -> Starlette:
-    app = create_web_app(services, web_config(settings), presence=presence_lookup(services))
+def build_app(
+    settings: Settings,
+    services: CoreServices,
+    *,
+    metrics: PrometheusMetrics | None = None,
+    queue: Queue | None = None,
+) -> Starlette:
+    """The app of ``settings``; with ``metrics``, /metrics serves them (see mteja.metrics);
+    with ``queue``, /readyz checks it and /metrics tells its length."""
+    config = web_config(settings)
+    if metrics is not None:
+        endpoint = MetricsEndpoint(
+            lambda: render(
+                metrics,
+                services.session_factory,
+                queue.huey.pending_count if queue is not None else None,
+            ),
+            settings.metrics_token,
+        )
+        config = replace(config, metrics=endpoint)
+    if queue is not None:
+        config = replace(config, queue_ping=queue_ping(queue))
+    app = create_web_app(services, config, presence=presence_lookup(services))
     # The staff bot's webhook (POST /telegram/{secret}), only when Telegram is configured for it.
     return with_telegram_webhook(app, settings, services)
 
@@ -84,9 +109,22 @@ def create_app() -> Starlette:
     """The app of one ``mteja web`` process, for uvicorn's ``factory=True``: settings are read
     from the environment (and the install's ``.env``) here, in the process that will serve them."""
     settings = settings_of(find_install())
+    configure_logging(settings.log_format)
     system = build_system(settings, require_schema=False)
-    queue = build_queue(system)  # so what the web app records is queued for the workers
-    return with_process_lifespan(build_app(settings, system.services), system, queue)
+    metrics = PrometheusMetrics()
+    # So what the web app records is queued for the workers (and counted).
+    queue = build_queue(system, metrics=metrics)
+    app = build_app(settings, system.services, metrics=metrics, queue=queue)
+    return with_process_lifespan(app, system, queue)
+
+
+def queue_ping(queue: Queue) -> Callable[[], None]:
+    """Raises when the job queue's storage (Redis, or the SQLite file) does not answer."""
+
+    def ping() -> None:
+        queue.huey.pending_count()
+
+    return ping
 
 
 def with_process_lifespan(app: Starlette, system: System, queue: Queue) -> Starlette:
@@ -136,6 +174,7 @@ def serve(
     stopped. Each process reads the settings from the environment, as ``settings`` were read."""
     import uvicorn
 
+    configure_logging(settings.log_format)  # the supervising process's own lines, with workers
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -146,4 +185,6 @@ def serve(
         access_log=access_log,
         proxy_headers=True,
         forwarded_allow_ips=trusted_proxies(settings),
+        # Each process's create_app sends uvicorn's records to mteja's handler (MTEJA_LOG_FORMAT).
+        log_config=None,
     )

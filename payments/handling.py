@@ -46,6 +46,9 @@ _GRACE = timedelta(seconds=30)
 # as soon as it stores the id, the minute sweep otherwise. Past this it is flagged for staff.
 EARLY_STK_CALLBACK_WAIT = timedelta(minutes=10)
 
+# The STK result codes worth telling apart in the metrics; any other non-zero code is "failed".
+_STK_OUTCOMES = {0: "paid", 1032: "cancelled", 1037: "timeout", 1: "insufficient_funds"}
+
 STK = "stk"
 C2B_VALIDATION = "c2b_validation"
 C2B_CONFIRMATION = "c2b_confirmation"
@@ -53,10 +56,12 @@ C2B_CONFIRMATION = "c2b_confirmation"
 
 @dataclass(frozen=True)
 class Handled:
-    """The HTTP answer for Safaricom: a JSON body and a status code."""
+    """The HTTP answer for Safaricom: a JSON body and a status code; ``outcome``: what became
+    of the callback (processed, flagged, rejected, malformed, waiting, failed), for metrics."""
 
     status_code: int
     body: dict[str, Any]
+    outcome: str = "processed"
 
 
 def handle(
@@ -68,6 +73,14 @@ def handle(
     its next try (or for staff after the last) and Safaricom gets its usual answer, except a
     validation, which is refused so no money moves that we could not check.
     """
+    handled = _handle(services, callback_id, kind, body, shortcode)
+    services.metrics.callback_handled(kind, handled.outcome)
+    return handled
+
+
+def _handle(
+    services: CoreServices, callback_id: int, kind: str, body: bytes, shortcode: str
+) -> Handled:
     try:
         if kind == STK:
             return _stk(services, callback_id, body)
@@ -82,7 +95,7 @@ def handle(
     in_transaction(
         services, lambda uow: finish_callback(uow, callback_id, "malformed", error=reason)
     )
-    return Handled(400, {"ResultCode": 1, "ResultDesc": f"Malformed: {reason}"})
+    return Handled(400, {"ResultCode": 1, "ResultDesc": f"Malformed: {reason}"}, "malformed")
 
 
 def _after_failure(services: CoreServices, callback_id: int, kind: str, error: str) -> Handled:
@@ -91,11 +104,11 @@ def _after_failure(services: CoreServices, callback_id: int, kind: str, error: s
             services,
             lambda uow: finish_callback(uow, callback_id, "rejected", error=error[:2000]),
         )
-        return Handled(200, c2b_reject("C2B00016"))
+        return Handled(200, c2b_reject("C2B00016"), "failed")
     in_transaction(services, lambda uow: record_failed_attempt(uow, callback_id, error))
     if kind == STK:
-        return Handled(200, stk_callback_ack())
-    return Handled(200, c2b_confirmation_ack())
+        return Handled(200, stk_callback_ack(), "failed")
+    return Handled(200, c2b_confirmation_ack(), "failed")
 
 
 def _stk(services: CoreServices, callback_id: int, body: bytes) -> Handled:
@@ -110,20 +123,24 @@ def _stk(services: CoreServices, callback_id: int, body: bytes) -> Handled:
         paid_at=callback.transaction_time,
     )
 
-    def apply(uow: UnitOfWork) -> None:
+    def apply(uow: UnitOfWork) -> str:
         settlement = settle_stk(uow, result)
         checkout = result.checkout_request_id
         if settlement.unknown_checkout and _push_in_flight(uow, callback_id):
             log.info("STK callback %s came before its push was stored; it waits", callback_id)
             note_waiting(uow, callback_id, checkout)
-        elif settlement.unknown_checkout or settlement.verdict is Verdict.FLAG:
+            return "waiting"
+        if settlement.unknown_checkout or settlement.verdict is Verdict.FLAG:
             reason = settlement.reason
             finish_callback(uow, callback_id, "flagged", reference=checkout, error=reason)
-        else:
-            finish_callback(uow, callback_id, "processed", reference=checkout)
+            return "flagged"
+        finish_callback(uow, callback_id, "processed", reference=checkout)
+        return "processed"
 
-    in_transaction(services, apply)
-    return Handled(200, stk_callback_ack())
+    outcome = in_transaction(services, apply)
+    if outcome == "processed":
+        services.metrics.stk_result(_STK_OUTCOMES.get(result.result_code, "failed"))
+    return Handled(200, stk_callback_ack(), outcome)
 
 
 def _push_in_flight(uow: UnitOfWork, callback_id: int) -> bool:
@@ -137,10 +154,10 @@ def _push_in_flight(uow: UnitOfWork, callback_id: int) -> bool:
 def _validation(services: CoreServices, callback_id: int, body: bytes, shortcode: str) -> Handled:
     payment = parse_c2b(body)
 
-    def decide(uow: UnitOfWork) -> dict[str, Any]:
+    def decide(uow: UnitOfWork) -> Handled:
         if shortcode and payment.business_short_code != shortcode:
             finish_callback(uow, callback_id, "rejected", error="another shortcode")
-            return c2b_reject("C2B00015")
+            return Handled(200, c2b_reject("C2B00015"), "rejected")
         if not c2b_account_exists(uow, payment.bill_ref_number):
             finish_callback(
                 uow,
@@ -149,11 +166,11 @@ def _validation(services: CoreServices, callback_id: int, body: bytes, shortcode
                 reference=payment.trans_id,
                 error=f"no account {payment.bill_ref_number!r}",
             )
-            return c2b_reject("C2B00012")
+            return Handled(200, c2b_reject("C2B00012"), "rejected")
         finish_callback(uow, callback_id, "processed", reference=payment.trans_id)
-        return c2b_accept()
+        return Handled(200, c2b_accept())
 
-    return Handled(200, in_transaction(services, decide))
+    return in_transaction(services, decide)
 
 
 def _confirmation(services: CoreServices, callback_id: int, body: bytes) -> Handled:

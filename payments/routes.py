@@ -107,6 +107,7 @@ def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
             )
             if too_large:
                 await run_in_threadpool(_mark_too_large, services, callback.id)
+                services.metrics.callback_handled(kind, "malformed")
                 return JSONResponse(
                     {"ResultCode": 1, "ResultDesc": "Malformed: body larger than 64 KiB"},
                     status_code=400,

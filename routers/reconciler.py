@@ -55,6 +55,10 @@ class ConvergeReport:
 
     customers: int = 0
     drift: int = 0
+    # The drift by kind: entries missing (added), different (changed), extra (removed).
+    drift_added: int = 0
+    drift_changed: int = 0
+    drift_removed: int = 0
     writes: int = 0
     sessions_dropped: int = 0
     rounds: int = 0
@@ -170,6 +174,9 @@ class Converger:
             plan = self._plan(scope, actual, report, restrict)
             if round_number == 1:
                 report.drift = plan.size
+                report.drift_added = len(plan.adds)
+                report.drift_changed = len(plan.sets)
+                report.drift_removed = plan.size - len(plan.adds) - len(plan.sets)
             if plan.empty:
                 break
             report.rounds = round_number

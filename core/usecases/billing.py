@@ -183,7 +183,11 @@ def _credit(
         renew_customer(uow, customer, actor, first_period_price_kes=price_kes) if activate else None
     )
     balance = ledger.balance_kes(uow, customer.id)
-    uow.publish(PaymentReceived(payment.id, customer.id, customer.expires_at, balance))
+    uow.publish(
+        PaymentReceived(
+            payment.id, customer.id, customer.expires_at, balance, method=payment.method
+        )
+    )
     return PaymentResult(
         payment.id,
         False,
@@ -218,7 +222,7 @@ def record_unmatched_payment(
             "account_reference": incoming.account_reference,
         },
     )
-    uow.publish(PaymentReceived(payment.id, None))
+    uow.publish(PaymentReceived(payment.id, None, method=payment.method))
     return PaymentResult(payment.id, False, None, None, None, amount_kes=payment.amount_kes)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from core import audit, ledger, lifecycle
 from core.actors import Actor, ActorKind, Permission, require
 from core.errors import InvalidInput, InvalidTransition, PlanMismatch, PlanNotFound
-from core.events import CustomerNeedsSync, SessionDropRequested
+from core.events import CustomerNeedsSync, ServiceExpired, SessionDropRequested
 from core.lookup import get_customer
 from core.models import Customer, ExpiryExtension, Plan
 from core.unit_of_work import UnitOfWork
@@ -295,6 +295,7 @@ def expire_if_due(uow: UnitOfWork, customer_id: int, actor: Actor | None = None)
         queue_renewed_from_credit(uow, customer)
         return ExpiryOutcome.RENEWED
     before = audit.snapshot(customer)
+    uow.publish(ServiceExpired(customer.id, customer.expires_at, now))
     lifecycle.move(customer, "expire", Status.EXPIRED)
     mark_changed(uow, customer)
     audit.record(
@@ -333,6 +334,7 @@ class _Due:
     auto_renew: bool
     plan_id: int
     pending_plan_id: int | None
+    expires_at: datetime | None  # never None: the query asks for expires_at <= now
 
 
 def expire_due_batch(
@@ -354,6 +356,7 @@ def expire_due_batch(
                 Customer.auto_renew,
                 Customer.plan_id,
                 Customer.pending_plan_id,
+                Customer.expires_at,
             )
             .where(
                 Customer.status == Status.ACTIVE.value,
@@ -432,3 +435,4 @@ def _expire_lapsed(uow: UnitOfWork, lapsed: Sequence[_Due], actor: Actor, now: d
     # What mark_changed publishes for an expired customer (the commit asks each router once).
     for row in lapsed:
         uow.publish(CustomerNeedsSync(row.id, row.router_id))
+        uow.publish(ServiceExpired(row.id, row.expires_at or now, now))

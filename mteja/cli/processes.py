@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from mteja.cli.shared import fail, opened_system, out
+from mteja.metrics_files import use_metrics_dir
 
 
 def web(
@@ -20,11 +21,13 @@ def web(
         int, typer.Option(help="Processes sharing the port (each one event loop): up to one a core")
     ] = 1,
 ) -> None:
-    """Serve the web app (health, and the USSD/SMS/M-Pesa callbacks as they land)."""
-    from mteja.web import serve, serving_problem
-
+    """Serve the web app (health, metrics, and the USSD/SMS/M-Pesa callbacks as they land)."""
     with opened_system() as system:  # the database is ready before any process starts
         settings = system.settings
+    # Before mteja.web imports prometheus_client; the worker processes inherit it.
+    use_metrics_dir(settings.metrics_dir)
+    from mteja.web import serve, serving_problem
+
     problem = serving_problem(settings, workers)
     if problem is not None:
         fail(problem)
@@ -43,13 +46,15 @@ def worker(
     ] = True,
 ) -> None:
     """Run the job consumer: router syncs, expiry at the second, sweeps and reconciles."""
-    import logging
-
-    from mteja.queueing import build_queue
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     with opened_system() as system:
-        queue = build_queue(system)
+        # Before prometheus_client is imported: the web processes' /metrics add these counts.
+        use_metrics_dir(system.settings.metrics_dir)
+        from mteja.logs import configure_logging
+        from mteja.metrics import PrometheusMetrics
+        from mteja.queueing import build_queue
+
+        configure_logging(system.settings.log_format)
+        queue = build_queue(system, metrics=PrometheusMetrics())
         consumer = queue.huey.create_consumer(
             workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True
         )
@@ -84,13 +89,12 @@ def bot_command(
     ] = False,
 ) -> None:
     """Run the Telegram staff bot by long polling (MTEJA_TELEGRAM_TOKEN)."""
-    import logging
-
+    from mteja.logs import configure_logging
     from mteja.staffbot import TelegramNotConfigured, run_bot
     from mteja.staffbot import set_webhook as register_webhook
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     with opened_system() as system:
+        configure_logging(system.settings.log_format)
         try:
             if set_webhook:
                 out.print(f"webhook registered: {register_webhook(system)}", markup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -42,7 +43,11 @@ def test_web_serves_healthz(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert response is not None, "mteja web did not start"
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok"}
+        assert response.json() == {"status": "ok"}
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["database"] == "ok"
+        assert ready.json()["checks"]["queue"] == "ok"
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
@@ -211,3 +216,56 @@ def _press(telegram: FakeTelegram, message: SentMessage, label: str) -> dict[str
             "data": message.button(label),
         },
     }
+
+
+@pytest.mark.slow
+def test_two_workers_share_their_metrics_and_log_json_lines_with_the_request_id(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env |= {"MTEJA_LOG_FORMAT": "json"}
+    mteja = [sys.executable, "-m", "mteja.cli"]
+    subprocess.run([*mteja, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    stale = tmp_path / ".mteja-metrics" / "counter_999999999.db"  # a long-gone process's file
+    stale.parent.mkdir()
+    stale.write_bytes(b"")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [*mteja, "web", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    sessions = 12
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        token = dotenv_values(tmp_path / ".env")["MTEJA_AT_CALLBACK_TOKEN"] or ""
+        for number in range(sessions):
+            form = {"sessionId": f"s{number}", "serviceCode": "*384#", "text": ""}
+            form["phoneNumber"] = f"+2547000000{number:02d}"
+            headers = {"X-Request-ID": f"ussd-{number}"}
+            answer = httpx.post(ussd_url(base, token), data=form, headers=headers, timeout=5)
+            assert answer.headers["X-Request-ID"] == f"ussd-{number}"
+        # Every request is answered by one of two processes; /metrics adds up both.
+        scrapes = [httpx.get(f"{base}/metrics", timeout=5) for _ in range(4)]
+        assert {scrape.status_code for scrape in scrapes} == {200}
+        assert all(f"mteja_ussd_sessions_total {sessions}.0" in s.text for s in scrapes)
+        assert all("\nmteja_queue_pending 0.0\n" in scrape.text for scrape in scrapes)
+        pids = {path.name for path in (tmp_path / ".mteja-metrics").glob("counter_*.db")}
+        assert len(pids) == 2 and stale.name not in pids, pids
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+    assert lines and len(lines) == len(output.decode().splitlines()), output.decode()
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert {line["correlation_id"] for line in access} >= {f"ussd-{n}" for n in range(sessions)}

@@ -58,6 +58,8 @@ def ussd_routes(
         text = form.get("text")
         if not form.get("sessionId") or not phone or text is None or len(text) > MAX_TEXT:
             return PlainTextResponse("END Bad request", status_code=400)
+        if text == "":
+            database.services.metrics.ussd_session_started()
         # Most requests only show a screen: read-only, so they never wait for a write lock.
         reply = await database.read(lambda uow: read_ussd(uow, phone, text))
         if reply is None:  # the last answer asks for an action: carry it out in a writing one

@@ -126,3 +126,15 @@ def test_details_by_ussd_go_out_through_africastalking_and_come_back_delivered(
     assert sent["to"] == welcome["to"] == "+254712345678"
     assert sent["message"].startswith("Pay Kasarani Net by M-Pesa: paybill 174379, account MTJ-")
     assert sent["message"].endswith("KES 1,500 renews Home 10M.")
+
+    # The worker's counts reach the web process's /metrics through the shared metrics directory.
+    def worker_counts_scraped() -> bool:
+        text = httpx.get(f"{web_url}/metrics").text
+        return 'mteja_sms_total{status="sent"} 2.0' in text and (
+            'mteja_jobs_total{event="complete",task="send_sms"} 2.0' in text
+        )
+
+    assert wait_for(worker_counts_scraped), httpx.get(f"{web_url}/metrics").text
+    # The USSD request's SMS was queued by the web process (a single one: uvicorn without workers).
+    jobs = [line for line in httpx.get(f"{web_url}/metrics").text.splitlines() if "jobs" in line]
+    assert 'mteja_jobs_total{event="enqueued",task="send_sms"} 1.0' in jobs, jobs

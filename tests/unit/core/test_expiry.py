@@ -37,7 +37,8 @@ def test_expires_at_the_exact_end_and_is_idempotent(
     assert run(expire_if_due, customer_id) is ExpiryOutcome.EXPIRED
     stored = view(customer_id)
     assert (stored.status, stored.expires_at, stored.sync_pending) == ("expired", END, True)
-    assert published() == [("CustomerNeedsSync", customer_id)]
+    # The router sync, and the fact the metrics time the expiry by.
+    assert published() == [("ServiceExpired", customer_id), ("CustomerNeedsSync", customer_id)]
     (event,) = audit_events("customer.expire")
     assert event.actor_kind == "system"
     assert (event.before, event.after) == ({"status": "active"}, {"status": "expired"})
