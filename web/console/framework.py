@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from core import display
 from core.actors import Permission, can
 from core.errors import DomainError, NotFound, PermissionDenied, RateLimited
+from core.phones import display_phone
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.staff_access import StaffVisit, spend_form_token, visit
 from routers.presence import Presence
@@ -193,6 +194,7 @@ class Console:
             day=lambda value: display.local_date(value, zone) if value else "—",
             speed=lambda plan: display.speed(plan.download, plan.upload),
             data=display.data_amount,
+            phone=lambda value: display_phone(value) if value else "—",
             # {{ 3|counted("payment") }} → "3 payments"; {{ 1|counted("day") }} → "1 day".
             counted=lambda count, noun: f"{count:,} {noun}" + ("" if count == 1 else "s"),
         )
