@@ -50,6 +50,7 @@ def test_console_runs_the_staff_commands(tmp_path: Path) -> None:
         "api",
         "--password",
         "pw",
+        "--plain-api",
     )
     _mteja(tmp_path, env, "pool", "add", "core-1", "10.10.0.0/24")
     _mteja(
