@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from core import correlation
 
@@ -47,9 +49,25 @@ def _correlation_of(record: logging.LogRecord) -> str | None:
     return None if value in (None, "-") else str(value)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes, not the one there was when the
+    handler was made (a command run in-process, by a test or a tool, may swap and close it);
+    a stream set on it (``setStream``) is kept."""
+
+    _fixed: Any = None
+
+    @property
+    def stream(self) -> Any:
+        return self._fixed if self._fixed is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._fixed = None if value is sys.stderr else value
+
+
 def log_handler(log_format: str) -> logging.Handler:
     """A stderr handler in ``log_format`` ("json" or "text") that adds the correlation id."""
-    handler = logging.StreamHandler()
+    handler = _CurrentStderr()
     handler.addFilter(CorrelationFilter())
     formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(formatter)

@@ -6,6 +6,7 @@ tests skip with a reason when no server answers, except in CI (CI=true), where t
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,27 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MTEJA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# Loggers a process's configure_logging takes over (mteja.logs).
+_CONFIGURED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "huey")
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A command run in-process (``mteja worker``, ``mteja bot``) configures logging for the
+    whole process; put it back after each test so the next one logs as pytest set it up."""
+    saved = {
+        name: (list(logger.handlers), logger.level, logger.propagate)
+        for name in _CONFIGURED_LOGGERS
+        for logger in [logging.getLogger(name)]
+    }
+    yield
+    for name, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture

@@ -94,11 +94,12 @@ def bot_command(
     from mteja.staffbot import set_webhook as register_webhook
 
     with opened_system() as system:
-        configure_logging(system.settings.log_format)
         try:
             if set_webhook:
                 out.print(f"webhook registered: {register_webhook(system)}", markup=False)
                 return
+            # Only the long-running bot takes over the process's logging.
+            configure_logging(system.settings.log_format)
             run_bot(system)
         except TelegramNotConfigured as exc:
             fail(str(exc))
