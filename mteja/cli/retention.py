@@ -8,7 +8,6 @@ import typer
 
 from core.usecases.retention import prune as prune_old_rows
 from mteja.cli.shared import ACTOR, opened_system, out
-from mteja.queueing import retention_policy
 
 
 def prune(
@@ -18,6 +17,11 @@ def prune(
 ) -> None:
     """Remove old sync runs, delivery reports, SMS texts, ended usage readings and spent staff
     logins, per MTEJA_RETENTION_* (never money, M-Pesa callbacks or the audit log)."""
+    # Imported here, as every command imports what only it needs: mteja.queueing brings
+    # prometheus_client, which must not be loaded before 'mteja web' or 'worker' choose where
+    # their metrics live (mteja.metrics_files).
+    from mteja.queueing import retention_policy
+
     with opened_system() as system:
         report = prune_old_rows(
             system.services, ACTOR, retention_policy(system.settings), dry_run=dry_run

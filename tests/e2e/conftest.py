@@ -136,9 +136,11 @@ def console_site(tmp_path: Path) -> Iterator[ConsoleSite]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """Debian's Chromium under Playwright, shared by the browser tests of a run."""
+    """Debian's Chromium under Playwright, shared by the browser tests of a module. Not of the
+    whole run: Playwright's sync API keeps an event loop running in the main thread until it
+    stops, and every later test that calls asyncio.run() there would fail."""
     if not CHROMIUM.exists():
         reason = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
         if IN_CI:

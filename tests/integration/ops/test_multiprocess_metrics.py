@@ -109,3 +109,17 @@ def test_a_jobs_log_lines_carry_its_task_id(caplog: pytest.LogCaptureFixture) ->
         result = noisy()
     [record] = [record for record in caplog.records if record.name == "jobs.test"]
     assert record.correlation_id == result.id  # type: ignore[attr-defined]
+
+
+def test_the_command_line_loads_no_metrics_library_before_a_process_chooses_its_directory() -> None:
+    """prometheus_client decides at import whether counts live in memory or in the shared
+    directory; ``mteja web`` and ``mteja worker`` set the directory first, so merely importing
+    the command must not import it (a worker's counts would never reach /metrics)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, mteja.cli; print('prometheus_client' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
