@@ -81,3 +81,38 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def seed_pppoe_customers(services: CoreServices, actor: Any, count: int) -> tuple[int, list[int]]:
+    """A router ``core-1`` (plain API), the plan ``Home 10M`` and ``count`` PPPoE customers
+    ``Customer i`` whose passwords are ``secret-i``, each in its own transaction: the small
+    ISP the operations tests (backup, retention, key rotation) start from. Returns the
+    router's id and the customers' ids."""
+    from core.usecases.customers import NewCustomer, create_customer
+    from core.usecases.network import RouterSpec, add_router
+    from core.usecases.plans import PlanSpec, add_plan
+
+    with services.unit_of_work() as uow:
+        spec = RouterSpec("core-1", "10.0.0.1", 8728, "api", "router-pw", plain_api=True)
+        router_id = add_router(uow, actor, spec).id
+        add_plan(uow, actor, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
+        uow.commit()
+    customer_ids = []
+    for index in range(count):
+        with services.unit_of_work() as uow:
+            created = create_customer(
+                uow,
+                actor,
+                NewCustomer(
+                    full_name=f"Customer {index}",
+                    phone=f"+2547120000{index:02d}",
+                    connection_type="pppoe",
+                    plan="Home 10M",
+                    router="core-1",
+                    password=f"secret-{index}",
+                    send_welcome=False,
+                ),
+            )
+            uow.commit()
+            customer_ids.append(created.customer.id)
+    return router_id, customer_ids

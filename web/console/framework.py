@@ -334,10 +334,9 @@ class Console:
             return visit(uow, token)
 
     def error(self, view: View, status: int, message: str) -> Response:
-        # Back to the page the form was on: only a console path, never another site.
-        referer = urlsplit(view.request.headers.get("referer", ""))
-        back = referer.path + (f"?{referer.query}" if referer.query else "")
-        if not back.startswith(PREFIX + "/") or referer.path == view.request.url.path:
+        # Back to the page the form was on; a page refused on its own is no way back.
+        back = _back_path(view.request)
+        if urlsplit(back).path == view.request.url.path:
             back = f"{PREFIX}/"
         return view.render("error.html", status_code=status, message=message, back=back)
 
@@ -360,7 +359,8 @@ def _unreadable(request: Request, form: FormData | None) -> str | None:
 
 
 def _back_path(request: Request) -> str:
-    """The console page a form was sent from (its Referer), or the dashboard."""
+    """The console page a form was sent from (its Referer), or the dashboard: only a console
+    path, never another site."""
     referer = urlsplit(request.headers.get("referer", ""))
     back = referer.path + (f"?{referer.query}" if referer.query else "")
     return back if back.startswith(PREFIX + "/") and not back.startswith("//") else PREFIX + "/"

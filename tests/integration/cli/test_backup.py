@@ -17,12 +17,9 @@ from core.actors import Actor
 from core.crypto import SecretBox, SecretKeyError, new_secret_key
 from core.db import make_engine, upgrade_to_head
 from core.models import Base, Customer
-from core.testing import services_for
+from core.testing import seed_pppoe_customers, services_for
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_payment
-from core.usecases.customers import NewCustomer, create_customer
-from core.usecases.network import RouterSpec, add_router
-from core.usecases.plans import PlanSpec, add_plan
 from mteja.backup import BackupError, backup, restore
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.integration.cli.conftest import Mteja
@@ -48,29 +45,11 @@ def empty_target(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def _seed(services: CoreServices, staff: Actor) -> None:
-    with services.unit_of_work() as uow:
-        add_router(
-            uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "router-pw", plain_api=True)
-        )
-        add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
-        uow.commit()
-    for index in range(3):
+    _, customer_ids = seed_pppoe_customers(services, staff, 3)
+    for index, customer_id in enumerate(customer_ids):
         with services.unit_of_work() as uow:
-            created = create_customer(
-                uow,
-                staff,
-                NewCustomer(
-                    full_name=f"Customer {index}",
-                    phone=f"+2547120000{index:02d}",
-                    connection_type="pppoe",
-                    plan="Home 10M",
-                    router="core-1",
-                    password=f"secret-{index}",
-                    send_welcome=False,
-                ),
-            )
             paid = IncomingPayment(1500, "cash", reference=f"C{index}")
-            record_payment(uow, created.customer.id, staff, paid)
+            record_payment(uow, customer_id, staff, paid)
             uow.commit()
 
 

@@ -10,39 +10,16 @@ from sqlalchemy import select
 from core.actors import Actor
 from core.crypto import SecretBox, SecretKeyError, new_secret_key
 from core.models import AuditEvent, Customer, Router, SmsMessage
+from core.testing import seed_pppoe_customers
 from core.unit_of_work import CoreServices
-from core.usecases.customers import NewCustomer, create_customer
 from core.usecases.key_rotation import rotate_secrets, secrets_not_under_current_key
-from core.usecases.network import RouterSpec, add_router
-from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.sms import queue_sms
 
 OLD, NEW = new_secret_key(), new_secret_key()
 
 
 def _seed(services: CoreServices, staff: Actor) -> None:
-    with services.unit_of_work() as uow:
-        add_router(
-            uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "router-pw", plain_api=True)
-        )
-        add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
-        uow.commit()
-    for index in range(7):
-        with services.unit_of_work() as uow:
-            create_customer(
-                uow,
-                staff,
-                NewCustomer(
-                    full_name=f"Customer {index}",
-                    phone=f"+2547120000{index:02d}",
-                    connection_type="pppoe",
-                    plan="Home 10M",
-                    router="core-1",
-                    password=f"secret-{index}",
-                    send_welcome=False,
-                ),
-            )
-            uow.commit()
+    seed_pppoe_customers(services, staff, 7)
     with services.unit_of_work() as uow:
         queue_sms(uow, "+254712000000", "Your password is ••••••", "welcome", secret="secret-0")
         uow.commit()

@@ -24,11 +24,9 @@ from core.models import (
     Subscription,
     UsageReading,
 )
+from core.testing import seed_pppoe_customers
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_payment
-from core.usecases.customers import NewCustomer, create_customer
-from core.usecases.network import RouterSpec, add_router
-from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.retention import RetentionPolicy, prune
 from core.usecases.staff import add_staff
 
@@ -43,32 +41,10 @@ def _seed(services: CoreServices, clock: FrozenClock, staff: Actor) -> None:
     """Two customers, each with old and recent rows of every kind; the clock then moves 400 days
     on, so what was made at the start is old and what is made at the end is recent."""
     start = clock.now()
+    router_id, ids = seed_pppoe_customers(services, staff, 3)
     with services.unit_of_work() as uow:
-        router = add_router(
-            uow, staff, RouterSpec("core-1", "10.0.0.1", 8728, "api", "pw", plain_api=True)
-        )
-        add_plan(uow, staff, PlanSpec("Home 10M", "pppoe", 1500, "10M", "5M", validity_days=30))
         add_staff(uow, staff, 1001, "Wanjiru", "owner")
         uow.commit()
-        router_id = router.id
-    ids = []
-    for index in range(3):
-        with services.unit_of_work() as uow:
-            customer = create_customer(
-                uow,
-                staff,
-                NewCustomer(
-                    full_name=f"Customer {index}",
-                    phone=f"+2547120000{index:02d}",
-                    connection_type="pppoe",
-                    plan="Home 10M",
-                    router="core-1",
-                    password=f"secret-{index}",
-                    send_welcome=False,
-                ),
-            )
-            uow.commit()
-            ids.append(customer.customer.id)
     # The third customer's session is old but was never seen to end: its reading stays.
     _reading(services, router_id, ids[2], start, ended=False)
     for reader, at in ((ids[0], start), (ids[1], start + OLD - RECENT)):
