@@ -11,12 +11,18 @@ from enum import StrEnum
 
 from core import account_numbers, ledger
 from core.actors import Actor, Permission, require
-from core.errors import Conflict, InvalidInput, PlanMismatch, PlanNotFound
+from core.errors import Conflict, InvalidInput
 from core.phones import normalize_phone
 from core.unit_of_work import UnitOfWork
-from core.usecases.customers import NewCustomer, _address_for, _reference_owner, _required_name
+from core.usecases.customers import (
+    NewCustomer,
+    _address_for,
+    _reference_owner,
+    _required_name,
+    check_first_money,
+    plan_on_sale_for,
+)
 from core.usecases.network import get_router_by_name
-from core.usecases.plans import get_plan_by_name
 from core.vocabulary import ConnectionType, PaymentMethod, parse_choice
 
 
@@ -46,21 +52,13 @@ def check_new_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer, part: F
     elif part is FormPart.SERVICE:
         if not form.plan.strip():
             raise InvalidInput("choose a plan")
-        plan = get_plan_by_name(uow, form.plan)
-        if not plan.active:
-            raise PlanNotFound(f"plan {plan.name!r} is retired")
-        if plan.connection_type != connection_type:
-            raise PlanMismatch(f"plan is for {plan.connection_type}, customer is {connection_type}")
+        plan = plan_on_sale_for(uow, form.plan, connection_type)
         if not form.router.strip():
             raise InvalidInput("choose a router")
         router = get_router_by_name(uow, form.router)
         _address_for(uow, router, connection_type, form.ip_address, None, plan.id)
     elif part is FormPart.PAYMENT:
-        ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
-        if form.first_price_kes is not None:
-            ledger.require_not_negative(form.first_price_kes, "the first period's price")
-        if form.amount_kes is not None and form.payment_method is None:
-            raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
+        check_first_money(form)
         if form.payment_method is not None:
             method = parse_choice(PaymentMethod, form.payment_method, "payment method")
             if form.amount_kes is not None:

@@ -26,6 +26,7 @@ from core.models import (
     Customer,
     InboundSms,
     Payment,
+    Plan,
     Router,
     SmsMessage,
     Ticket,
@@ -90,11 +91,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     """Add a customer, check every field in form order, take the first payment, activate."""
     require(actor, Permission.MANAGE_CUSTOMERS)
     connection_type = parse_choice(ConnectionType, form.connection_type, "connection type")
-    plan = get_plan_by_name(uow, form.plan)
-    if not plan.active:
-        raise PlanNotFound(f"plan {plan.name!r} is retired")
-    if plan.connection_type != connection_type:
-        raise PlanMismatch(f"plan is for {plan.connection_type}, customer is {connection_type}")
+    plan = plan_on_sale_for(uow, form.plan, connection_type)
     router = get_router_by_name(uow, form.router)
     ip_address = _address_for(uow, router, connection_type, form.ip_address, None, plan.id)
     full_name = _required_name(form.full_name)
@@ -103,12 +100,8 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     password = form.password if form.password is not None else generate_password()
     _check_password(password)
     parent = _parent_for(uow, form.parent)
-    ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
-    if form.first_price_kes is not None:
-        ledger.require_not_negative(form.first_price_kes, "the first period's price")
+    check_first_money(form)
     first_price = plan.price_kes if form.first_price_kes is None else form.first_price_kes
-    if form.amount_kes is not None and form.payment_method is None:
-        raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 
     now = uow.clock.now()
     customer = Customer(
@@ -171,6 +164,25 @@ def create_customer(uow: UnitOfWork, actor: Actor, form: NewCustomer) -> Created
     elif form.activate:
         renew_customer(uow, customer, actor, first_period_price_kes=form.first_price_kes)
     return CreatedCustomer(customer, password, payment)
+
+
+def plan_on_sale_for(uow: UnitOfWork, name: str, connection_type: ConnectionType) -> Plan:
+    """The plan ``name`` names, if it is on sale and of the customer's connection type."""
+    plan = get_plan_by_name(uow, name)
+    if not plan.active:
+        raise PlanNotFound(f"plan {plan.name!r} is retired")
+    if plan.connection_type != connection_type:
+        raise PlanMismatch(f"plan is for {plan.connection_type}, customer is {connection_type}")
+    return plan
+
+
+def check_first_money(form: NewCustomer) -> None:
+    """The fee, the first period's price and the first amount of a new customer."""
+    ledger.require_not_negative(form.installation_fee_kes, "the installation fee")
+    if form.first_price_kes is not None:
+        ledger.require_not_negative(form.first_price_kes, "the first period's price")
+    if form.amount_kes is not None and form.payment_method is None:
+        raise InvalidInput("say how the first amount was paid: cash, mpesa, bank or cheque")
 
 
 def _required_name(text: str) -> str:
