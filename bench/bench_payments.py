@@ -62,6 +62,7 @@ import httpx
 import redis
 from huey import Huey, RedisHuey, SqliteHuey
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from bench._common import (
     PPP_SECRET,
@@ -77,6 +78,7 @@ from bench._common import (
     start_simulator,
     sync_until_converged,
 )
+from bench.system_load import LockSampler, SystemLoad
 from core.models import Customer, Payment
 from core.settings import Settings
 from core.testing import free_port
@@ -173,7 +175,8 @@ def run_worker(backend: Backend, workers: int) -> None:
 @contextmanager
 def child_processes(
     backend: Backend, web_port: int, web_workers: int, workers: int
-) -> Iterator[None]:
+) -> Iterator[dict[str, int]]:
+    """Starts the web and worker children; yields their pids by role."""
     context = multiprocessing.get_context("spawn")
     children = [
         context.Process(target=serve_web, args=(backend, web_port, web_workers), name="bench-web"),
@@ -182,7 +185,7 @@ def child_processes(
     for child in children:
         child.start()
     try:
-        yield
+        yield {"web": children[0].pid or 0, "worker": children[1].pid or 0}
     finally:
         for child in children:
             child.terminate()
@@ -205,6 +208,8 @@ class Run:
     acked_in: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    measured_seconds: float = 0.0  # first send → last secret enabled (or the timeout)
+    lock_line: str | None = None
 
 
 class RouterWatch:
@@ -339,7 +344,7 @@ def run_benchmark(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedR
     web_port = free_port()
     fake = FakeDaraja(external_validation=False)
     try:
-        with child_processes(backend, web_port, args.web_workers, args.workers):
+        with child_processes(backend, web_port, args.web_workers, args.workers) as pids:
             base = f"http://127.0.0.1:{web_port}"
             _wait_healthy(base)
             fake.register_urls(
@@ -350,12 +355,17 @@ def run_benchmark(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedR
                     "ValidationURL": c2b_validation_url(base, TOKEN),
                 }
             )
-            run, enabled_at = measure(args, sim, fake, customers)
+            load = SystemLoad(pids, env.engine, make_url(url).database or "")
+            run, enabled_at = measure(args, sim, fake, customers, load)
     finally:
         fake.close()
         if postgres:
             _forget_redis_keys(args.redis_url, backend.queue_name)
     report(args, label, run, enabled_at, count)
+    for line in load.lines(count, run.measured_seconds):
+        print(line)
+    if run.lock_line:
+        print(run.lock_line)
     with env.services.unit_of_work() as uow:
         payments = uow.session.scalar(
             select(func.count(Payment.id)).where(Payment.method == "mpesa")
@@ -369,19 +379,31 @@ def run_benchmark(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedR
 
 
 def measure(
-    args: argparse.Namespace, sim: SimulatedRouter, fake: FakeDaraja, customers: list[Any]
+    args: argparse.Namespace,
+    sim: SimulatedRouter,
+    fake: FakeDaraja,
+    customers: list[Any],
+    load: SystemLoad,
 ) -> tuple[Run, dict[str, float]]:
     """Warm up with a few payments, then send the measured ones at the rate; returns what was
-    sent and when each secret was first seen enabled."""
+    sent and when each secret was first seen enabled. ``load`` is read around the measured
+    part: CPU per process role, commits, WAL fsyncs; lock waits are sampled meanwhile."""
     warmup, measured = customers[:WARMUP], customers[WARMUP:]
     with RouterWatch(sim, args.poll_ms / 1000) as watch:
         send_at_rate(fake, warmup, 5.0, Run())
         if not watch.wait_enabled([c.username for c in warmup], 60):
             print("  WARNING: the warm-up payments were not all enabled within 60 s")
         run = Run()
-        sending = send_at_rate(fake, measured, args.rate, run)
-        print(f"  sent {len(measured):,} confirmations in {sending:.1f} s")
-        watch.wait_enabled([c.username for c in measured], args.timeout)
+        assert load.engine is not None
+        with LockSampler(load.engine, load.database) as locks:
+            load.begin()
+            started = time.monotonic()
+            sending = send_at_rate(fake, measured, args.rate, run)
+            print(f"  sent {len(measured):,} confirmations in {sending:.1f} s")
+            watch.wait_enabled([c.username for c in measured], args.timeout)
+            run.measured_seconds = time.monotonic() - started
+            load.finish()
+        run.lock_line = locks.line()
     return run, dict(watch.enabled_at)
 
 
