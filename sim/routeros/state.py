@@ -30,6 +30,9 @@ from sim.routeros.traps import (
 
 __all__ = ["BLOCKED_LIST", "CommandResult", "RouterState"]
 
+# Told of every entry an API command added or changed: (menu, the entries as they now are).
+WriteListener = Callable[[str, list[Item]], None]
+
 BLOCKED_LIST = "mteja-blocked"
 """The firewall address list whose members (static-IP customers) have no service."""
 
@@ -116,6 +119,7 @@ class RouterState:
         self._traffic = TrafficModel()
         self._session_numbers = itertools.count(1)
         self._devices: set[str] = set()  # addresses of static devices that are up
+        self._write_listeners: list[WriteListener] = []
         for spec in MENUS.values():
             for builtin in spec.builtin:
                 attrs = {prop: value for prop, value in builtin.items() if prop != ".id"}
@@ -152,6 +156,7 @@ class RouterState:
                 if menu == _QUEUE:
                     self._meters[(menu, item_id)] = self._traffic.start(self._clock())
                     self._run_queues([item_id])
+                self._tell_listeners(menu, table, [item_id])
                 return CommandResult(ret=item_id)
             ids = self._resolve_ids(table, attrs.get(".id", ""))
             if verb == "remove":
@@ -166,7 +171,23 @@ class RouterState:
                 self._set(table, ids, {"disabled": "true" if verb == "disable" else "false"})
             if menu == _QUEUE and verb != "remove":
                 self._run_queues(ids)  # a new target, or disabled: counting starts or stops
+            if verb != "remove":
+                self._tell_listeners(menu, table, ids)
             return CommandResult()
+
+    def on_write(self, listener: WriteListener) -> None:
+        """Call ``listener(menu, items)`` after every API command that adds or changes entries,
+        with a copy of each entry as it now is, under the router's lock: a benchmark sees the
+        moment a secret is enabled without polling (and without the polling's own load)."""
+        with self._lock:
+            self._write_listeners.append(listener)
+
+    def _tell_listeners(self, menu: str, table: Table, ids: Sequence[str]) -> None:
+        if not self._write_listeners:
+            return
+        items = [dict(item) for item_id in ids if (item := table.get(item_id)) is not None]
+        for listener in self._write_listeners:
+            listener(menu, items)
 
     def burn_id(self, menu: str) -> str:
         """Use up the next id of ``menu`` without creating anything (an add that got lost)."""

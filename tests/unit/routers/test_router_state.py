@@ -419,3 +419,18 @@ def test_a_queue_added_for_a_device_already_up_counts_from_zero() -> None:
     clock.advance(1)
     (queue,) = state.items(QUEUES)
     assert queue["bytes"] == "0/100"
+
+
+def test_a_write_listener_is_told_of_each_entry_as_it_now_is() -> None:
+    state = RouterState()
+    seen: list[tuple[str, list[dict[str, str]]]] = []
+    state.on_write(lambda menu, items: seen.append((menu, items)))
+    added = state.execute("/ppp/secret", "add", {"name": "jane", "password": "pw"}).ret
+    state.execute("/ppp/secret", "print", {})  # a read tells nobody
+    state.execute("/ppp/secret", "disable", {".id": added})
+    state.execute("/ppp/secret", "remove", {".id": added})  # nothing left to show
+    assert [(menu, [item["disabled"] for item in items]) for menu, items in seen] == [
+        ("/ppp/secret", ["false"]),
+        ("/ppp/secret", ["true"]),
+    ]
+    assert seen[0][1][0]["name"] == "jane"
