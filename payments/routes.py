@@ -34,7 +34,7 @@ from payments.callback_urls import (
     stk_callback_path,
 )
 from payments.callbacks import MAX_CALLBACK_BYTES
-from payments.handling import C2B_CONFIRMATION, C2B_VALIDATION, STK, handle
+from payments.handling import C2B_CONFIRMATION, C2B_VALIDATION, STK, Handled, handle
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +102,9 @@ def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
                 log.warning("refused M-Pesa %s callback from %s (not allow-listed)", kind, address)
                 return JSONResponse({"error": "forbidden"}, status_code=403)
             body, too_large = await _read_bounded(request)
-            callback = await run_in_threadpool(
-                in_transaction, services, lambda uow: store_callback(uow, kind, body, address)
-            )
-            if too_large:
-                await run_in_threadpool(_mark_too_large, services, callback.id)
-                services.metrics.callback_handled(kind, "malformed")
-                return JSONResponse(
-                    {"ResultCode": 1, "ResultDesc": "Malformed: body larger than 64 KiB"},
-                    status_code=400,
-                )
+            # One trip to a worker thread for both transactions: storing, then handling.
             handled = await run_in_threadpool(
-                handle, services, callback.id, kind, body, config.shortcode
+                _store_and_handle, services, kind, body, address, too_large, config.shortcode
             )
             return JSONResponse(handled.body, status_code=handled.status_code)
 
@@ -136,8 +127,23 @@ def mpesa_routes(services: CoreServices, config: MpesaWebConfig) -> list[Route]:
     ]
 
 
-def _mark_too_large(services: CoreServices, callback_id: int) -> None:
-    in_transaction(
-        services,
-        lambda uow: finish_callback(uow, callback_id, "malformed", error="body over 64 KiB"),
-    )
+def _store_and_handle(
+    services: CoreServices,
+    kind: str,
+    body: bytes,
+    address: str | None,
+    too_large: bool,
+    shortcode: str,
+) -> Handled:
+    """Keep the raw body (committed on its own, before anything reads it), then handle it."""
+    callback = in_transaction(services, lambda uow: store_callback(uow, kind, body, address))
+    if too_large:
+        in_transaction(
+            services,
+            lambda uow: finish_callback(uow, callback.id, "malformed", error="body over 64 KiB"),
+        )
+        services.metrics.callback_handled(kind, "malformed")
+        return Handled(
+            400, {"ResultCode": 1, "ResultDesc": "Malformed: body larger than 64 KiB"}, "malformed"
+        )
+    return handle(services, callback.id, kind, body, shortcode)
