@@ -32,6 +32,7 @@ from core.usecases.stk import (
     settle_stk_by_query,
 )
 from jobs.periodic import once_per_slot_task
+from jobs.priorities import SUBSCRIBER_WAITING_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class PaymentTasks:
 def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) -> PaymentTasks:
     """Register the M-Pesa tasks on ``huey``."""
 
-    @huey.task(name="send_stk_push", retries=3, retry_delay=5)
+    @huey.task(name="send_stk_push", priority=SUBSCRIBER_WAITING_PRIORITY, retries=3, retry_delay=5)
     def send_stk_push(stk_request_id: int) -> None:
         """Ask Safaricom to prompt the phone, once: the push is claimed before it is sent."""
         env = runtime()
@@ -117,7 +118,7 @@ def register_payment_tasks(huey: Huey, runtime: Callable[[], PaymentRuntime]) ->
         env.replay_waiting_stk_callbacks()
         query_stk.schedule(args=(stk_request_id, 1), delay=STK_QUERY_AFTER.total_seconds())
 
-    @huey.task(name="query_stk", retries=2, retry_delay=30)
+    @huey.task(name="query_stk", priority=SUBSCRIBER_WAITING_PRIORITY, retries=2, retry_delay=30)
     def query_stk(stk_request_id: int, attempt: int = 1) -> None:
         """No callback yet: ask Daraja where the push stands and settle it."""
         env = runtime()

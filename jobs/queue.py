@@ -1,13 +1,75 @@
-"""The huey instance: RedisHuey when MTEJA_REDIS_URL is set, SqliteHuey on a file otherwise."""
+"""The huey instance: a priority queue on Redis when MTEJA_REDIS_URL is set, SqliteHuey on a file
+otherwise.
+
+Tasks carry a priority (jobs.priorities): a worker always takes the most urgent waiting task
+first. SqliteHuey and MemoryHuey order by priority natively; on Redis that takes huey's
+sorted-set queue (``PriorityRedisStorage``).
+"""
 
 from __future__ import annotations
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+import logging
+import struct
+import time
+from typing import Any
+
+from huey import Huey, MemoryHuey, SqliteHuey
+from huey.storage import PriorityRedisStorage
 
 from core.settings import Settings
 
+log = logging.getLogger(__name__)
+
 # The in-process queue's name; a real one is named by MTEJA_QUEUE_NAME (default "mteja").
 QUEUE_NAME = "mteja"
+
+# Moves one task from the list older versions queued on into the sorted set: RPOP takes the
+# oldest, and both steps happen in Redis at once, so a task is never lost or doubled between.
+_MOVE_LEGACY_TASK = """
+local task = redis.call('RPOP', KEYS[1])
+if task then
+    redis.call('ZADD', KEYS[2], 0, ARGV[1] .. task)
+end
+return task
+"""
+
+
+class PriorityRedisQueue(PriorityRedisStorage):
+    """huey's sorted-set Redis queue under a key of its own.
+
+    Versions before the priority queue kept the same queue name's tasks in a Redis list
+    (``huey.redis.<name>``); those are moved over, oldest first at priority 0, whenever a worker
+    finds the priority queue empty, so a rolling upgrade loses none of them.
+    """
+
+    def __init__(self, name: str = "huey", **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.legacy_queue_key: str = f"huey.redis.{self.name}"
+        self.queue_key = f"huey.priority.{self.name}"
+        self._move_legacy = self.conn.register_script(_MOVE_LEGACY_TASK)
+
+    def move_legacy_tasks(self) -> int:
+        moved = 0
+        while True:
+            # The same 8-byte time prefix huey's own enqueue puts on (it orders equal scores).
+            prefix = struct.pack(">Q", int(time.time() * 1e6))
+            if self._move_legacy(keys=[self.legacy_queue_key, self.queue_key], args=[prefix]):
+                moved += 1
+            else:
+                break
+        if moved:
+            log.info("moved %s task(s) from the old list queue to the priority queue", moved)
+        return moved
+
+    def dequeue(self) -> bytes | None:
+        task: bytes | None = super().dequeue()
+        if task is None and self.move_legacy_tasks():
+            task = super().dequeue()
+        return task
+
+
+class PriorityRedisHuey(Huey):
+    storage_class = PriorityRedisQueue
 
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -15,5 +77,5 @@ def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if immediate:
         return MemoryHuey(QUEUE_NAME, immediate=True, utc=True)
     if settings.redis_url:
-        return RedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
+        return PriorityRedisHuey(settings.queue_name, url=settings.redis_url, utc=True)
     return SqliteHuey(settings.queue_name, filename=settings.huey_path, utc=True)

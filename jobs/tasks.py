@@ -32,6 +32,7 @@ from core.usecases.service import (
 from core.usecases.staff_access import forget_old_logins
 from jobs.locks import LeaseLost, RouterBusy, RouterLock, writing_under
 from jobs.periodic import once_per_slot_task
+from jobs.priorities import ROUTER_PRIORITY
 from routers.desired import RemovedLogin
 from routers.sync import RouterSync
 
@@ -103,28 +104,32 @@ def register_tasks(
                 # Stopped midway; what is still pending is done by whoever holds it next.
                 raise RetryTask(delay=BUSY_RETRY_SECONDS) from None
 
-    @huey.task(name="sync_router", retries=12, retry_delay=2, retry_backoff=1.5)
+    @huey.task(
+        name="sync_router", priority=ROUTER_PRIORITY, retries=12, retry_delay=2, retry_backoff=1.5
+    )
     def sync_router(router_id: int) -> int:
         """Converge every pending customer of one router."""
         # Cleared before reading the pending list: a change after this point queues a new run.
         huey.get(_queued_key(router_id))
         return int(locked(router_id, lambda: runtime().router_sync.sync_all_pending(router_id)))
 
-    @huey.task(name="expire_due")
+    @huey.task(name="expire_due", priority=ROUTER_PRIORITY)
     def expire_due(scheduled_key: str | None = None) -> int:
         """Expire (or auto-renew) every customer whose paid time has run out."""
         if scheduled_key is not None:
             huey.get(scheduled_key)
         return expire_all_due(runtime().services)
 
-    @huey.task(name="begin_periods")
+    @huey.task(name="begin_periods", priority=ROUTER_PRIORITY)
     def begin_periods(scheduled_key: str | None = None) -> int:
         """Begin every paid period whose start has come: its plan, a new data allowance."""
         if scheduled_key is not None:
             huey.get(scheduled_key)
         return begin_all_due_periods(runtime().services)
 
-    @huey.task(name="drop_sessions", retries=5, retry_delay=2, retry_backoff=2)
+    @huey.task(
+        name="drop_sessions", priority=ROUTER_PRIORITY, retries=5, retry_delay=2, retry_backoff=2
+    )
     def drop_sessions(customer_id: int) -> int:
         """Disconnect a customer's live sessions (staff 'disconnect')."""
         sync = runtime().router_sync
@@ -133,7 +138,9 @@ def register_tasks(
             return 0
         return int(locked(router_id, lambda: sync.drop_sessions(customer_id)))
 
-    @huey.task(name="remove_login", retries=12, retry_delay=2, retry_backoff=1.5)
+    @huey.task(
+        name="remove_login", priority=ROUTER_PRIORITY, retries=12, retry_delay=2, retry_backoff=1.5
+    )
     def remove_login(
         router_id: int, account_number: str | None, username: str, connection_type: str
     ) -> None:
