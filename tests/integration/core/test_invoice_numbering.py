@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from core.actors import Actor
 from core.models import Invoice, Receipt
@@ -138,3 +138,37 @@ def test_a_payment_waits_for_another_s_numbers_only_while_it_commits(
     # In commit order, with no gap.
     assert [tuple(row) for row in numbered] == [(second, 1), (first, 2)]
     assert receipts == [1, 2]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_counters_are_locked_only_inside_the_commit(
+    isp_db: CoreServices, staff: Actor, new_customer
+) -> None:
+    """On PostgreSQL the database numbers a transaction's documents while it commits (deferred
+    triggers), so the counter rows every payment needs are never held while this process sends
+    another statement: under load a thread holding them could wait milliseconds for the GIL
+    between statements, and every payment in the system would wait with it."""
+    customer_id = new_customer()
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = isp_db.session_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with isp_db.unit_of_work() as uow:
+            record_payment(uow, customer_id, staff, IncomingPayment(1500, "mpesa", "RKCOMMIT01"))
+            uow.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert [s for s in statements if "document_counters" in s] == []
+    with isp_db.unit_of_work() as uow:
+        assert list(uow.session.scalars(select(Invoice.number))) == [1]
+        assert list(uow.session.scalars(select(Receipt.number))) == [1]
+        counters = dict(
+            uow.session.execute(text("SELECT name, last_number FROM document_counters")).all()
+        )
+    assert counters == {"invoice": 1, "receipt": 1}

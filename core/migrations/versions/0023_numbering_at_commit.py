@@ -1,0 +1,74 @@
+"""invoices and receipts: on PostgreSQL the database numbers them as their transaction commits
+
+Revision ID: 0023
+Revises: 0022
+Create Date: 2026-12-07 22:40:00
+
+A deferred constraint trigger per table runs inside COMMIT: it locks both counter rows (in name
+order, as every numbering transaction does, so two never wait for each other), takes the next
+number and writes it on the document. The counters are then held only while the commit itself
+runs, never across a round trip to the application (see core.numbering). SQLite numbers in
+the application's before-commit hook, as before: its one writer at a time makes that serial
+anyway.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0023"
+down_revision: str | None = "0022"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+FUNCTION = """
+CREATE FUNCTION mteja_number_document() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    taken integer;
+    still_unnumbered boolean;
+BEGIN
+    -- A document removed (or numbered) later in its own transaction takes no number: no gap.
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE id = $1 AND number IS NULL)',
+                   TG_TABLE_NAME)
+        INTO still_unnumbered USING NEW.id;
+    IF NOT still_unnumbered THEN
+        RETURN NULL;
+    END IF;
+    PERFORM 1 FROM document_counters
+        WHERE name IN ('invoice', 'receipt') ORDER BY name FOR UPDATE;
+    UPDATE document_counters SET last_number = last_number + 1
+        WHERE name = TG_ARGV[0] RETURNING last_number INTO taken;
+    IF taken IS NULL THEN  -- the sequence's first document ever
+        INSERT INTO document_counters (name, last_number) VALUES (TG_ARGV[0], 1)
+            ON CONFLICT (name)
+            DO UPDATE SET last_number = document_counters.last_number + 1
+            RETURNING last_number INTO taken;
+    END IF;
+    EXECUTE format('UPDATE %I SET number = $1 WHERE id = $2', TG_TABLE_NAME)
+        USING taken, NEW.id;
+    RETURN NULL;
+END
+$$
+"""
+
+TABLES = {"invoices": "invoice", "receipts": "receipt"}
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(FUNCTION)
+    for table, sequence in TABLES.items():
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER {table}_numbered_at_commit AFTER INSERT ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.number IS NULL) "
+            f"EXECUTE FUNCTION mteja_number_document('{sequence}')"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in TABLES:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_numbered_at_commit ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS mteja_number_document()")
