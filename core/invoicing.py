@@ -56,11 +56,15 @@ def charge(
     description: str,
     lines: Seq[Line],
     plan_name: str | None = None,
+    balance_kes: int | None = None,
 ) -> Invoice:
     """Post the ledger charge for ``lines`` (none for KES 0) and issue its invoice, settled at
-    once as far as the customer's credit before the charge goes."""
+    once as far as the customer's credit before the charge goes. ``balance_kes``: that balance,
+    when the caller has just read it in this transaction under the customer's lock."""
     amount = sum(line.amount_kes for line in lines)
-    credit = max(0, ledger.balance_kes(uow, customer.id))
+    if balance_kes is None:
+        balance_kes = ledger.balance_kes(uow, customer.id)
+    credit = max(0, balance_kes)
     entry = ledger.post(uow, customer, ledger_kind, -amount, description, actor) if amount else None
     starts = [line.period_start for line in lines if line.period_start is not None]
     ends = [line.period_end for line in lines if line.period_end is not None]
@@ -101,10 +105,13 @@ def bill_renewal(
     periods: int,
     actor: Actor,
     amount_kes: int | None = None,
+    *,
+    balance_kes: int | None = None,
 ) -> Invoice:
     """The ledger charge and the invoice of ``periods`` periods of ``plan`` from
     ``first_start``: one line for them all (a payment worth years stays one line).
-    ``amount_kes``: what they cost, when not the plan's price (a sign-up's first period)."""
+    ``amount_kes``: what they cost, when not the plan's price (a sign-up's first period);
+    ``balance_kes``: as for ``charge``."""
     end = first_start + plan.period * periods
     label = f"{plan.name} ({plan.validity_text})"
     if periods > 1:
@@ -122,6 +129,7 @@ def bill_renewal(
         description=f"{periods} × {plan.name} ({plan.validity_text})",
         lines=lines,
         plan_name=plan.name,
+        balance_kes=balance_kes,
     )
 
 

@@ -182,7 +182,9 @@ def _credit(
     renewal = (
         renew_customer(uow, customer, actor, first_period_price_kes=price_kes) if activate else None
     )
-    balance = ledger.balance_kes(uow, customer.id)
+    # The renewal read the balance after this payment's credit, under the same lock, and took
+    # off what it charged: the same figure as summing the ledger again, one statement fewer.
+    balance = renewal.balance_kes if renewal is not None else ledger.balance_kes(uow, customer.id)
     uow.publish(
         PaymentReceived(
             payment.id, customer.id, customer.expires_at, balance, method=payment.method

@@ -110,7 +110,7 @@ def renew_customer(
             created_at=now,
         )
     )
-    invoicing.bill_renewal(uow, customer, plan, start, periods, actor, charged)
+    invoicing.bill_renewal(uow, customer, plan, start, periods, actor, charged, balance_kes=balance)
     customer.expires_at = period_end
     lifecycle.move(customer, "activate", Status.ACTIVE)
     if starts_now or customer.data_capped_at is not None:
