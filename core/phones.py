@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from core.errors import InvalidPhone
 
 DEFAULT_REGION = "KE"
+# Parsing with phonenumbers costs more CPU than the query that answers a USSD screen, and the
+# same subscribers' phones come back all day (every screen of a session sends the phone). The
+# answer depends only on the text and the region (phonenumbers' metadata is fixed for the
+# process), so it is kept: one entry per subscriber phone of a 100,000-subscriber ISP (about
+# 23 MB when full, measured), least recently used dropped first. Refusals are not kept
+# (lru_cache does not cache a raise), so garbage cannot fill it with entries never seen again.
+PHONE_CACHE_SIZE = 100_000
+DISPLAY_CACHE_SIZE = 4_096  # the support phone, shown on every screen, and staff views
 
 
 def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
@@ -15,6 +25,11 @@ def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
     ``0712345678``, ``+254712345678``, ``254712345678`` and ``0112345678`` are all understood with
     Kenya as the default region.
     """
+    return _normalized(text, region)
+
+
+@lru_cache(maxsize=PHONE_CACHE_SIZE)
+def _normalized(text: str, region: str) -> str:
     raw = text.strip()
     digits = raw.lstrip("+")
     # "254712345678" without the plus is how M-Pesa and many spreadsheets write numbers.
@@ -40,8 +55,10 @@ def try_normalize_phone(text: str, region: str = DEFAULT_REGION) -> str | None:
         return None
 
 
+@lru_cache(maxsize=DISPLAY_CACHE_SIZE)
 def display_phone(e164: str) -> str:
     """A phone as people in its country write it (``0712 345678`` in Kenya)."""
+    # Kept for the reason normalize_phone is: a pure function of its text, called per screen.
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

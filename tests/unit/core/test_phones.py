@@ -52,3 +52,21 @@ def test_try_normalize_phone_returns_e164() -> None:
 def test_display_phone_is_the_local_form() -> None:
     assert display_phone("+254712345678") == "0712 345678"
     assert display_phone("not a phone") == "not a phone"
+
+
+def test_the_cache_answers_each_text_with_its_own_number() -> None:
+    # Normalized phones are kept (core.phones._normalized): a second call must still give each
+    # text its own number, never one seen before, in any region.
+    texts = [f"07{number:08d}" for number in range(0, 2000, 7)]
+    first = [normalize_phone(text) for text in texts]
+    again = [normalize_phone(text) for text in reversed(texts)]
+    assert again == list(reversed(first))
+    assert first == [f"+2547{number:08d}" for number in range(0, 2000, 7)]
+    assert normalize_phone("0712345678", "UG") != normalize_phone("0712345678", "KE")
+
+
+def test_a_refused_text_is_refused_every_time() -> None:
+    for _ in range(3):
+        with pytest.raises(InvalidPhone):
+            normalize_phone("07123")
+        assert try_normalize_phone("07123") is None
