@@ -10,12 +10,13 @@ from core.errors import InvalidPhone
 
 DEFAULT_REGION = "KE"
 # Parsing with phonenumbers costs more CPU than the query that answers a USSD screen, and the
-# same subscribers' phones come back all day (every screen of a session sends the phone). The
-# answer depends only on the text and the region (phonenumbers' metadata is fixed for the
-# process), so it is kept: one entry per subscriber phone of a 100,000-subscriber ISP (about
-# 23 MB when full, measured), least recently used dropped first. Refusals are not kept
-# (lru_cache does not cache a raise), so garbage cannot fill it with entries never seen again.
-PHONE_CACHE_SIZE = 100_000
+# same phone comes back with every screen of a USSD session and every SMS of a conversation.
+# The answer depends only on the text and the region (phonenumbers' metadata is fixed for the
+# process), so the recent ones are kept, least recently used dropped first: 10,000 covers every
+# session open at once at any ISP mteja serves, in about 2.3 MB per process (230 bytes an
+# entry, measured; a cache of every subscriber's phone would cost 23 MB in each web, worker
+# and bot process). Refusals are not kept (lru_cache does not cache a raise).
+PHONE_CACHE_SIZE = 10_000
 DISPLAY_CACHE_SIZE = 4_096  # the support phone, shown on every screen, and staff views
 
 
