@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psutil
 from sqlalchemy import Engine, text
@@ -25,15 +25,15 @@ _LOCK_WAITERS = (
 )
 
 
-def _cpu_seconds(processes: Iterable[psutil.Process]) -> float:
-    total = 0.0
+def _cpu_by_pid(processes: Iterable[psutil.Process]) -> dict[int, float]:
+    cpu = {}
     for process in processes:
         try:
             times = process.cpu_times()
         except psutil.Error:  # it ended between the listing and the reading
             continue
-        total += times.user + times.system
-    return total
+        cpu[process.pid] = times.user + times.system
+    return cpu
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -53,9 +53,25 @@ def _named(names: tuple[str, ...]) -> list[psutil.Process]:
     return found
 
 
+def _postgres(database: str) -> list[psutil.Process]:
+    """The server's own processes (writer, WAL writer, checkpointer …) and the backends of
+    ``database``; other databases' backends (other work on the machine) are left out. A
+    backend's title is "postgres: user database host(port) state"."""
+    chosen = []
+    for process in _named(("postgres", "postmaster")):
+        try:
+            title = " ".join(process.cmdline())
+        except psutil.Error:
+            continue
+        is_backend = "(" in title and ")" in title
+        if not is_backend or (database and f" {database} " in f"{title} "):
+            chosen.append(process)
+    return chosen
+
+
 @dataclass
 class Snapshot:
-    cpu: dict[str, float]
+    cpu: dict[str, dict[int, float]]  # role → pid → CPU seconds so far
     commits: int | None = None
     rollbacks: int | None = None
     wal_writes: int | None = None
@@ -65,32 +81,26 @@ class Snapshot:
 @dataclass
 class SystemLoad:
     """CPU per role (``roles``: name → pid of a process whose whole tree is that role), plus the
-    database servers and this process; PostgreSQL counters when ``engine`` is on PostgreSQL."""
+    database servers and this process; PostgreSQL counters when ``engine`` is on PostgreSQL.
+
+    A role's CPU is summed per process over the processes alive at the end: one that started
+    meanwhile counts from zero, one that ended is not counted (its CPU cannot be read)."""
 
     roles: dict[str, int]
     engine: Engine | None = None
     database: str = ""
     start: Snapshot | None = None
     end: Snapshot | None = None
-    _processes: dict[str, list[psutil.Process]] = field(default_factory=dict)
 
     def _role_processes(self) -> dict[str, list[psutil.Process]]:
         processes = {name: _tree(pid) for name, pid in self.roles.items()}
-        processes["postgres"] = _named(("postgres", "postmaster"))
+        processes["postgres"] = _postgres(self.database)
         processes["redis"] = _named(("redis-server",))
-        processes["benchmark (sender, simulator, poller)"] = [psutil.Process(os.getpid())]
+        processes["benchmark (sender, simulator, watch)"] = [psutil.Process(os.getpid())]
         return processes
 
     def snapshot(self) -> Snapshot:
-        # The same Process objects at both ends, so a process that ended is not counted twice
-        # and one that started in between counts from zero.
-        if not self._processes:
-            self._processes = self._role_processes()
-        else:
-            for name, fresh in self._role_processes().items():
-                known = {process.pid for process in self._processes[name]}
-                self._processes[name] += [p for p in fresh if p.pid not in known]
-        cpu = {name: _cpu_seconds(processes) for name, processes in self._processes.items()}
+        cpu = {name: _cpu_by_pid(found) for name, found in self._role_processes().items()}
         snapshot = Snapshot(cpu)
         if self.engine is not None and self.engine.dialect.name == "postgresql":
             with self.engine.connect() as connection:
@@ -109,22 +119,27 @@ class SystemLoad:
     def finish(self) -> None:
         self.end = self.snapshot()
 
+    def spent(self) -> dict[str, float]:
+        """CPU seconds per role between ``begin`` and ``finish``."""
+        assert self.start is not None and self.end is not None
+        spent = {}
+        for name, now in self.end.cpu.items():
+            before = self.start.cpu.get(name, {})
+            spent[name] = sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in now.items())
+        return spent
+
     def lines(self, payments: int, wall_seconds: float) -> list[str]:
         """The report: CPU ms per payment by role, commits, WAL writes and fsyncs per payment."""
         if self.start is None or self.end is None or payments <= 0:
             return []
-        out = []
-        total = 0.0
-        parts = []
-        for name, before in self.start.cpu.items():
-            spent = self.end.cpu.get(name, before) - before
-            total += spent
-            parts.append(f"{name} {spent * 1000 / payments:.1f}")
+        spent = self.spent()
+        total = sum(spent.values())
+        parts = [f"{name} {seconds * 1000 / payments:.1f}" for name, seconds in spent.items()]
         cores = total / wall_seconds if wall_seconds else float("nan")
-        out.append(
+        out = [
             f"  CPU per payment (ms): {', '.join(parts)}; all {total * 1000 / payments:.1f} "
             f"(= {cores:.2f} cores busy over the {wall_seconds:.1f} s measured)"
-        )
+        ]
         start, end = self.start, self.end
         if start.commits is not None and end.commits is not None:
             commits = (end.commits - start.commits) / payments
