@@ -66,8 +66,8 @@ PLAN: tuple[Bench, ...] = (
     ),
     Bench(
         "bench_payments",
-        full_args=_words("--count 1000 --rate 50"),
-        quick_args=_words("--count 40 --rate 20 --timeout 30"),
+        full_args=_words("--count 1000 --rate 50 --steps 25,50,75,100,150 --step-seconds 15"),
+        quick_args=_words("--count 40 --rate 20 --timeout 30 --steps 10,20 --step-seconds 2"),
         database="postgresql",
     ),
     Bench(
