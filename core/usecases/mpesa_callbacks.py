@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import CursorResult, or_, select, update
 
 from core import audit
 from core.actors import Actor, Permission, require
@@ -66,16 +67,23 @@ def finish_callback(
     reference: str | None = None,
     error: str | None = None,
 ) -> None:
-    """Record how a stored callback was handled, once; what is left for staff alerts them."""
-    callback = uow.session.get(MpesaCallback, callback_id)
-    if callback is None or callback.status != "received":
-        return  # finished already (a replay raced the route, or staff resolved it)
-    callback.status = status
-    callback.reference = reference[:64] if reference else None
-    callback.error = error
-    callback.processed_at = uow.clock.now()
-    callback.next_attempt_at = None
-    if status in FOR_STAFF:
+    """Record how a stored callback was handled, once; what is left for staff alerts them.
+
+    One conditional UPDATE, not a read and a write: every paybill confirmation comes through
+    here, and only a row still "received" is finished (a replay that raced the route, or
+    staff who resolved it first, leave it as it is)."""
+    finished = uow.session.execute(
+        update(MpesaCallback)
+        .where(MpesaCallback.id == callback_id, MpesaCallback.status == "received")
+        .values(
+            status=status,
+            reference=reference[:64] if reference else None,
+            error=error,
+            processed_at=uow.clock.now(),
+            next_attempt_at=None,
+        )
+    )
+    if cast(CursorResult[Any], finished).rowcount and status in FOR_STAFF:
         uow.publish(CallbackFlagged(callback_id, error or status))
 
 
