@@ -21,8 +21,11 @@ down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# OR REPLACE: pg_restore --clean of a backup from before 0023 into a database `mteja init` had
+# migrated drops the tables (and their triggers) but not this function, which that archive does
+# not hold; the `mteja init` that then migrates the restored database must not trip over it.
 FUNCTION = """
-CREATE FUNCTION mteja_number_document() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION mteja_number_document() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     taken integer;
     still_unnumbered boolean;
