@@ -28,7 +28,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -68,14 +68,34 @@ def number_on_commit(uow: UnitOfWork, sequence: Sequence, document: Any) -> None
     uow.session.info.setdefault(_UNNUMBERED, []).append((sequence, document))
 
 
+# Databases seen with migration 0023's triggers (by URL): once there, they stay.
+_TRIGGERS_SEEN: set[str] = set()
+_TRIGGER_PRESENT = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'receipts_numbered_at_commit')"
+)
+
+
 def numbered_by_database(session: Session) -> bool:
-    """PostgreSQL numbers documents itself as the transaction commits (migration 0023)."""
-    return session.get_bind().dialect.name == "postgresql"
+    """Whether the database numbers documents itself as the transaction commits: PostgreSQL
+    with migration 0023's triggers. A process started on an older schema (before ``mteja
+    init`` ran) numbers them here until it sees the triggers; the trigger leaves a document
+    already numbered alone, so the two never both number one."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    url = str(bind.engine.url)
+    if url not in _TRIGGERS_SEEN and session.scalar(_TRIGGER_PRESENT):
+        _TRIGGERS_SEEN.add(url)
+    return url in _TRIGGERS_SEEN
 
 
 @event.listens_for(Session, "before_commit")
 def _number_documents(session: Session) -> None:
-    unnumbered = session.info.pop(_UNNUMBERED, None)
+    unnumbered = [
+        (sequence, document)
+        for sequence, document in session.info.pop(_UNNUMBERED, ())
+        if _still_to_be_stored(session, document)
+    ]
     if not unnumbered:
         return
     if numbered_by_database(session):
@@ -99,9 +119,23 @@ def _reread_numbers(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_unnumbered(session: Session) -> None:
-    # The documents went with the transaction; a retry makes and registers its own.
-    session.info.pop(_UNNUMBERED, None)
+    # The documents that went with the rollback are forgotten (a retry makes and registers its
+    # own); a savepoint's rollback leaves those made before it, which still need their number.
+    waiting = session.info.get(_UNNUMBERED)
+    if waiting:
+        session.info[_UNNUMBERED] = [
+            (sequence, document)
+            for sequence, document in waiting
+            if _still_to_be_stored(session, document)
+        ]
     session.info.pop(_NUMBERED_BY_DATABASE, None)
+
+
+def _still_to_be_stored(session: Session, document: Any) -> bool:
+    """In this transaction and not deleted in it: a document rolled back with a savepoint, or
+    deleted before the commit, takes no number (no gap)."""
+    state = inspect(document)
+    return document in session and not state.deleted and not state.was_deleted
 
 
 def _locked_counters(session: Session) -> dict[str, DocumentCounter]:

@@ -29,6 +29,7 @@ CREATE OR REPLACE FUNCTION mteja_number_document() RETURNS trigger LANGUAGE plpg
 DECLARE
     taken integer;
     still_unnumbered boolean;
+    counters integer;
 BEGIN
     -- A document removed (or numbered) later in its own transaction takes no number: no gap.
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE id = $1 AND number IS NULL)',
@@ -37,16 +38,20 @@ BEGIN
     IF NOT still_unnumbered THEN
         RETURN NULL;
     END IF;
+    -- Both counters, in name order, whichever this document needs: a payment (receipt, then
+    -- invoice) and a sign-up (invoice, then receipt) never each hold what the other waits for.
     PERFORM 1 FROM document_counters
         WHERE name IN ('invoice', 'receipt') ORDER BY name FOR UPDATE;
+    GET DIAGNOSTICS counters = ROW_COUNT;
+    IF counters < 2 THEN
+        -- A new database: make both rows (in name order too), then lock them as above.
+        INSERT INTO document_counters (name, last_number)
+            VALUES ('invoice', 0), ('receipt', 0) ON CONFLICT (name) DO NOTHING;
+        PERFORM 1 FROM document_counters
+            WHERE name IN ('invoice', 'receipt') ORDER BY name FOR UPDATE;
+    END IF;
     UPDATE document_counters SET last_number = last_number + 1
         WHERE name = TG_ARGV[0] RETURNING last_number INTO taken;
-    IF taken IS NULL THEN  -- the sequence's first document ever
-        INSERT INTO document_counters (name, last_number) VALUES (TG_ARGV[0], 1)
-            ON CONFLICT (name)
-            DO UPDATE SET last_number = document_counters.last_number + 1
-            RETURNING last_number INTO taken;
-    END IF;
     EXECUTE format('UPDATE %I SET number = $1 WHERE id = $2', TG_TABLE_NAME)
         USING taken, NEW.id;
     RETURN NULL;
@@ -57,9 +62,34 @@ $$
 TABLES = {"invoices": "invoice", "receipts": "receipt"}
 
 
+# Documents stored unnumbered by code that already left numbering to the database while the
+# schema was still older (processes started before `mteja init`) are numbered now, in the order
+# they were made, after what the counters already gave.
+NUMBER_LEFTOVERS = """
+INSERT INTO document_counters (name, last_number)
+    SELECT '{sequence}', 0 WHERE EXISTS (SELECT 1 FROM {table} WHERE number IS NULL)
+    ON CONFLICT (name) DO NOTHING;
+WITH leftover AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS position FROM {table} WHERE number IS NULL
+), counter AS (
+    SELECT last_number FROM document_counters WHERE name = '{sequence}' FOR UPDATE
+)
+UPDATE {table} SET number = counter.last_number + leftover.position
+    FROM leftover, counter WHERE {table}.id = leftover.id;
+UPDATE document_counters
+    SET last_number = (SELECT coalesce(max(number), 0) FROM {table})
+    WHERE name = '{sequence}' AND last_number < (SELECT coalesce(max(number), 0) FROM {table});
+"""
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("LOCK TABLE document_counters IN EXCLUSIVE MODE")
+    for table, sequence in TABLES.items():
+        for statement in NUMBER_LEFTOVERS.format(table=table, sequence=sequence).split(";"):
+            if statement.strip():
+                op.execute(statement)
     op.execute(FUNCTION)
     for table, sequence in TABLES.items():
         op.execute(

