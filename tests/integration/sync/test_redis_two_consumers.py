@@ -28,6 +28,7 @@ from core.errors import DomainError
 from core.ports import RecordingDispatcher, RecordingNotifier
 from core.usecases.service import suspend, unsuspend
 from jobs.locks import RedisRouterLock
+from jobs.queue import PriorityRedisHuey
 from mteja.queueing import build_queue
 
 # A database of the tests' own, not the 0 a deployment on this Redis most likely uses.
@@ -79,7 +80,7 @@ def queue_name(redis_client: redis.Redis) -> Iterator[str]:
 
 def test_a_queue_named_with_dashes_leaves_no_key_behind(redis_client: redis.Redis) -> None:
     name = f"mteja-test-{uuid.uuid4().hex[:12]}"
-    huey = RedisHuey(name, url=REDIS_URL, utc=True)
+    huey = PriorityRedisHuey(name, url=REDIS_URL, utc=True)
     huey.storage.enqueue(b"a task")
     huey.storage.add_to_schedule(b"a scheduled task", datetime.now(UTC))
     huey.storage.put_data("a result", b"42")
@@ -232,7 +233,8 @@ def machines(router_env, system_for, router_gateways, redis_client, queue_name):
         queues.append(
             build_queue(
                 system_for(services),
-                huey=RedisHuey(queue_name, url=REDIS_URL, utc=True),
+                # The queue production runs on Redis: huey's sorted set (jobs.queue).
+                huey=PriorityRedisHuey(queue_name, url=REDIS_URL, utc=True),
                 gateways=census.factory(router_gateways),
                 locks=RedisRouterLock(lock_clients[-1], prefix=queue_name),
                 notifier=RecordingNotifier(),
