@@ -180,8 +180,14 @@ class Deployment:
                 tail = self.log(role).read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{role} exited with {process.returncode}:\n{tail}")
 
-    def text(self, role: str) -> str:
-        return self.log(role).read_text(errors="replace")
+    def text(self, role: str, start: int = 0) -> str:
+        """The role's log from byte ``start``."""
+        with self.log(role).open("rb") as log:
+            log.seek(start)
+            return log.read().decode(errors="replace")
+
+    def size(self, role: str) -> int:
+        return self.log(role).stat().st_size
 
 
 # -- RSS sampling --------------------------------------------------------------------------------
@@ -282,20 +288,24 @@ class Driver:
     def run(self, label: str, enqueue: Callable[[], Result]) -> tuple[str, float]:
         """Enqueue one task and wait until a consumer's log shows it finished; returns the role
         that ran it and its seconds."""
+        starts = {role: self.deployment.size(role) for role in WORKER_ROLES}
         result = enqueue()
         task_id = result.id
-        finished = re.compile(rf"{re.escape(task_id)} executed in ([0-9.]+)s")
+        # huey logs "<name>: <id>[ N retries] executed in 1.234s".
+        finished = re.compile(rf"{re.escape(task_id)}(?: \d+ retries)? executed in ([0-9.]+)s")
         failed = re.compile(rf"(Unhandled exception in task|Task) {re.escape(task_id)}\b.*")
         deadline = time.monotonic() + TASK_TIMEOUT
         while time.monotonic() < deadline:
             self.deployment.check_alive()
             for role in WORKER_ROLES:
-                text = self.deployment.text(role)
+                text = self.deployment.text(role, starts[role])
                 found = finished.search(text)
                 if found:
                     seconds = float(found.group(1))
                     self.ran.append((label, role, seconds))
-                    print(f"  {label}: run by the {role} in {seconds:.1f} s")
+                    value = result.get()  # None when it returned nothing (or None)
+                    shown = "" if value is None else f", returned {value!r}"
+                    print(f"  {label}: run by the {role} in {seconds:.1f} s{shown}")
                     return role, seconds
                 broken = failed.search(text)
                 if broken and "raised RetryTask" not in broken.group(0):
@@ -424,7 +434,7 @@ def run(args: argparse.Namespace, tmp: Path, url: str, sim: Any, telegram: FakeT
     try:
         deployment.start()
         _wait_healthy(f"http://127.0.0.1:{web_port}", deployment)
-        telegram.wait_for(lambda: telegram.method_calls("getUpdates"), 60, "the bot's first poll")
+        _wait_for_log(deployment, "bot", "Application started")
         pids = {role: process.pid for role, process in deployment.processes.items()}
         with RssSampler(pids, args.sample_ms / 1000) as sampler:
             time.sleep(5)
@@ -551,10 +561,11 @@ def drive_web(env: BenchEnv, base: str, customers: list[BenchCustomer]) -> None:
     rng = random.Random(18)
     with httpx.Client(base_url=base, timeout=300, follow_redirects=False) as client:
         _log_in(client, env)
-        today = date.today()
+        # The processes' time zone may be a day ahead of this machine's.
+        today = date.today() + timedelta(days=1)
         month_ago = (today - timedelta(days=30)).isoformat()
         pages = [
-            "/staff",
+            "/staff/",
             "/staff/customers",
             "/staff/customers?status=active&sort=expiry",
             "/staff/customers?status=expired",
@@ -619,7 +630,7 @@ def _log_in(client: httpx.Client, env: BenchEnv) -> None:
 
 def drive_bot(telegram: FakeTelegram, customers: list[BenchCustomer]) -> None:
     rng = random.Random(81)
-    today = date.today()
+    today = date.today() + timedelta(days=1)  # the processes' time zone may be a day ahead
     commands = [
         *(f"/find {rng.choice(FIRST_NAMES)}" for _ in range(5)),
         *(f"/find {rng.choice(customers).account_number}" for _ in range(5)),
@@ -702,6 +713,15 @@ def _wait_healthy(base: str, deployment: Deployment, timeout: float = 90.0) -> N
             pass
         time.sleep(0.3)
     raise RuntimeError(f"the web app at {base} did not come up within {timeout:.0f} s")
+
+
+def _wait_for_log(deployment: Deployment, role: str, line: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while line not in deployment.text(role):
+        deployment.check_alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {role} did not log {line!r} within {timeout:.0f} s")
+        time.sleep(0.3)
 
 
 def _forget_redis_keys(redis_url: str, queue_name: str) -> None:
