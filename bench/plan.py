@@ -3,7 +3,8 @@ sizes of a ``--quick`` smoke run.
 
 The database of each figure is the one its target implies: the paybill target is stated for
 PostgreSQL + Redis, and "My account", the bot's lookups and the console's customer list are
-serving paths measured on the production database with 100,000 subscribers; the expiry,
+serving paths measured on the production database with 100,000 subscribers, as is the memory
+of the Procfile's processes (PostgreSQL + Redis, as deployed); the expiry,
 reconcile and usage benchmarks run on their own default (a SQLite file, plus the SQLite queue for
 the latency run). ``--db`` overrides it for every benchmark that takes one.
 """
@@ -103,6 +104,12 @@ PLAN: tuple[Bench, ...] = (
         "bench_usage",
         full_args=_words("--sessions 10000 --samples 3"),
         quick_args=_words("--sessions 500 --samples 2"),
+    ),
+    Bench(
+        "bench_memory",
+        full_args=_words("--customers 100000"),
+        quick_args=_words("--customers 1000"),
+        database="postgresql",
     ),
 )
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from core import lifecycle
 from core.actors import Actor, Permission, require
 from core.errors import InvalidInput
-from core.exports import Export, csv_export, record_export, text_cell
+from core.exports import EXPORT_BATCH, Export, csv_export, record_export, text_cell
 from core.lookup import search_condition
 from core.models import Customer, LedgerEntry, Plan, Router
 from core.reports import local_day_start, plan_by_id, router_by_id
@@ -255,6 +255,8 @@ def export_customers(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
+    # Read in batches (a server-side cursor on PostgreSQL), not every row at once.
+    query = query.execution_options(yield_per=EXPORT_BATCH)
     zone = uow.config.timezone
 
     def local(value: datetime | None) -> str:

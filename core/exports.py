@@ -15,6 +15,9 @@ from core.unit_of_work import UnitOfWork
 # A spreadsheet runs a cell that starts with one of these as a formula. Names and references
 # come from outside (M-Pesa payer names, typed names): written as text with a leading quote.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Rows an export reads per round trip (``yield_per``: a server-side cursor on PostgreSQL), so a
+# list of 100,000 customers or payments is never in memory as rows or ORM objects all at once.
+EXPORT_BATCH = 1000
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ bank) statement: one query, oldest first, with the account each was credited to.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -11,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 
 from core.actors import Actor, Permission, require
 from core.errors import InvalidInput
-from core.exports import Export, csv_export, record_export, text_cell
+from core.exports import EXPORT_BATCH, Export, csv_export, record_export, text_cell
 from core.models import Customer, Payment
 from core.reports import local_day_start
 from core.unit_of_work import UnitOfWork
@@ -130,8 +131,15 @@ def payments_between(
     """Every payment received from the start of local day ``first`` to the end of ``last``
     (of ``method`` and ``status`` when given)."""
     require(actor, Permission.VIEW)
-    query = _lines_query(uow, PaymentFilter(first, last, method, status))
-    return [_line(payment, number) for payment, number in uow.session.execute(query)]
+    return list(_streamed_lines(uow, PaymentFilter(first, last, method, status)))
+
+
+def _streamed_lines(uow: UnitOfWork, wanted: PaymentFilter) -> Iterator[PaymentLine]:
+    """The lines ``wanted``, read ``EXPORT_BATCH`` rows at a time (a server-side cursor on
+    PostgreSQL): an export of 100,000 payments never holds them all as ORM objects at once."""
+    query = _lines_query(uow, wanted).execution_options(yield_per=EXPORT_BATCH)
+    for payment, number in uow.session.execute(query):
+        yield _line(payment, number)
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,7 @@ def export_payments(
     whole shillings; audited. Admins and owners only (payers' names and phones). The caller
     commits (the audit entry)."""
     require(actor, Permission.EXPORT_DATA)
+    require(actor, Permission.VIEW)
     zone = uow.config.timezone
     rows = (
         (
@@ -232,7 +241,7 @@ def export_payments(
             line.account_number,
             line.status,
         )
-        for line in payments_between(uow, actor, first, last, method=method, status=status)
+        for line in _streamed_lines(uow, PaymentFilter(first, last, method, status))
     )
     name = f"payments-{first.isoformat()}-to-{last.isoformat()}.csv"
     export = csv_export(name, CSV_HEADER, rows)

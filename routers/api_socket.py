@@ -18,6 +18,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from sys import intern
 
 from routers.protocol import ProtocolError, decode_length, encode_length
 
@@ -152,7 +153,9 @@ class ApiSocket:
                 reply = word
             elif word[0] == "=":
                 name, _, value = word[1:].partition("=")
-                attrs[name] = value
+                # Interned: a print of 100,000 items repeats the same few names in every row,
+                # each a fresh string otherwise (about 40 MB of a whole /ppp/secret read).
+                attrs[intern(name)] = value
             elif word.startswith(".tag="):
                 tag = word[5:]
             else:

@@ -10,8 +10,9 @@ a write the router acknowledged but did not apply is found and written again, up
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from routers.compare import same
 from routers.desired import (
@@ -42,10 +43,13 @@ LOGGED_PROPERTIES = ("disabled", "profile")
 
 MENUS = (PPP_PROFILE, HOTSPOT_PROFILE, PPP_SECRET, HOTSPOT_USER, QUEUE, ADDRESS_LIST)
 REMOVE_CHUNK = 200
+# Writes sent together (pipelined) and answered before the next ones go.
+WRITE_CHUNK = 1000
 _LOGIN_SESSIONS = {PPP_SECRET: PPP_ACTIVE, HOTSPOT_USER: HOTSPOT_ACTIVE}
 # Above this many lookups, one read of the whole menu is cheaper than one read per item.
 BULK_THRESHOLD = 50
 Key = tuple[str, ...]
+T = TypeVar("T")
 Item = dict[str, str]
 
 
@@ -316,33 +320,38 @@ class Converger:
         profiles = [entry for entry in plan.adds if entry.menu in (PPP_PROFILE, HOTSPOT_PROFILE)]
         others = [entry for entry in plan.adds if entry.menu not in (PPP_PROFILE, HOTSPOT_PROFILE)]
         for adds in (profiles, others):
-            writes = [
-                Write(
-                    "add",
-                    entry.menu,
-                    attrs={prop: value for prop, value in entry.attrs.items() if value != ""},
-                )
-                for entry in adds
+            # In chunks: an empty router's 100,000 adds, their commands and their replies all
+            # at once held a few hundred MB.
+            for add_chunk in _chunks(adds, WRITE_CHUNK):
+                writes = [
+                    Write(
+                        "add",
+                        entry.menu,
+                        attrs={prop: value for prop, value in entry.attrs.items() if value != ""},
+                    )
+                    for entry in add_chunk
+                ]
+                for entry, outcome in zip(add_chunk, self.gateway.write_many(writes), strict=True):
+                    if outcome is not None:
+                        refused(entry, outcome)
+                    else:
+                        self._log_write("added", entry, entry.attrs)
+                    touched.setdefault(entry.menu, set()).add(entry.key)
+                report.writes += len(writes)
+        for set_chunk in _chunks(plan.sets, WRITE_CHUNK):
+            sets = [
+                Write("set", entry.menu, (item_id,), changes)
+                for entry, item_id, changes in set_chunk
             ]
-            for entry, outcome in zip(adds, self.gateway.write_many(writes), strict=True):
+            for (entry, _, changes), outcome in zip(
+                set_chunk, self.gateway.write_many(sets), strict=True
+            ):
                 if outcome is not None:
                     refused(entry, outcome)
                 else:
-                    self._log_write("added", entry, entry.attrs)
+                    self._log_write("changed", entry, changes)
                 touched.setdefault(entry.menu, set()).add(entry.key)
-            report.writes += len(writes)
-        sets = [
-            Write("set", entry.menu, (item_id,), changes) for entry, item_id, changes in plan.sets
-        ]
-        for (entry, _, changes), outcome in zip(
-            plan.sets, self.gateway.write_many(sets), strict=True
-        ):
-            if outcome is not None:
-                refused(entry, outcome)
-            else:
-                self._log_write("changed", entry, changes)
-            touched.setdefault(entry.menu, set()).add(entry.key)
-        report.writes += len(sets)
+            report.writes += len(sets)
         removals = []
         for menu, items in plan.removes.items():
             touched.setdefault(menu, set()).update(key for key, _ in items)
@@ -435,6 +444,7 @@ class Converger:
         return len(ids)
 
 
-def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of ``size`` (the last may be shorter; none if empty)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

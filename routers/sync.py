@@ -237,12 +237,16 @@ class RouterSync:
                 for customer in customers
                 if customer.sync_pending or customer.sync_error is not None
             }
+            count = len(customers)
+            # The rows are not needed past here: freed before the router's menus are read, not
+            # held beside them (about 70 MB for 100,000 customers).
+            del customers
         error = None
         try:
             report = self._converge(login, desired, full=True)
         except RouterError as exc:
             error = str(exc) or exc.__class__.__name__
-            self._save_run(router_id, "reconcile", started, len(customers), ConvergeReport(), error)
+            self._save_run(router_id, "reconcile", started, count, ConvergeReport(), error)
             raise
         # Only customers waiting for the router, or whose last sync failed, have news to record.
         waiting = [
@@ -252,7 +256,7 @@ class RouterSync:
         ]
         self._record(router_id, waiting, report)
         self._record_removed(removed_versions)  # a full reconcile removed every stray entry
-        self._save_run(router_id, "reconcile", started, len(customers), report, None)
+        self._save_run(router_id, "reconcile", started, count, report, None)
         return report
 
     def _converge(

@@ -21,10 +21,11 @@ Usage lands on the local day (``uow.config.timezone``) of the sample that counte
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,6 +46,8 @@ from core.vocabulary import ConnectionType
 CAP_WARNING_PERCENT = 80
 CAP_SMS_PREFIX = "datacap:"
 _CHUNK = 500
+UPSERT_BATCH = 5000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -213,34 +216,53 @@ def _priors(uow: UnitOfWork, router_id: int) -> dict[int, _Prior]:
 def _write_readings(
     uow: UnitOfWork, router_id: int, read_at: datetime, counted: Sequence[_Counted]
 ) -> None:
-    rows = []
-    for item in counted:
-        reading, prior = item.reading, item.prior
-        same = item.continuing and prior is not None
-        started = (
-            prior.started_at
-            if same and prior is not None
-            else read_at - timedelta(seconds=reading.uptime_seconds)
-        )
-        rows.append(
-            {
-                "customer_id": item.customer_id,
-                "router_id": router_id,
-                "session_key": reading.session_key[:32],
-                "started_at": started,
-                "address": reading.address[:45] if reading.address else None,
-                "uptime_seconds": reading.uptime_seconds,
-                "download_bytes": reading.download_bytes,
-                "upload_bytes": reading.upload_bytes,
-                "sampled_at": read_at,
-                "previous_download_bytes": prior.download_bytes if same and prior else None,
-                "previous_upload_bytes": prior.upload_bytes if same and prior else None,
-                "previous_sampled_at": prior.sampled_at if same and prior else None,
-                "ended_at": None,
-            }
-        )
-    columns = [key for key in rows[0] if key != "customer_id"] if rows else []
-    _upsert(uow, UsageReading, rows, replace=columns)
+    _upsert(
+        uow,
+        UsageReading,
+        (_reading_row(router_id, read_at, item) for item in counted),
+        replace=_READING_REPLACED,
+    )
+
+
+_READING_REPLACED = (
+    "router_id",
+    "session_key",
+    "started_at",
+    "address",
+    "uptime_seconds",
+    "download_bytes",
+    "upload_bytes",
+    "sampled_at",
+    "previous_download_bytes",
+    "previous_upload_bytes",
+    "previous_sampled_at",
+    "ended_at",
+)
+
+
+def _reading_row(router_id: int, read_at: datetime, item: _Counted) -> dict[str, Any]:
+    reading, prior = item.reading, item.prior
+    same = item.continuing and prior is not None
+    started = (
+        prior.started_at
+        if same and prior is not None
+        else read_at - timedelta(seconds=reading.uptime_seconds)
+    )
+    return {
+        "customer_id": item.customer_id,
+        "router_id": router_id,
+        "session_key": reading.session_key[:32],
+        "started_at": started,
+        "address": reading.address[:45] if reading.address else None,
+        "uptime_seconds": reading.uptime_seconds,
+        "download_bytes": reading.download_bytes,
+        "upload_bytes": reading.upload_bytes,
+        "sampled_at": read_at,
+        "previous_download_bytes": prior.download_bytes if same and prior else None,
+        "previous_upload_bytes": prior.upload_bytes if same and prior else None,
+        "previous_sampled_at": prior.sampled_at if same and prior else None,
+        "ended_at": None,
+    }
 
 
 def _end_sessions(
@@ -264,7 +286,7 @@ def _end_sessions(
 
 
 def _add_daily(uow: UnitOfWork, day: date, grown: Sequence[_Counted]) -> None:
-    rows = [
+    rows = (
         {
             "customer_id": item.customer_id,
             "day": day,
@@ -272,13 +294,13 @@ def _add_daily(uow: UnitOfWork, day: date, grown: Sequence[_Counted]) -> None:
             "upload_bytes": item.upload_bytes,
         }
         for item in grown
-    ]
+    )
     _upsert(uow, DailyUsage, rows, add=["download_bytes", "upload_bytes"])
 
 
 def _add_to_periods(uow: UnitOfWork, read_at: datetime, grown: Sequence[_Counted]) -> None:
     # A customer with no period yet (none renewed since usage was first recorded) starts one now.
-    rows = [
+    rows = (
         {
             "customer_id": item.customer_id,
             "started_at": read_at,
@@ -287,7 +309,7 @@ def _add_to_periods(uow: UnitOfWork, read_at: datetime, grown: Sequence[_Counted
             "warned_at": None,
         }
         for item in grown
-    ]
+    )
     _upsert(uow, UsagePeriod, rows, add=["download_bytes", "upload_bytes"])
 
 
@@ -299,16 +321,15 @@ def _table(model: type[Any]) -> Table:
 def _upsert(
     uow: UnitOfWork,
     model: type[Any],
-    rows: Sequence[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     *,
     replace: Iterable[str] = (),
     add: Iterable[str] = (),
 ) -> None:
     """Insert ``rows``; where the primary key exists, set the ``replace`` columns and add to the
-    ``add`` columns. One statement for the lot; ``add`` happens in the database, so a concurrent
-    reset (a renewal) is never overwritten with a stale total."""
-    if not rows:
-        return
+    ``add`` columns. One statement per ``UPSERT_BATCH`` rows, each batch built only when it is
+    sent (a sample of 100,000 sessions never holds all its rows at once); ``add`` happens in the
+    database, so a concurrent reset (a renewal) is never overwritten with a stale total."""
     table = _table(model)
     statement: postgresql.Insert | sqlite.Insert
     if uow.session.get_bind().dialect.name == "postgresql":
@@ -318,11 +339,19 @@ def _upsert(
     changes: dict[str, Any] = {column: statement.excluded[column] for column in replace}
     changes.update({column: table.c[column] + statement.excluded[column] for column in add})
     keys = [column.name for column in table.primary_key.columns]
-    for start in range(0, len(rows), 5000):
-        uow.session.execute(
-            statement.on_conflict_do_update(index_elements=keys, set_=changes),
-            list(rows[start : start + 5000]),
-        )
+    upsert = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    for batch in batched(rows, UPSERT_BATCH):
+        uow.session.execute(upsert, batch)
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter; none when there are none),
+    taken from ``items`` only as each list is asked for."""
+    if size < 1:
+        raise ValueError(f"a batch holds 1 or more, not {size}")
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def cap_checks(uow: UnitOfWork, router_id: int) -> list[int]:

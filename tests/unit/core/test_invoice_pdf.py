@@ -127,3 +127,15 @@ def test_the_same_document_renders_the_same_bytes(books, staff) -> None:
     plainer = replace(document, isp=replace(document.isp, address="", email="", paybill=""))
     text = text_of(invoice_pdf(plainer))
     assert "Email" not in text and "paybill" not in text
+
+
+def test_the_long_running_processes_do_not_load_fpdf_until_a_pdf_is_printed() -> None:
+    """Issue 18: fpdf2 (with Pillow, fontTools, numpy) is about 30 MB of every process's RSS."""
+    import subprocess
+    import sys
+
+    code = "import sys, mteja.cli, mteja.queueing; print('fpdf' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"

@@ -186,3 +186,22 @@ def test_a_credit_still_waiting_for_its_receipt_is_provisional_not_matched(
         matched = payment_page(uow, staff, PaymentFilter(day, day, status=PaymentStatus.MATCHED))
     assert [line.status for line in provisional.lines] == ["provisional"]
     assert [line.method for line in matched.lines] == ["cash"]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4, 1000])
+@pytest.mark.parametrize(
+    ("first", "last", "count"),
+    [(date(2026, 11, 21), date(2026, 11, 22), 4), (date(2026, 11, 1), date(2026, 11, 2), 0)],
+)
+def test_the_export_reads_in_batches_and_gets_every_payment_once(
+    monkeypatch, services, admin, statement, batch, first, last, count
+) -> None:
+    """Issue 18: read a batch at a time (a server-side cursor on PostgreSQL); a batch size that
+    divides the rows exactly, one that does not, and no rows at all give the same file."""
+    with services.unit_of_work() as uow:
+        whole = export_payments(uow, admin, first, last)
+    monkeypatch.setattr("core.payment_list.EXPORT_BATCH", batch)
+    with services.unit_of_work() as uow:
+        batched = export_payments(uow, admin, first, last)
+    assert batched.rows == whole.rows == count
+    assert batched.content == whole.content

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from routers import reconciler
 from routers.desired import (
     ADDRESS_LIST,
     BLOCKED_LIST,
@@ -318,3 +319,51 @@ def test_each_write_is_one_log_line_without_the_password(gateway, caplog):
     ), lines
     assert "router demo-nairobi: changed /ppp/secret amina (disabled=true)" in lines
     assert not any("secret1" in line for line in lines)  # amina's password
+
+
+# -- writes in chunks (issue 18: an empty router's adds, all at once, held hundreds of MB) -------
+
+
+class CountingGateway(InMemoryRouterGateway):
+    """Records the size of each ``write_many`` call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def write_many(self, writes):
+        self.batches.append(len(writes))
+        return super().write_many(writes)
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 7])
+def test_chunks_cover_every_value_once_in_order(size):
+    values = list(range(size))
+    chunks = list(reconciler._chunks(values, 3))
+    assert [value for chunk in chunks for value in chunk] == values
+    assert all(1 <= len(chunk) <= 3 for chunk in chunks)
+    assert len(chunks) == -(-size // 3)  # none for no values, exactly size/3 when it divides
+
+
+def test_adds_and_sets_go_in_chunks_and_all_apply(monkeypatch):
+    monkeypatch.setattr(reconciler, "WRITE_CHUNK", 2)
+    gateway = CountingGateway()
+    customers = [pppoe(number, f"user{number}") for number in range(1, 6)]
+    first = Converger(gateway).converge(
+        RouterDesired(profiles=[PROFILE_10M], customers=customers), full=True
+    )
+    # The profile alone, then five secrets two by two (and the removals' call, with none).
+    assert gateway.batches == [1, 2, 2, 1, 0]
+    assert first.writes == 6 and first.verified == {1, 2, 3, 4, 5} and not first.failed
+    gateway.batches.clear()
+    moved = [pppoe(number, f"user{number}", profile="mteja-2-home-20m") for number in range(1, 5)]
+    second = Converger(gateway).converge(
+        RouterDesired(profiles=[PROFILE_10M, PROFILE_20M], customers=[*moved, customers[4]]),
+        full=True,
+    )
+    # The new profile, then four sets exactly two by two (and no removals).
+    assert gateway.batches == [1, 2, 2, 0]
+    assert second.writes == 5 and not second.failed
+    for number in range(1, 5):
+        secret = _secret(gateway, f"user{number}")
+        assert secret is not None and secret["profile"] == "mteja-2-home-20m"
