@@ -1,4 +1,4 @@
-"""Review of the numbering moved into COMMIT (PostgreSQL numbers invoices and receipts inside COMMIT, migration 0023).
+"""Review of 52480d0 (PostgreSQL numbers invoices and receipts inside COMMIT, migration 0023).
 
 Attacks on the invariant "numbers 1..N per sequence, no gap, no duplicate, on both databases":
 savepoints, documents deleted in their own transaction, backups restored, and code running on a
