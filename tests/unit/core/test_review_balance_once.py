@@ -117,9 +117,7 @@ def test_a_payment_s_balance_is_the_ledger_s_sum(operations: list[tuple]) -> Non
                             uow, staff, IncomingPayment(amount, "mpesa", reference=f"U{n}")
                         )
                         uow.commit()
-                        result = assign_payment(
-                            uow, staff, f"U{n}", customer_id, activate=activate
-                        )
+                        result = assign_payment(uow, staff, f"U{n}", customer_id, activate=activate)
                     elif kind == "debt":
                         record_debt(uow, customer_id, staff, op[1], "router")
                     elif kind == "suspend":
