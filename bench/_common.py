@@ -26,6 +26,8 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, cast
 
+import redis
+from huey import RedisHuey
 from sqlalchemy import Engine, Table, bindparam, create_engine, insert, select, text, update
 from sqlalchemy.engine import make_url
 
@@ -41,6 +43,7 @@ from core.unit_of_work import CoreConfig, CoreServices
 from core.usecases.network import RouterSpec, add_pool, add_router
 from core.usecases.plans import PlanSpec, add_plan
 from core.usecases.staff import add_staff
+from jobs.queue import PriorityRedisHuey
 from routers.sync import RouterSync, librouteros_factory
 from sim.routeros import SimulatedRouter
 
@@ -527,3 +530,18 @@ def prepare_database(engine: Engine, trigram_index: bool) -> None:
     # VACUUM cannot run inside a transaction.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE" if postgresql else "ANALYZE"))
+
+
+def forget_redis_keys(redis_url: str, queue_name: str) -> None:
+    """Delete a run's queue (the priority queue and the old list), schedule, results and router
+    leases from Redis."""
+
+    PriorityRedisHuey(queue_name, url=redis_url).storage.flush_all()
+    RedisHuey(queue_name, url=redis_url).storage.flush_all()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"*{queue_name}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

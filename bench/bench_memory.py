@@ -70,7 +70,6 @@ from typing import Any
 
 import httpx
 import psutil
-import redis
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.api import Result
 from sqlalchemy import delete, select, update
@@ -82,6 +81,7 @@ from bench._common import (
     add_common_arguments,
     database_label,
     emit_result,
+    forget_redis_keys,
     insert_customers,
     load_average,
     open_env,
@@ -455,7 +455,7 @@ def run(args: argparse.Namespace, tmp: Path, url: str, sim: Any, telegram: FakeT
                 if deployment.log(role).exists():
                     (args.keep_logs / f"{role}.log").write_bytes(deployment.log(role).read_bytes())
         if postgres:
-            _forget_redis_keys(args.redis_url, queue_name)
+            forget_redis_keys(args.redis_url, queue_name)
         system.engine.dispose()
         env.engine.dispose()
     print(f"load average {load_average()}")
@@ -722,18 +722,6 @@ def _wait_for_log(deployment: Deployment, role: str, line: str, timeout: float =
         if time.monotonic() > deadline:
             raise RuntimeError(f"the {role} did not log {line!r} within {timeout:.0f} s")
         time.sleep(0.3)
-
-
-def _forget_redis_keys(redis_url: str, queue_name: str) -> None:
-    """Delete this run's queue, schedule, results and router leases from Redis."""
-    RedisHuey(queue_name, url=redis_url).storage.flush_all()
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"*{queue_name}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 if __name__ == "__main__":

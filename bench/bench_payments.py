@@ -61,7 +61,7 @@ from typing import Any
 
 import httpx
 import redis
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, SqliteHuey
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -72,6 +72,7 @@ from bench._common import (
     database_label,
     disabled_count,
     emit_result,
+    forget_redis_keys,
     insert_customers,
     open_env,
     percentile,
@@ -84,7 +85,7 @@ from core.models import Customer, Payment
 from core.settings import Settings
 from core.testing import free_port
 from jobs.locks import FileRouterLock, RedisRouterLock, RouterLock
-from jobs.queue import PriorityRedisHuey, make_huey
+from jobs.queue import make_huey
 from jobs.tasks import expire_all_due
 from payments.callback_urls import c2b_confirmation_url, c2b_validation_url
 from sim.daraja.server import SANDBOX_SHORTCODE, FakeDaraja
@@ -392,7 +393,7 @@ def run_benchmark(args: argparse.Namespace, tmp: Path, url: str, sim: SimulatedR
     finally:
         fake.close()
         if postgres:
-            _forget_redis_keys(args.redis_url, backend.queue_name)
+            forget_redis_keys(args.redis_url, backend.queue_name)
     with env.services.unit_of_work() as uow:
         payments = uow.session.scalar(
             select(func.count(Payment.id)).where(Payment.method == "mpesa")
@@ -613,19 +614,6 @@ def _wait_healthy(base: str, timeout: float = 60.0) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the web app at {base} did not come up within {timeout:.0f} s")
-
-
-def _forget_redis_keys(redis_url: str, queue_name: str) -> None:
-    """Delete this run's queue, schedule, results and router leases from Redis."""
-    PriorityRedisHuey(queue_name, url=redis_url).storage.flush_all()
-    RedisHuey(queue_name, url=redis_url).storage.flush_all()
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"*{queue_name}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def _load() -> str:

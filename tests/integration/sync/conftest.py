@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from huey import Huey, MemoryHuey
+import redis
+from huey import Huey, MemoryHuey, RedisHuey
 from sqlalchemy import Engine, create_engine, select, text
 
 from core.actors import Actor
@@ -553,3 +554,43 @@ def system_for(
 def router_gateways() -> GatewayFactory:
     """librouteros gateways with short timeouts."""
     return fast_gateways()
+
+
+# -- Redis: the queue and leases of one test ---------------------------------------------------
+
+REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis at {REDIS_URL} is not reachable: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI must run the Redis tests)")
+        pytest.skip(reason)
+    yield client
+    client.close()
+
+
+def queue_keys(client: redis.Redis, name: str) -> list[bytes]:
+    """Every key of the queue ``name``: huey's (under the name as huey cleans it: no dashes)
+    and the router leases (under ``name`` itself)."""
+    cleaned = RedisHuey(name, url=REDIS_URL).storage.name
+    patterns = [f"huey.*.{cleaned}", f"huey.*.{cleaned}.*", f"{name}:*"]
+    return sorted({key for pattern in patterns for key in client.scan_iter(match=pattern)})
+
+
+def delete_queue_keys(client: redis.Redis, name: str) -> None:
+    for key in queue_keys(client, name):
+        client.delete(key)
+
+
+@pytest.fixture
+def queue_name(redis_client: redis.Redis) -> Iterator[str]:
+    """A queue (and lock prefix) of this test's own; every key it made is deleted after."""
+    name = f"mteja-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    delete_queue_keys(redis_client, name)

@@ -4,45 +4,25 @@ and a Redis queue that an older version filled as a list loses none of its tasks
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from huey import Huey, RedisHuey
 
 from core.settings import Settings
 from jobs.queue import PriorityRedisHuey, PriorityRedisQueue, make_huey
 from mteja.queueing import Queue, build_queue
+from tests.integration.sync.conftest import REDIS_URL
 
-IN_CI = bool(os.environ.get("CI"))
-REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {REDIS_URL} is not reachable: {exc.__class__.__name__}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI must run the Redis tests)")
-        pytest.skip(reason)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def queue_name(redis_client: redis.Redis) -> Iterator[str]:
-    """A queue of this test's own; every key it made is deleted after."""
-    name = f"mteja-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    cleaned = RedisHuey(name, url=REDIS_URL).storage.name
-    for key in redis_client.scan_iter(match=f"huey.*.{cleaned}"):
-        redis_client.delete(key)
+# The order a worker takes enqueue_a_burst's tasks in.
+ROUTER_WORK_FIRST = [
+    "sync_router",
+    "expire_due",
+    "payment_notices",
+    "payment_notices",
+    "payment_notices",
+    "send_sms",
+]
 
 
 def real_queue(system, huey: Huey) -> Queue:
@@ -74,14 +54,7 @@ def test_sqlite_queue_takes_router_work_first(system, tmp_path: Path) -> None:
     )
     queue = real_queue(system, make_huey(settings))
     enqueue_a_burst(queue)
-    assert taken_in_order(queue.huey) == [
-        "sync_router",
-        "expire_due",
-        "payment_notices",
-        "payment_notices",
-        "payment_notices",
-        "send_sms",
-    ]
+    assert taken_in_order(queue.huey) == ROUTER_WORK_FIRST
 
 
 @pytest.mark.redis
@@ -96,14 +69,7 @@ def test_redis_queue_takes_router_work_first(system, redis_client, queue_name: s
     queue = real_queue(system, huey)
     enqueue_a_burst(queue)
     assert huey.pending_count() == 6
-    assert taken_in_order(huey) == [
-        "sync_router",
-        "expire_due",
-        "payment_notices",
-        "payment_notices",
-        "payment_notices",
-        "send_sms",
-    ]
+    assert taken_in_order(huey) == ROUTER_WORK_FIRST
 
 
 @pytest.mark.redis

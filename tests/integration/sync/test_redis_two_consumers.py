@@ -10,19 +10,16 @@ one. Writes are slowed down on the simulators so that work overlaps when it can.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import signal
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 import redis
-from huey import RedisHuey
 
 from core.errors import DomainError
 from core.ports import RecordingDispatcher, RecordingNotifier
@@ -30,10 +27,9 @@ from core.usecases.service import suspend, unsuspend
 from jobs.locks import RedisRouterLock
 from jobs.queue import PriorityRedisHuey
 from mteja.queueing import build_queue
+from tests.integration.sync.conftest import REDIS_URL, delete_queue_keys, queue_keys
 
 # A database of the tests' own, not the 0 a deployment on this Redis most likely uses.
-REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROUTERS = 3
 CUSTOMERS_PER_ROUTER = 40
 SYNC_TASKS_PER_ROUTER = 6
@@ -41,41 +37,6 @@ WRITE_LATENCY = 0.01  # seconds per add/set on the simulators
 CONVERGENCE_DEADLINE = 90.0  # seconds; a bound for a failing run, not a performance target
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {REDIS_URL} is not reachable: {exc.__class__.__name__}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI must run the Redis tests)")
-        pytest.skip(reason)
-    yield client
-    client.close()
-
-
-def queue_keys(client: redis.Redis, name: str) -> list[bytes]:
-    """Every key of the queue ``name``: huey's (under the name as huey cleans it: no dashes)
-    and the router leases (under ``name`` itself)."""
-    cleaned = RedisHuey(name, url=REDIS_URL).storage.name
-    patterns = [f"huey.*.{cleaned}", f"huey.*.{cleaned}.*", f"{name}:*"]
-    return sorted({key for pattern in patterns for key in client.scan_iter(match=pattern)})
-
-
-def delete_queue_keys(client: redis.Redis, name: str) -> None:
-    for key in queue_keys(client, name):
-        client.delete(key)
-
-
-@pytest.fixture
-def queue_name(redis_client: redis.Redis) -> Iterator[str]:
-    """A queue (and lock prefix) of this test's own; every key it made is deleted after."""
-    name = f"mteja-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    delete_queue_keys(redis_client, name)
 
 
 def test_a_queue_named_with_dashes_leaves_no_key_behind(redis_client: redis.Redis) -> None:

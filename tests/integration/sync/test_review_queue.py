@@ -12,12 +12,8 @@ from huey.exceptions import RetryTask
 
 from jobs.priorities import ROUTER_PRIORITY
 from jobs.queue import PriorityRedisHuey
-from tests.integration.sync.test_queue_priority import (  # noqa: F401 (fixtures)
-    REDIS_URL,
-    queue_name,
-    real_queue,
-    redis_client,
-)
+from tests.integration.sync.conftest import REDIS_URL
+from tests.integration.sync.test_queue_priority import real_queue
 
 pytestmark = pytest.mark.redis
 
@@ -29,8 +25,8 @@ def _push_like_an_old_web_process(huey: PriorityRedisHuey, task) -> None:
 
 def test_an_old_web_process_s_router_sync_is_taken_while_new_work_keeps_coming(
     system,
-    redis_client: redis.Redis,  # noqa: F811
-    queue_name: str,  # noqa: F811
+    redis_client: redis.Redis,
+    queue_name: str,
 ) -> None:
     """The old list is moved only when the priority queue is found empty. A web process not yet
     upgraded queues sync_router(7) on the list (and sets the sync-queued:7 marker, so upgraded
@@ -54,8 +50,8 @@ def test_an_old_web_process_s_router_sync_is_taken_while_new_work_keeps_coming(
 
 def test_the_queue_length_counts_tasks_still_on_the_old_list(
     system,
-    redis_client: redis.Redis,  # noqa: F811
-    queue_name: str,  # noqa: F811
+    redis_client: redis.Redis,
+    queue_name: str,
 ) -> None:
     """/metrics' queue length and /readyz read huey.pending_count(): ZCARD of the sorted set
     only. Tasks an old process queued on the list are invisible until a worker moves them."""
@@ -69,8 +65,8 @@ def test_the_queue_length_counts_tasks_still_on_the_old_list(
 
 def test_scheduled_and_retried_router_tasks_keep_their_priority(
     system,
-    redis_client: redis.Redis,  # noqa: F811
-    queue_name: str,  # noqa: F811
+    redis_client: redis.Redis,
+    queue_name: str,
 ) -> None:
     """Sound: huey's schedule puts the task back through Huey.enqueue, which passes
     task.priority to the storage; a retry reschedules the same task object."""
