@@ -37,14 +37,7 @@ def get_customer(uow: UnitOfWork, customer_id: int, *, for_update: bool = True) 
     if for_update:
         # populate_existing: a row read earlier in this transaction (e.g. by a lookup) is
         # refreshed once the lock is ours, so we never build on what another writer replaced.
-        # The plan comes in the same query (every change to a customer reads it: the refresh
-        # lets go of the one a lookup loaded, and it would cost a query of its own); only the
-        # customer's row is locked.
-        query = (
-            query.options(joinedload(Customer.plan, innerjoin=True))
-            .with_for_update(of=Customer)
-            .execution_options(populate_existing=True)
-        )
+        query = query.with_for_update().execution_options(populate_existing=True)
     customer = uow.session.scalars(query).first()
     if customer is None:
         raise CustomerNotFound(f"no customer with id {customer_id}")
