@@ -10,10 +10,9 @@ a write the router acknowledged but did not apply is found and written again, up
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
+from core.batches import batched
 from routers.compare import same
 from routers.desired import (
     ADDRESS_LIST,
@@ -49,7 +48,6 @@ _LOGIN_SESSIONS = {PPP_SECRET: PPP_ACTIVE, HOTSPOT_USER: HOTSPOT_ACTIVE}
 # Above this many lookups, one read of the whole menu is cheaper than one read per item.
 BULK_THRESHOLD = 50
 Key = tuple[str, ...]
-T = TypeVar("T")
 Item = dict[str, str]
 
 
@@ -322,7 +320,7 @@ class Converger:
         for adds in (profiles, others):
             # In chunks: an empty router's 100,000 adds, their commands and their replies all
             # at once held a few hundred MB.
-            for add_chunk in _chunks(adds, WRITE_CHUNK):
+            for add_chunk in batched(adds, WRITE_CHUNK):
                 writes = [
                     Write(
                         "add",
@@ -338,7 +336,7 @@ class Converger:
                         self._log_write("added", entry, entry.attrs)
                     touched.setdefault(entry.menu, set()).add(entry.key)
                 report.writes += len(writes)
-        for set_chunk in _chunks(plan.sets, WRITE_CHUNK):
+        for set_chunk in batched(plan.sets, WRITE_CHUNK):
             sets = [
                 Write("set", entry.menu, (item_id,), changes)
                 for entry, item_id, changes in set_chunk
@@ -355,7 +353,7 @@ class Converger:
         removals = []
         for menu, items in plan.removes.items():
             touched.setdefault(menu, set()).update(key for key, _ in items)
-            for chunk in _chunks([item_id for _, item_id in items], REMOVE_CHUNK):
+            for chunk in batched([item_id for _, item_id in items], REMOVE_CHUNK):
                 removals.append(Write("remove", menu, tuple(chunk)))
         for removal, outcome in zip(removals, self.gateway.write_many(removals), strict=True):
             if outcome is not None:
@@ -435,16 +433,10 @@ class Converger:
             wheres = [{name_prop: username} for username in sorted(usernames)]
             found = self.gateway.print_many(menu, [".id", name_prop], wheres)
             ids = [item[".id"] for items in found for item in items]
-        for chunk in _chunks(ids, REMOVE_CHUNK):
+        for chunk in batched(ids, REMOVE_CHUNK):
             try:
                 self.gateway.remove(menu, chunk)
             except RouterRejected as error:
                 # A session ended by itself between print and remove: nothing left to drop.
                 log.info("dropping sessions on %s: %s", menu, error.message)
         return len(ids)
-
-
-def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """``values`` in consecutive slices of ``size`` (the last may be shorter; none if empty)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -21,17 +21,17 @@ Usage lands on the local day (``uow.config.timezone``) of the sample that counte
 from __future__ import annotations
 
 import enum
-import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core import audit, messages
 from core.actors import Actor
+from core.batches import batched
 from core.contacts import contact_values
 from core.display import data_amount, local_time
 from core.errors import RouterNotFound
@@ -47,7 +47,6 @@ CAP_WARNING_PERCENT = 80
 CAP_SMS_PREFIX = "datacap:"
 _CHUNK = 500
 UPSERT_BATCH = 5000
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -342,16 +341,6 @@ def _upsert(
     upsert = statement.on_conflict_do_update(index_elements=keys, set_=changes)
     for batch in batched(rows, UPSERT_BATCH):
         uow.session.execute(upsert, batch)
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """``items`` in lists of ``size`` (the last may be shorter; none when there are none),
-    taken from ``items`` only as each list is asked for."""
-    if size < 1:
-        raise ValueError(f"a batch holds 1 or more, not {size}")
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
 
 
 def cap_checks(uow: UnitOfWork, router_id: int) -> list[int]:

@@ -18,7 +18,7 @@ from core.models import Customer, DailyUsage, Router, UsagePeriod, UsageReading
 from core.unit_of_work import CoreServices
 from core.usecases import usage as usage_module
 from core.usecases.network import RouterSpec, add_router
-from core.usecases.usage import SessionReading, UsageSample, batched, record_usage
+from core.usecases.usage import SessionReading, UsageSample, record_usage
 from routers.desired import queue_name
 from routers.usage import UsageSampler, parse_duration, read_sessions
 from sim.routeros.clock import ManualClock
@@ -524,29 +524,6 @@ def test_static_readings_are_in_the_customers_terms(
 
 
 # -- rows written a batch at a time (issue 18: a sample of 100,000 sessions held every row) -----
-
-
-@pytest.mark.parametrize(
-    ("count", "sizes"), [(0, []), (1, [1]), (3, [3]), (4, [3, 1]), (6, [3, 3]), (7, [3, 3, 1])]
-)
-def test_batched_takes_every_item_once_in_order(count: int, sizes: list[int]) -> None:
-    batches = list(batched(iter(range(count)), 3))
-    assert [len(batch) for batch in batches] == sizes
-    assert [item for batch in batches for item in batch] == list(range(count))
-
-
-def test_batched_takes_items_only_as_each_batch_is_asked_for() -> None:
-    taken: list[int] = []
-
-    def items():
-        for number in range(10):
-            taken.append(number)
-            yield number
-
-    batches = batched(items(), 4)
-    assert next(batches) == [0, 1, 2, 3] and taken == [0, 1, 2, 3]
-    with pytest.raises(ValueError):
-        next(batched([], 0))
 
 
 @pytest.mark.parametrize("sessions", [4, 5])

@@ -336,15 +336,6 @@ class CountingGateway(InMemoryRouterGateway):
         return super().write_many(writes)
 
 
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 7])
-def test_chunks_cover_every_value_once_in_order(size):
-    values = list(range(size))
-    chunks = list(reconciler._chunks(values, 3))
-    assert [value for chunk in chunks for value in chunk] == values
-    assert all(1 <= len(chunk) <= 3 for chunk in chunks)
-    assert len(chunks) == -(-size // 3)  # none for no values, exactly size/3 when it divides
-
-
 def test_adds_and_sets_go_in_chunks_and_all_apply(monkeypatch):
     monkeypatch.setattr(reconciler, "WRITE_CHUNK", 2)
     gateway = CountingGateway()
