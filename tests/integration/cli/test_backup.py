@@ -4,14 +4,13 @@ and the passwords decrypt with the same key (and only with it)."""
 from __future__ import annotations
 
 import stat
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text
 
 from core.actors import Actor
 from core.crypto import SecretBox, SecretKeyError, new_secret_key
@@ -21,7 +20,7 @@ from core.testing import seed_pppoe_customers, services_for
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_payment
 from mteja.backup import BackupError, backup, restore
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import scratch_postgres
 from tests.integration.cli.conftest import Mteja
 
 KEY = new_secret_key()
@@ -34,14 +33,8 @@ def empty_target(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path}/restored.db"
         return
-    name = f"mteja_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres("mteja_restore") as url:
+        yield url
 
 
 def _seed(services: CoreServices, staff: Actor) -> None:

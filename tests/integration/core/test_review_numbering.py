@@ -6,13 +6,12 @@ schema not yet at 0023."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from core.actors import Actor
 from core.db import alembic_config, make_engine, upgrade_to_head
@@ -21,7 +20,7 @@ from core.testing import seed_pppoe_customers, services_for
 from core.unit_of_work import CoreServices
 from core.usecases.billing import IncomingPayment, record_payment
 from mteja.backup import backup, restore
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import scratch_postgres
 
 
 def _numbers(services: CoreServices) -> list[int | None]:
@@ -94,21 +93,15 @@ def test_documents_made_before_migration_0023_ran_get_numbers_when_it_runs(
 
 
 @pytest.fixture
-def scratch_postgres() -> Iterator[str]:
-    name = f"mteja_review_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def restore_target() -> Iterator[str]:
+    with scratch_postgres("mteja_review") as url:
+        yield url
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_older_backup_restored_into_a_migrated_database_can_then_be_migrated(
-    database_url: str, scratch_postgres: str, staff: Actor, tmp_path: Path
+    database_url: str, restore_target: str, staff: Actor, tmp_path: Path
 ) -> None:
     """docs/operations.md, Restoring: "An empty database that `mteja init` already migrated is
     fine", and for a backup older than the installed mteja "run `mteja init` to migrate it".
@@ -118,14 +111,14 @@ def test_an_older_backup_restored_into_a_migrated_database_can_then_be_migrated(
     command.upgrade(alembic_config(database_url), "0022")
     dump = tmp_path / "old.backup"
     backup(database_url, dump)
-    upgrade_to_head(scratch_postgres)  # `mteja init` on the new, empty database
+    upgrade_to_head(restore_target)  # `mteja init` on the new, empty database
 
-    restored = restore(scratch_postgres, dump)
+    restored = restore(restore_target, dump)
     assert restored.revision == "0022" and restored.behind
 
-    upgrade_to_head(scratch_postgres)  # `mteja init`, as restore told the operator to
+    upgrade_to_head(restore_target)  # `mteja init`, as restore told the operator to
 
-    engine = make_engine(scratch_postgres)
+    engine = make_engine(restore_target)
     services = services_for(engine)
     try:
         _, customer_ids = seed_pppoe_customers(services, staff, 1)
@@ -140,7 +133,7 @@ def test_an_older_backup_restored_into_a_migrated_database_can_then_be_migrated(
 def test_a_current_backup_restores_with_working_numbering(
     db_services: CoreServices,
     database_url: str,
-    scratch_postgres: str,
+    restore_target: str,
     staff: Actor,
     tmp_path: Path,
 ) -> None:
@@ -151,10 +144,10 @@ def test_a_current_backup_restores_with_working_numbering(
     _pay(db_services, staff, customer_ids[0], "R2")
     dump = tmp_path / "now.backup"
     backup(database_url, dump)
-    upgrade_to_head(scratch_postgres)
-    restore(scratch_postgres, dump)
+    upgrade_to_head(restore_target)
+    restore(restore_target, dump)
 
-    engine = make_engine(scratch_postgres)
+    engine = make_engine(restore_target)
     services = services_for(engine)
     try:
         assert _numbers(services) == [1, 2]
