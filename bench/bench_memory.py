@@ -70,7 +70,7 @@ from typing import Any
 
 import httpx
 import psutil
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey
 from huey.api import Result
 from sqlalchemy import delete, select, update
 
@@ -96,6 +96,7 @@ from core.models import Customer, PeriodicRun, Subscription
 from core.settings import Settings
 from core.testing import free_port
 from core.usecases.staff_access import issue_login_link
+from jobs.queue import make_huey
 from mteja.bootstrap import build_system
 from mteja.queueing import Queue, build_queue
 from sim.telegram import FakeTelegram
@@ -424,11 +425,9 @@ def run(args: argparse.Namespace, tmp: Path, url: str, sim: Any, telegram: FakeT
         name.removeprefix("MTEJA_").lower(): value for name, value in variables.items()
     }
     settings = Settings(**fields, _env_file=None)  # type: ignore[call-arg]
-    huey: Huey = (
-        RedisHuey(queue_name, url=args.redis_url, utc=True)
-        if postgres
-        else SqliteHuey(queue_name, filename=str(tmp / "queue.db"), utc=True)
-    )
+    # The processes' own queue (the priority queue on Redis): a plain RedisHuey cannot take the
+    # router tasks' priorities, and would put tasks where the workers do not look first.
+    huey = make_huey(settings)
     system = build_system(settings)
     queue = build_queue(system, huey=huey)
     try:
