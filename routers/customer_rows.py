@@ -8,6 +8,7 @@ read, with the customer's plan attached (plans are few: loaded once, as ORM obje
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple, cast
 
@@ -16,7 +17,7 @@ from sqlalchemy import Table, select
 from core.models import Customer, Plan
 from core.unit_of_work import UnitOfWork
 
-__all__ = ["CustomerRow", "load_customers"]
+__all__ = ["STREAM_BATCH", "CustomerRow", "iter_customers", "load_customers"]
 
 
 class CustomerRow(NamedTuple):
@@ -45,11 +46,23 @@ class CustomerRow(NamedTuple):
 _COLUMNS = CustomerRow._fields[:-1]
 
 
+# Rows fetched per round trip when streaming (PostgreSQL reads them through a server-side
+# cursor): a reconcile of 100,000 customers then never holds all their rows at once.
+STREAM_BATCH = 1000
+
+
 def load_customers(
     uow: UnitOfWork, router_id: int, *, pending_only: bool = False, limit: int | None = None
 ) -> list[CustomerRow]:
     """The router's customers that are not deleted, by id (only those marked ``sync_pending``
     with ``pending_only``; at most ``limit``)."""
+    return list(iter_customers(uow, router_id, pending_only=pending_only, limit=limit))
+
+
+def iter_customers(
+    uow: UnitOfWork, router_id: int, *, pending_only: bool = False, limit: int | None = None
+) -> Iterator[CustomerRow]:
+    """As ``load_customers``, one batch of rows in memory at a time."""
     table = cast(Table, Customer.__table__)
     query = (
         select(*(table.c[name] for name in _COLUMNS))
@@ -60,9 +73,11 @@ def load_customers(
         query = query.where(table.c.sync_pending.is_(True))
     if limit is not None:
         query = query.limit(limit)
-    rows = uow.session.execute(query).all()
-    plan_ids = {row.plan_id for row in rows}
-    plans = {
-        plan.id: plan for plan in uow.session.scalars(select(Plan).where(Plan.id.in_(plan_ids)))
-    }
-    return [CustomerRow._make((*row, plans[row.plan_id])) for row in rows]
+    # Plans are few and shared: each is loaded once, when its first customer comes.
+    plans: dict[int, Plan] = {}
+    result = uow.session.execute(query.execution_options(yield_per=STREAM_BATCH))
+    for row in result:
+        plan = plans.get(row.plan_id)
+        if plan is None:
+            plan = plans[row.plan_id] = uow.session.get_one(Plan, row.plan_id)
+        yield CustomerRow._make((*row, plan))
