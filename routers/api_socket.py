@@ -25,6 +25,8 @@ from routers.protocol import ProtocolError, decode_length, encode_length
 __all__ = ["WINDOW", "ApiSocket", "ConnectionLost", "Reply"]
 
 WINDOW = 64
+# Distinct reply values kept to be shared by later rows (see ``_take_sentence``).
+SHARED_VALUES = 4096
 _RECEIVE_SIZE = 1 << 18
 _ERRORS = "surrogateescape"
 
@@ -57,11 +59,13 @@ class ApiSocket:
         self._encoding = encoding
         self._buffer = b""
         self._position = 0
+        self._values: dict[str, str] = {}
 
     def run(self, commands: Sequence[Sequence[str]]) -> list[Reply]:
         """Send each command (its words, the command word first) and return every reply, in the
         order of ``commands``. Socket errors and timeouts propagate (OSError, TimeoutError)."""
         replies = [Reply() for _ in commands]
+        self._values = {}  # shared within one run's replies only
         sent = answered = 0
         while answered < len(commands):
             in_flight = sent - answered
@@ -126,6 +130,7 @@ class ApiSocket:
         end = len(buffer)
         position = self._position
         encoding = self._encoding
+        values = self._values
         reply: str | None = None
         attrs: Row = {}
         tag = None
@@ -155,6 +160,13 @@ class ApiSocket:
                 name, _, value = word[1:].partition("=")
                 # Interned: a print of 100,000 items repeats the same few names in every row,
                 # each a fresh string otherwise (about 40 MB of a whole /ppp/secret read).
+                # Values repeat too (a profile, "pppoe", "false"): the first few thousand
+                # distinct ones are shared, which covers those (about 15 MB of the same read).
+                shared = values.get(value)
+                if shared is not None:
+                    value = shared
+                elif len(values) < SHARED_VALUES:
+                    values[value] = value
                 attrs[intern(name)] = value
             elif word.startswith(".tag="):
                 tag = word[5:]
