@@ -292,8 +292,12 @@ class Driver:
         starts = {role: self.deployment.size(role) for role in WORKER_ROLES}
         result = enqueue()
         task_id = result.id
-        # huey logs "<name>: <id>[ N retries] executed in 1.234s".
-        finished = re.compile(rf"{re.escape(task_id)}(?: \d+ retries)? executed in ([0-9.]+)s")
+        # huey logs "<name>: <id>[ @<eta>][ p=<priority>][ N retries] executed in 1.234s"; the
+        # eta is there when the task was retried later (a router lease held by another task).
+        finished = re.compile(
+            rf"{re.escape(task_id)}(?: @\S+ \S+)?(?: p=\d+)?(?: \d+ retries)?"
+            r" executed in ([0-9.]+)s"
+        )
         failed = re.compile(rf"(Unhandled exception in task|Task) {re.escape(task_id)}\b.*")
         deadline = time.monotonic() + TASK_TIMEOUT
         while time.monotonic() < deadline:
