@@ -77,7 +77,7 @@ def charge(
         amount_kes=amount,
         paid_kes=0,
         status=status_for(amount, 0).value,
-        ledger_entry_id=entry.id if entry else None,
+        ledger_entry=entry,
         issued_at=uow.clock.now(),
         issued_by=actor.label,
     )
@@ -93,7 +93,8 @@ def charge(
     _settle_from_credit(uow, customer.id, invoice, min(amount, credit))
     uow.session.add(invoice)
     number_on_commit(uow, Sequence.INVOICE, invoice)
-    uow.session.flush()  # the invoice, its lines and its allocations in one go
+    # Written with the transaction's next query or at commit, with its lines and allocations
+    # (and the charge), in one flush: its id is None until then.
     return invoice
 
 
@@ -144,7 +145,6 @@ def receive(uow: UnitOfWork, customer: Customer, payment: Payment) -> Receipt:
     )
     uow.session.add(receipt)
     number_on_commit(uow, Sequence.RECEIPT, receipt)
-    uow.session.flush()
     remaining = payment.amount_kes
     open_invoices = uow.session.scalars(
         select(Invoice)
@@ -160,7 +160,7 @@ def receive(uow: UnitOfWork, customer: Customer, payment: Payment) -> Receipt:
         share = min(remaining, invoice.due_kes)
         _allocate(uow, invoice, payment.id, share)
         remaining -= share
-    uow.session.flush()
+    # The receipt and its allocations are written with the next query or at commit.
     return receipt
 
 

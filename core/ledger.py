@@ -42,7 +42,11 @@ def post(
     actor: Actor,
     payment_id: int | None = None,
 ) -> LedgerEntry:
-    """Add a ledger row: positive amounts credit the customer, negative ones charge them."""
+    """Add a ledger row: positive amounts credit the customer, negative ones charge them.
+
+    Not flushed here: it is written with the transaction's next query (every balance is a
+    query, so it counts) or at commit, beside the rest, in fewer round trips. Link to it
+    through relationships (``Invoice.ledger_entry``), not by its id, which is None until then."""
     entry = LedgerEntry(
         customer_id=customer.id,
         kind=kind.value,
@@ -53,7 +57,6 @@ def post(
         created_at=uow.clock.now(),
     )
     uow.session.add(entry)
-    uow.session.flush()
     return entry
 
 
