@@ -71,17 +71,27 @@ def by_second_account_number(uow: UnitOfWork, text: str) -> Customer | None:
     return uow.session.scalars(_live().where(Customer.account_number2 == key)).first()
 
 
-def by_paybill_reference(uow: UnitOfWork, text: str) -> Customer | None:
-    """The customer a paybill reference names: the account number (forgiving match) or the
-    additional account number; None for nobody, a typo included. Not locked: a crediting path
-    locks the customer it names before it reads what decides the credit."""
+def paybill_customer_id(uow: UnitOfWork, text: str) -> int | None:
+    """The id of the customer a paybill reference names: the account number (forgiving match)
+    or the additional account number; None for nobody, a typo included.
+
+    Only the id: a crediting path locks the customer by it before it reads what decides the
+    credit, so nothing else of the row is worth loading here."""
     if not text.strip():
         return None
     with contextlib.suppress(InvalidAccountNumber):
-        customer = by_account_number(uow, text)
-        if customer is not None:
-            return customer
-    return by_second_account_number(uow, text)
+        canonical = account_numbers.parse(text, uow.config.account_prefix)
+        found = uow.session.scalar(_live_id().where(Customer.account_number == canonical))
+        if found is not None:
+            return found
+    key = account_numbers.reference_key(text, uow.config.account_prefix)
+    if not key:
+        return None
+    return uow.session.scalar(_live_id().where(Customer.account_number2 == key))
+
+
+def _live_id() -> Select[int]:
+    return select(Customer.id).where(Customer.deleted_at.is_(None)).limit(1)
 
 
 def resolve(uow: UnitOfWork, reference: str) -> Customer:

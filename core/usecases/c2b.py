@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.actors import Actor
-from core.lookup import by_paybill_reference
+from core.lookup import paybill_customer_id
 from core.unit_of_work import UnitOfWork
 from core.usecases.billing import (
     IncomingPayment,
@@ -24,7 +24,7 @@ from core.usecases.billing import (
 def c2b_account_exists(uow: UnitOfWork, bill_ref_number: str) -> bool:
     """Validation: does the paybill account number name a customer (forgiving match), or is it
     a customer's additional account number?"""
-    return by_paybill_reference(uow, bill_ref_number) is not None
+    return paybill_customer_id(uow, bill_ref_number) is not None
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def confirm_c2b(uow: UnitOfWork, confirmation: C2BConfirmation) -> PaymentResult
         account_reference=confirmation.bill_ref_number[:64],
         source="c2b",
     )
-    customer = by_paybill_reference(uow, confirmation.bill_ref_number)
-    if customer is None:
+    customer_id = paybill_customer_id(uow, confirmation.bill_ref_number)
+    if customer_id is None:
         return record_unmatched_payment(uow, Actor.mpesa(), incoming)
-    return record_payment(uow, customer.id, Actor.mpesa(), incoming)
+    return record_payment(uow, customer_id, Actor.mpesa(), incoming)
