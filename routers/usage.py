@@ -118,12 +118,16 @@ def read_sessions(gateway: RouterGateway) -> list[SessionReading]:
     readings: list[SessionReading] = []
     for menu, login_prop, connection_type in _SESSION_MENUS:
         rows = gateway.print(menu, [".id", login_prop, *_PROPS])
+        interfaces = None
         if menu == PPP_ACTIVE and any("bytes-out" not in row for row in rows):
-            rows = _with_interface_counters(gateway, rows)
+            interfaces = _interface_counters(gateway)
         for row in rows:
             login = row.get(login_prop)
             session_key = row.get(".id")
-            if not login or not session_key or "bytes-out" not in row or "bytes-in" not in row:
+            bytes_in, bytes_out = row.get("bytes-in"), row.get("bytes-out")
+            if interfaces is not None:
+                bytes_in, bytes_out = interfaces.get(f"<pppoe-{login}>", (bytes_in, bytes_out))
+            if not login or not session_key or bytes_out is None or bytes_in is None:
                 # No counters (its interface vanished between the prints): the next sample
                 # compares with the last reading, so nothing is lost or counted twice.
                 continue
@@ -135,34 +139,24 @@ def read_sessions(gateway: RouterGateway) -> list[SessionReading]:
                     address=row.get("address") or None,
                     uptime_seconds=parse_duration(row.get("uptime")) or 0,
                     # The router's bytes out reached the customer: their download.
-                    download_bytes=_counter(row.get("bytes-out")),
-                    upload_bytes=_counter(row.get("bytes-in")),
+                    download_bytes=_counter(bytes_out),
+                    upload_bytes=_counter(bytes_in),
                 )
             )
+        del rows  # one menu's printed rows at a time, beside the readings
     return readings + read_queues(gateway)
 
 
-def _with_interface_counters(
-    gateway: RouterGateway, sessions: list[dict[str, str]]
-) -> list[dict[str, str]]:
-    """PPP sessions with the counters of their dynamic interfaces (``<pppoe-NAME>``)."""
-    counters = {
-        row.get("name", ""): row
+def _interface_counters(gateway: RouterGateway) -> dict[str, tuple[str, str]]:
+    """(bytes in, bytes out) of each PPP session's dynamic interface (``<pppoe-NAME>``), from
+    its ``rx-byte`` (from the subscriber) and ``tx-byte`` (to them)."""
+    return {
+        row["name"]: (row["rx-byte"], row["tx-byte"])
         for row in gateway.print(
             INTERFACE, ["name", "rx-byte", "tx-byte"], {"type": PPPOE_INTERFACE_TYPE}
         )
+        if "name" in row and "rx-byte" in row and "tx-byte" in row
     }
-    merged = []
-    for session in sessions:
-        interface = counters.get(f"<pppoe-{session.get('name', '')}>")
-        if interface is not None and "rx-byte" in interface and "tx-byte" in interface:
-            session = {
-                **session,
-                "bytes-in": interface["rx-byte"],
-                "bytes-out": interface["tx-byte"],
-            }
-        merged.append(session)
-    return merged
 
 
 @dataclass(frozen=True)
