@@ -59,18 +59,26 @@ class Counts:
         self.statements: Counter[str] = Counter()
         self.commits = 0
         self.flushes = 0
+        # Statements, flushes and commits in order, while one confirmation is traced.
+        self.sequence: list[str] | None = None
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "commit", self._commit)
         event.listen(Session, "before_flush", self._flush)
 
     def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.statements[_kind(statement)] += 1
+        if self.sequence is not None:
+            self.sequence.append(f"  {_kind(statement)}")
 
     def _commit(self, conn: Any) -> None:
         self.commits += 1
+        if self.sequence is not None:
+            self.sequence.append("COMMIT")
 
     def _flush(self, *args: Any) -> None:
         self.flushes += 1
+        if self.sequence is not None:
+            self.sequence.append("flush:")
 
     def reset(self) -> None:
         self.statements.clear()
@@ -113,6 +121,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=300, help="confirmations counted")
     parser.add_argument("--top", type=int, default=25, help="functions listed from cProfile")
+    parser.add_argument(
+        "--sequence", action="store_true", help="print one confirmation's statements in order"
+    )
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     args = parser.parse_args()
     with (
@@ -192,10 +203,16 @@ def profile(args: argparse.Namespace, tmp: Path, url: str, sim: Any) -> None:
         )
         for kind, number in sorted(counts.statements.items(), key=lambda item: (-item[1], item[0])):
             print(f"    {number / n:4.1f}  {kind}")
+        if args.sequence:
+            counts.sequence = []
+            confirm(customers[-1], 2 * n + warmup)
+            print("  one confirmation in order (statements under the flush that sent them):")
+            print("\n".join(f"    {step}" for step in counts.sequence))
+            counts.sequence = None
 
         profiler = cProfile.Profile()
         profiler.enable()
-        run(customers[warmup + n :], warmup + n, None)
+        run(customers[warmup + n : -1], warmup + n, None)
         profiler.disable()
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
