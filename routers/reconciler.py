@@ -47,6 +47,8 @@ WRITE_CHUNK = 1000
 _LOGIN_SESSIONS = {PPP_SECRET: PPP_ACTIVE, HOTSPOT_USER: HOTSPOT_ACTIVE}
 # Above this many lookups, one read of the whole menu is cheaper than one read per item.
 BULK_THRESHOLD = 50
+# Drift lines a report keeps (and a sync run stores): enough to see what went wrong.
+DRIFT_DETAILS_KEPT = 200
 Key = tuple[str, ...]
 Item = dict[str, str]
 
@@ -66,6 +68,8 @@ class ConvergeReport:
     rounds: int = 0
     verified: set[int] = field(default_factory=set)
     failed: dict[int, str] = field(default_factory=dict)
+    # The first DRIFT_DETAILS_KEPT of them (an empty router's reconcile would list every
+    # customer: 100,000 lines nobody reads).
     drift_details: list[str] = field(default_factory=list)
     # Refusals seen so far; final only if the last round still cannot apply the entry (a refused
     # secret may only lack a profile whose own write the router dropped).
@@ -130,6 +134,11 @@ class _Scope:
         if item.get("comment", "") in self.comments_by_menu.get(menu, set()):
             return True
         return item.get("name", "") in self.removable_names.get(menu, set())
+
+
+def _note_drift(report: ConvergeReport, detail: str) -> None:
+    if len(report.drift_details) < DRIFT_DETAILS_KEPT:
+        report.drift_details.append(detail)
 
 
 def _menus_of(connection_type: str) -> tuple[str, ...]:
@@ -278,7 +287,7 @@ class Converger:
                 if item is None:
                     plan.adds.append(entry)
                     if first:
-                        report.drift_details.append(f"missing {menu} {'/'.join(key)}")
+                        _note_drift(report, f"missing {menu} {'/'.join(key)}")
                     continue
                 if not is_managed(menu, item):
                     if state is not None:
@@ -291,8 +300,9 @@ class Converger:
                 if changes:
                     plan.sets.append((entry, item[".id"], changes))
                     if first:
-                        report.drift_details.append(
-                            f"changed {menu} {'/'.join(key)}: {', '.join(sorted(changes))}"
+                        _note_drift(
+                            report,
+                            f"changed {menu} {'/'.join(key)}: {', '.join(sorted(changes))}",
                         )
             for key, item in actual[menu].items():
                 if key in scope.wanted[menu] or not is_managed(menu, item):
@@ -302,7 +312,7 @@ class Converger:
                 if scope.unwanted(menu, item):
                     plan.removes.setdefault(menu, []).append((key, item[".id"]))
                     if first:
-                        report.drift_details.append(f"extra {menu} {'/'.join(key)}")
+                        _note_drift(report, f"extra {menu} {'/'.join(key)}")
         return plan
 
     def _apply(self, plan: _Plan, scope: _Scope, report: ConvergeReport) -> dict[str, set[Key]]:

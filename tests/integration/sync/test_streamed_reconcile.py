@@ -1,5 +1,6 @@
-"""A full reconcile reads its customers a batch at a time (issue 18: a worker under 300 MB at
-100,000 customers) and still brings every one of them, and every plan's profile, to the router.
+"""A full reconcile reads its customers, and writes their sync results, a batch at a time
+(issue 18: a worker under 300 MB at 100,000 customers) and still brings every one of them, and
+every plan's profile, to the router, and marks every one of them synced.
 
 Each customer's plan is loaded when its first customer comes, while the rows are still being
 read: on PostgreSQL through a server-side cursor on the same connection.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 import routers.customer_rows
+import routers.sync
 from core.usecases.plans import set_plan_active
 from routers.customer_rows import iter_customers, load_customers
 
@@ -19,7 +21,9 @@ PPP_SECRET = "/ppp/secret"
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Customers read two at a time; their sync results written two at a time."""
     monkeypatch.setattr(routers.customer_rows, "STREAM_BATCH", 2)
+    monkeypatch.setattr(routers.sync, "RESULT_CHUNK", 2)
 
 
 def test_a_reconcile_in_batches_of_two_puts_every_customer_and_plan_on_the_router(

@@ -358,3 +358,16 @@ def test_adds_and_sets_go_in_chunks_and_all_apply(monkeypatch):
     for number in range(1, 5):
         secret = _secret(gateway, f"user{number}")
         assert secret is not None and secret["profile"] == "mteja-2-home-20m"
+
+
+def test_a_report_counts_all_drift_but_keeps_only_the_first_lines_of_it(gateway):
+    customers = [pppoe(n, f"user{n}") for n in range(1, reconciler.DRIFT_DETAILS_KEPT + 51)]
+
+    report = Converger(gateway).converge(RouterDesired([PROFILE_10M], customers), full=True)
+
+    assert report.drift == len(customers) + 1  # the profile too
+    assert report.drift_added == len(customers) + 1
+    assert len(report.drift_details) == reconciler.DRIFT_DETAILS_KEPT
+    assert report.drift_details[0].startswith("missing /ppp/profile")
+    assert len(gateway.print(PPP_SECRET)) >= len(customers)
+    assert report.failed == {}
