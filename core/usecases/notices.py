@@ -6,6 +6,7 @@ the staff chat; the job that calls it hands that line to the StaffNotifier.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from core import ledger, messages
@@ -15,8 +16,17 @@ from core.models import Customer, MpesaCallback, Payment, StkRequest
 from core.unit_of_work import UnitOfWork
 from core.usecases.preferences import language_of
 from core.usecases.renewal import renewal_plan
-from core.usecases.sms import SECRET_MASK, queue_sms
+from core.usecases.sms import SECRET_MASK, ClaimedSms, queue_sms
 from core.vocabulary import Status
+
+
+@dataclass(frozen=True)
+class PaymentNotices:
+    """The staff alert (None if the payment is gone), and the payer's receipt SMS when the
+    caller asked to send it itself (``send_here``) and the customer has a phone."""
+
+    staff_line: str | None
+    receipt_sms: ClaimedSms | None = None
 
 
 def payment_notices(
@@ -24,19 +34,23 @@ def payment_notices(
     payment_id: int,
     expires_at: datetime | None = None,
     balance_kes: int | None = None,
-) -> str | None:
-    """Queue the payer's receipt SMS; return the staff alert (None if the payment is gone).
+    *,
+    send_here: bool = False,
+) -> PaymentNotices:
+    """Queue the payer's receipt SMS; return it with the staff alert.
 
     ``expires_at`` and ``balance_kes`` are the customer's right after this payment (from its
     PaymentReceived): a later payment may have moved both before this runs. Without them (a
     payment recorded before they were kept) the customer's present state is told.
+    ``send_here``: the caller sends the receipt itself after commit (it is stored claimed, see
+    ``queue_sms``), one job and one transaction fewer per payment than a send job of its own.
     """
     payment = uow.session.get(Payment, payment_id)
     if payment is None:
-        return None
+        return PaymentNotices(None)
     receipt = payment.reference or payment.method
     if payment.customer_id is None:
-        return (
+        return PaymentNotices(
             f"Unmatched payment: {kes(payment.amount_kes)} {payment.method} {receipt} for account "
             f"{payment.account_reference or '(none)'!r} from {payment.payer_name or 'unknown'}. "
             f"Assign it: /assign {receipt} ACCOUNT"
@@ -77,10 +91,13 @@ def payment_notices(
             f"Part payment {kes(payment.amount_kes)} ({receipt}) from {customer.full_name} "
             f"({customer.account_number}); {kes(shortfall)} more renews."
         )
-    if customer.phone:
-        body = messages.render(key, language_of(uow, customer.phone), **values)
-        queue_sms(uow, customer.phone, body, f"receipt:{payment.id}", customer.id)
-    return staff_line
+    if not customer.phone:
+        return PaymentNotices(staff_line)
+    body = messages.render(key, language_of(uow, customer.phone), **values)
+    sms = queue_sms(
+        uow, customer.phone, body, f"receipt:{payment.id}", customer.id, claimed=send_here
+    )
+    return PaymentNotices(staff_line, ClaimedSms(sms.id, sms.phone, body) if send_here else None)
 
 
 def stk_failure_notices(uow: UnitOfWork, stk_request_id: int) -> str | None:

@@ -8,6 +8,7 @@ dropped. So the outbox, the staff's SMS history and a database backup never hold
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -21,6 +22,10 @@ from core.usecases.sms_history import apply_pending_reports
 
 SECRET_MASK = "\u2022" * 6  # "••••••": what staff see where a password goes
 
+# A message is claimed ("sending") before the provider is called, so two workers holding the same
+# job (a re-enqueued one, say) can never both send it.
+SENDING = "sending"
+
 
 def queue_sms(
     uow: UnitOfWork,
@@ -30,10 +35,14 @@ def queue_sms(
     customer_id: int | None = None,
     *,
     secret: str | None = None,
+    claimed: bool = False,
 ) -> SmsMessage:
     """Add a message to the outbox in this transaction; it is sent after commit.
 
     With ``secret``, ``body`` holds SECRET_MASK where the secret goes (once).
+    ``claimed``: the caller, a job, sends it itself once this commits, so no send job is
+    queued; it is stored already claimed ("sending"). Should the caller die before the send is
+    recorded, the sweep gives the message back to the queue after RECLAIM_AFTER.
     """
     if secret is not None and body.count(SECRET_MASK) != 1:
         # Another mask in the text (a name typed with "••••••") would make the send fill in the
@@ -45,18 +54,17 @@ def queue_sms(
         kind=kind,
         body=body,
         secret_encrypted=uow.cipher.encrypt(secret) if secret is not None else None,
-        status="queued",
+        status=SENDING if claimed else "queued",
+        sent_at=uow.clock.now() if claimed else None,
         created_at=uow.clock.now(),
     )
     uow.session.add(message)
     uow.session.flush()
-    uow.publish(SmsQueued(message.id))
+    if not claimed:
+        uow.publish(SmsQueued(message.id))
     return message
 
 
-# A message is claimed ("sending") before the provider is called, so two workers holding the same
-# job (a re-enqueued one, say) can never both send it.
-SENDING = "sending"
 # Queued this long without a send: its job was lost (queue down, dispatch failed); enqueue again.
 RESEND_AFTER = timedelta(minutes=2)
 # Claimed this long without a result: the worker died mid-send; at-least-once, so send again.
@@ -65,10 +73,18 @@ RECLAIM_AFTER = timedelta(minutes=15)
 GIVE_UP_AFTER = timedelta(days=1)
 
 
-def claim_for_sending(uow: UnitOfWork, message_id: int) -> tuple[str, str] | None:
-    """``(phone, body)`` if this caller now owns the sending of a queued message, else None.
+@dataclass(frozen=True)
+class ClaimedSms:
+    """A message this caller owns the sending of, and the text to send (with its secret filled
+    in, if it has one)."""
 
-    The body is the text to send: with its secret filled in, if it has one."""
+    message_id: int
+    phone: str
+    body: str
+
+
+def claim_for_sending(uow: UnitOfWork, message_id: int) -> ClaimedSms | None:
+    """The message, if this caller now owns the sending of it (it was queued), else None."""
     claimed = uow.session.execute(
         update(SmsMessage)
         .where(SmsMessage.id == message_id, SmsMessage.status == "queued")
@@ -81,9 +97,10 @@ def claim_for_sending(uow: UnitOfWork, message_id: int) -> tuple[str, str] | Non
             SmsMessage.id == message_id
         )
     ).one()
-    if row.secret_encrypted is None:
-        return row.phone, row.body
-    return row.phone, row.body.replace(SECRET_MASK, uow.cipher.decrypt(row.secret_encrypted), 1)
+    body = row.body
+    if row.secret_encrypted is not None:
+        body = body.replace(SECRET_MASK, uow.cipher.decrypt(row.secret_encrypted), 1)
+    return ClaimedSms(message_id, row.phone, body)
 
 
 def release_claim(uow: UnitOfWork, message_id: int) -> None:

@@ -164,7 +164,7 @@ def test_resending_the_login_keeps_the_password_masked_and_encrypted(
         assert stored.secret_encrypted and "s3cret-pw" not in stored.secret_encrypted
         claimed = claim_for_sending(uow, message.id)
     assert claimed is not None
-    phone, body = claimed
+    phone, body = claimed.phone, claimed.body
     assert "s3cret-pw" in body and phone == "+254712345678"
     [event] = audit_events("customer.login_sent")
     assert event.actor_name == "Otieno Agent"

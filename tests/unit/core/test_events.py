@@ -12,7 +12,7 @@ from huey import MemoryHuey
 
 from core.events import CustomerNeedsSync, PaymentReceived, SmsQueued
 from core.models import Customer
-from core.ports import RecordingNotifier
+from core.ports import OutboxSms, RecordingNotifier
 from core.testing import TEST_EPOCH
 from core.usecases.billing import IncomingPayment, record_debt, record_payment
 from core.usecases.customers import CustomerChanges, change_password, edit_customer
@@ -192,12 +192,14 @@ def test_a_credited_payment_is_one_log_line_once_committed(services, staff, acti
         ).payment_id
         account = uow.session.get(Customer, active).account_number
         uow.commit()
-    runtime = MessageRuntime(services, sms=None, notifier=RecordingNotifier())  # type: ignore[arg-type]
+    runtime = MessageRuntime(services, sms=OutboxSms(), notifier=RecordingNotifier())
     tasks = register_message_tasks(
         MemoryHuey("log-tests", immediate=True, utc=True), lambda: runtime
     )
     with caplog.at_level(logging.INFO, logger="jobs.messages"):
         tasks.payment_notices(payment_id)
-    [line] = [record.getMessage() for record in caplog.records]
+    lines = [record.getMessage() for record in caplog.records if record.name == "jobs.messages"]
+    # The receipt's send ("SMS sent to ..."), then the one payment line.
+    [line] = [line for line in lines if not line.startswith("SMS sent to ")]
     assert line.startswith("Payment KES 2,500 (SLK4H7XQ2P) from ")
     assert f"({account})" in line

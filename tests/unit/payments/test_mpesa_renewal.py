@@ -25,7 +25,9 @@ PERIOD = timedelta(days=30)
 
 
 def _notices(services: Any, payment_id: int) -> str:
-    return in_transaction(services, lambda uow: payment_notices(uow, payment_id))
+    line = in_transaction(services, lambda uow: payment_notices(uow, payment_id).staff_line)
+    assert line is not None
+    return line
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from core.usecases.billing import IncomingPayment, record_payment
 from core.usecases.customers import reveal_password
 from core.usecases.preferences import set_language, set_reminders
 from core.usecases.service import expire_due_batch, expire_if_due, suspend
-from core.usecases.sms import SECRET_MASK, claim_for_sending, record_sent
+from core.usecases.sms import SECRET_MASK, ClaimedSms, claim_for_sending, record_sent
 
 WANJIKU = "+254712345678"
 
@@ -54,7 +54,7 @@ def test_a_new_customer_gets_the_login_and_how_to_pay(
     with services.unit_of_work() as uow:
         claimed = claim_for_sending(uow, welcome.id)
         uow.commit()
-    assert claimed == ("+254700999000", expected)
+    assert claimed == ClaimedSms(welcome.id, "+254700999000", expected)
     assert len(expected) <= 160
     with services.unit_of_work() as uow:
         record_sent(uow, welcome.id, SmsSent("ATXid_1", "KES 0.8", "sent", None))

@@ -8,12 +8,17 @@ from datetime import timedelta
 
 import pytest
 from huey import MemoryHuey
+from sqlalchemy import select
 
+from core.actors import Actor
 from core.clock import FrozenClock
+from core.events import SmsQueued
 from core.models import SmsMessage
 from core.ports import GatewayUnavailable, RecordingNotifier, SmsSent
 from core.unit_of_work import CoreServices
-from core.usecases.sms import claim_for_sending, messages_to_resend, queue_sms
+from core.usecases.billing import IncomingPayment, record_payment
+from core.usecases.notices import payment_notices
+from core.usecases.sms import ClaimedSms, claim_for_sending, messages_to_resend, queue_sms
 from jobs.messages import MessageRuntime, register_message_tasks
 
 PHONE = "+254712345678"
@@ -62,7 +67,7 @@ def status(services: CoreServices, message_id: int) -> str:
 def test_only_one_caller_can_claim_a_message(services: CoreServices):
     message_id = queued(services)
     with services.unit_of_work() as uow:
-        assert claim_for_sending(uow, message_id) == (PHONE, "Asante!")
+        assert claim_for_sending(uow, message_id) == ClaimedSms(message_id, PHONE, "Asante!")
         uow.commit()
     with services.unit_of_work() as uow:
         assert claim_for_sending(uow, message_id) is None
@@ -135,3 +140,76 @@ def test_a_sent_message_is_one_log_line_naming_the_recipient_not_the_body(
     with caplog.at_level(logging.INFO, logger="jobs.messages"):
         send_sms.send_sms(message_id)
     assert [record.getMessage() for record in caplog.records] == [f"SMS sent to {PHONE}"]
+
+
+# -- the receipt: queued and sent by the payment's notice job itself ---------------------------
+
+
+def paid_customer(services: CoreServices, staff: Actor, subscribers, reference: str) -> int:
+    """Wanjiku (whose phone is PHONE) just paid KES 1,500 by M-Pesa; returns the payment's id."""
+    with services.unit_of_work() as uow:
+        incoming = IncomingPayment(1500, "mpesa", reference)
+        payment_id = record_payment(uow, subscribers.wanjiku, staff, incoming).payment_id
+        uow.commit()
+    return payment_id
+
+
+def receipts(services: CoreServices, payment_id: int) -> list[tuple[int, str, str | None]]:
+    """(id, status, provider's id) of each receipt SMS of the payment."""
+    with services.unit_of_work() as uow:
+        rows = uow.session.execute(
+            select(SmsMessage.id, SmsMessage.status, SmsMessage.provider_message_id).where(
+                SmsMessage.kind == f"receipt:{payment_id}"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_the_notice_job_sends_the_receipt_itself_without_a_send_job(
+    services: CoreServices, send_sms, sms: CountingSms, staff, subscribers, dispatcher
+):
+    payment_id = paid_customer(services, staff, subscribers, "SLK0000001")
+    dispatcher.events.clear()
+
+    send_sms.payment_notices(payment_id)
+
+    [(phone, body)] = sms.sent
+    assert phone == PHONE and "SLK0000001" in body
+    [(_, state, provider_id)] = receipts(services, payment_id)
+    assert (state, provider_id) == ("sent", "ATXid_1")
+    assert dispatcher.of_type(SmsQueued) == []  # no send job was queued for it
+
+
+def test_a_receipt_the_provider_did_not_take_is_queued_once_and_sent_once(
+    services: CoreServices, send_sms, sms: CountingSms, staff, subscribers, clock: FrozenClock
+):
+    payment_id = paid_customer(services, staff, subscribers, "SLK0000002")
+    sms.down = True
+
+    send_sms.payment_notices(payment_id)  # raises nothing: run again, it would queue a second
+
+    [(receipt_id, state, _)] = receipts(services, payment_id)
+    assert state == "queued"  # given back; its send job or the sweep sends it
+    sms.down = False
+    clock.advance(timedelta(minutes=3))
+    send_sms.sms_sweep.call_local()
+    send_sms.send_sms.call_local(receipt_id)
+    assert len(sms.sent) == 1
+    assert [state for _, state, _ in receipts(services, payment_id)] == ["sent"]
+
+
+def test_a_receipt_whose_worker_died_mid_send_is_sent_by_the_sweep(
+    services: CoreServices, sms: CountingSms, send_sms, staff, subscribers, clock: FrozenClock
+):
+    payment_id = paid_customer(services, staff, subscribers, "SLK0000003")
+    with services.unit_of_work() as uow:
+        # What the notice job commits before it sends; then the worker is killed.
+        notices = payment_notices(uow, payment_id, send_here=True)
+        uow.commit()
+    assert notices.receipt_sms is not None
+    clock.advance(timedelta(minutes=5))
+    send_sms.sms_sweep.call_local()
+    assert sms.sent == []  # it might still be sending
+    clock.advance(timedelta(minutes=15))
+    send_sms.sms_sweep.call_local()
+    assert [body for _, body in sms.sent] == [notices.receipt_sms.body]
