@@ -84,6 +84,46 @@ class Counts:
         self.statements.clear()
         self.commits = self.flushes = 0
 
+    def snapshot(self) -> tuple[int, int]:
+        return sum(self.statements.values()), self.commits
+
+    def since(self, before: tuple[int, int]) -> tuple[int, int]:
+        """Statements and commits since ``snapshot`` gave ``before``."""
+        statements, commits = self.snapshot()
+        return statements - before[0], commits - before[1]
+
+
+class TaskCounts:
+    """Per task name: runs, CPU seconds, SQL statements and commits."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, list[float]] = {}
+
+    def add(self, name: str, cpu: float, sql: tuple[int, int]) -> None:
+        runs, seconds, statements, commits = self.by_name.get(name, [0, 0.0, 0, 0])
+        self.by_name[name] = [runs + 1, seconds + cpu, statements + sql[0], commits + sql[1]]
+
+    def clear(self) -> None:
+        self.by_name.clear()
+
+    def cpu(self) -> float:
+        return sum(values[1] for values in self.by_name.values())
+
+    def statements(self) -> float:
+        return sum(values[2] for values in self.by_name.values())
+
+    def commits(self) -> float:
+        return sum(values[3] for values in self.by_name.values())
+
+    def lines(self, confirmations: int) -> list[str]:
+        ordered = sorted(self.by_name.items(), key=lambda item: -item[1][1])
+        return [
+            f"{name}: {runs / confirmations:.2f} runs, CPU {seconds * 1000 / confirmations:.2f} "
+            f"ms, {statements / confirmations:.1f} statements, {commits / confirmations:.1f} "
+            "commits"
+            for name, (runs, seconds, statements, commits) in ordered
+        ]
+
 
 def _kind(statement: str) -> str:
     """``SELECT customers``, ``INSERT ledger_entries``, ``UPDATE mpesa_callbacks`` …"""
@@ -124,6 +164,11 @@ def main() -> None:
     parser.add_argument(
         "--sequence", action="store_true", help="print one confirmation's statements in order"
     )
+    parser.add_argument(
+        "--worker",
+        action="store_true",
+        help="also run the queued tasks in this process after each confirmation, and count them",
+    )
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     args = parser.parse_args()
     with (
@@ -148,7 +193,7 @@ def profile(args: argparse.Namespace, tmp: Path, url: str, sim: Any) -> None:
     env = open_env(url, sim)
     past = datetime.now(UTC) - timedelta(hours=1)
     warmup = 5
-    customers = insert_customers(env, warmup + 2 * args.count, lambda _: past)
+    customers = insert_customers(env, warmup + 4 * args.count + 1, lambda _: past)
     expire_all_due(env.services)
     sync_until_converged(env.router_sync(), env.router_id)
     queue_name = f"mteja-profile-{secrets.token_hex(4)}"
@@ -176,12 +221,25 @@ def profile(args: argparse.Namespace, tmp: Path, url: str, sim: Any) -> None:
         handled = handle(services, stored.id, C2B_CONFIRMATION, body, SANDBOX_SHORTCODE)
         assert handled.status_code == 200 and handled.outcome == "processed", handled
 
+    tasks = TaskCounts()
+
+    def run_queued() -> None:
+        """What a worker does next: every queued task, highest priority first."""
+        while (task := queue.huey.dequeue()) is not None:
+            name = task.name.rsplit(".", 1)[-1]
+            before = counts.snapshot()
+            started = time.process_time()
+            queue.huey.execute(task)
+            tasks.add(name, time.process_time() - started, counts.since(before))
+
     def run(batch: list[BenchCustomer], first: int, around: Callable[[], Any] | None) -> None:
         for offset, customer in enumerate(batch):
             confirm(customer, first + offset)
+            if around is not None:
+                around()
 
     try:
-        run(customers[:warmup], 0, None)
+        run(customers[:warmup], 0, run_queued if args.worker else None)
         counted = customers[warmup : warmup + args.count]
         counts.reset()
         redis_commands.clear()
@@ -203,22 +261,47 @@ def profile(args: argparse.Namespace, tmp: Path, url: str, sim: Any) -> None:
         )
         for kind, number in sorted(counts.statements.items(), key=lambda item: (-item[1], item[0])):
             print(f"    {number / n:4.1f}  {kind}")
+        if args.worker:
+            # The tasks these confirmations queued (one router sync for all of them: syncs are
+            # coalesced while one is waiting) are not what is counted next.
+            run_queued()
+            tasks.clear()
+            worker = customers[warmup + args.count : warmup + 2 * args.count]
+            run(worker, warmup + 3 * args.count, run_queued)
+            print(
+                "  the worker, each confirmation's tasks run before the next confirmation (no "
+                "coalescing of router syncs), per confirmation: "
+                f"CPU {tasks.cpu() * 1000 / n:.2f} ms, {tasks.statements() / n:.1f} SQL "
+                f"statements, {tasks.commits() / n:.1f} commits"
+            )
+            for line in tasks.lines(n):
+                print(f"    {line}")
         if args.sequence:
             counts.sequence = []
-            confirm(customers[-1], 2 * n + warmup)
+            confirm(customers[-1], 4 * n + warmup)
             print("  one confirmation in order (statements under the flush that sent them):")
             print("\n".join(f"    {step}" for step in counts.sequence))
             counts.sequence = None
 
         profiler = cProfile.Profile()
         profiler.enable()
-        run(customers[warmup + n : -1], warmup + n, None)
+        run(customers[warmup + 2 * n : warmup + 3 * n], warmup + 2 * n, None)
         profiler.disable()
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("cumulative").print_stats(r"/(core|payments|jobs|mteja)/", args.top)
         print("  cProfile, mteja's own functions by cumulative time (inflated by the profiler):")
         print(_trimmed(out.getvalue()))
+        if args.worker:
+            worker_profile = cProfile.Profile()
+            worker_profile.enable()
+            run(customers[warmup + 3 * n : warmup + 4 * n], warmup + 5 * n, run_queued)
+            worker_profile.disable()
+            out = io.StringIO()
+            stats = pstats.Stats(worker_profile, stream=out)
+            stats.sort_stats("cumulative").print_stats(r"/(core|jobs|routers)/", args.top)
+            print("  cProfile of the same with the worker's tasks (confirmations included):")
+            print(_trimmed(out.getvalue()))
     finally:
         for key in client.scan_iter(match=f"*{queue.huey.storage.name}*"):
             client.delete(key)
