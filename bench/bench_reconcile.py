@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,17 @@ class CountingGateway:
         self._count("print")
         self._count("rows printed", len(rows))
         return rows
+
+    def print_each(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, str]]:
+        self._count("print")
+        for row in self.inner.print_each(menu, proplist, where):
+            self._count("rows printed")
+            yield row
 
     def add(self, menu: str, attrs: Mapping[str, str]) -> str:
         self._count("add")

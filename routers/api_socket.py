@@ -16,13 +16,13 @@ Values keep their exact text: bytes that are not valid in the encoding survive a
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from sys import intern
 
 from routers.protocol import ProtocolError, decode_length, encode_length
 
-__all__ = ["WINDOW", "ApiSocket", "ConnectionLost", "Reply"]
+__all__ = ["WINDOW", "ApiSocket", "CommandTrapped", "ConnectionLost", "Reply"]
 
 WINDOW = 64
 # Distinct reply values kept to be shared by later rows (see ``_take_sentence``).
@@ -31,6 +31,14 @@ _RECEIVE_SIZE = 1 << 18
 _ERRORS = "surrogateescape"
 
 Row = dict[str, str]
+
+
+class CommandTrapped(Exception):
+    """The router answered a streamed command with ``!trap``: its sentences are ``traps``."""
+
+    def __init__(self, traps: list[Row]) -> None:
+        super().__init__(traps)
+        self.traps = traps
 
 
 class ConnectionLost(Exception):
@@ -92,6 +100,29 @@ class ApiSocket:
                 answered += 1
             # Anything else (RouterOS 7.18+ sends "!empty" for an empty print) carries no data.
         return replies
+
+    def stream(self, command: Sequence[str]) -> Iterator[Row]:
+        """Send one command and yield its ``!re`` rows as they are read, never holding them all
+        (a print of a whole menu of 100,000 items). CommandTrapped once the command is done if
+        the router refused it. The caller must read to the end or close the connection: the
+        rest of the reply would be taken for the answer to the next command."""
+        self._values = {}
+        self._sock.sendall(self._encode(command, "0"))
+        traps: list[Row] = []
+        while True:
+            reply_word, attrs, tag = self._read_sentence()
+            if reply_word == "!fatal":
+                raise ConnectionLost(f"the router closed the connection: {attrs.get('', '')}")
+            if tag != "0":
+                raise ConnectionLost(f"a reply to no command sent ({reply_word}, tag {tag!r})")
+            if reply_word == "!re":
+                yield attrs
+            elif reply_word == "!trap":
+                traps.append(attrs)
+            elif reply_word == "!done":
+                break
+        if traps:
+            raise CommandTrapped(traps)
 
     def close(self) -> None:
         self._sock.close()

@@ -7,7 +7,7 @@ contract test suite runs against both.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -138,6 +138,17 @@ class RouterGateway(Protocol):
         ``where`` keeps items whose properties equal every given value (a boolean may be given
         as ``yes``/``no`` too). Singleton menus (``/system/resource``) give one item, no id.
         """
+        ...
+
+    def print_each(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, str]]:
+        """``print``, item by item as the router sends them: a whole menu of 100,000 items is
+        never held at once. Read it to the end before the next call on this gateway (stopping
+        early closes the connection). RouterRejected is raised after the last item."""
         ...
 
     def add(self, menu: str, attrs: Mapping[str, str]) -> str:

@@ -9,7 +9,7 @@ not guarded: they change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from core.usecases.network import RouterLogin
 from routers.gateway import RouterGateway, RouterRejected, Write
@@ -30,6 +30,14 @@ class GuardedGateway:
         where: Mapping[str, str] | None = None,
     ) -> list[dict[str, str]]:
         return self.inner.print(menu, proplist, where)
+
+    def print_each(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, str]]:
+        return self.inner.print_each(menu, proplist, where)
 
     def print_many(
         self, menu: str, proplist: Sequence[str] | None, wheres: Sequence[Mapping[str, str]]

@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import librouteros
 from librouteros.exceptions import LibRouterosError, MultiTrapError, TrapError
 from librouteros.login import plain
 
-from routers.api_socket import ApiSocket, ConnectionLost, Reply
+from routers.api_socket import ApiSocket, CommandTrapped, ConnectionLost, Reply
 from routers.gateway import (
     RouterAuthFailed,
     RouterCertificateMismatch,
@@ -85,17 +85,48 @@ class RouterOsGateway:
         wheres: Sequence[Mapping[str, str]],
     ) -> list[list[dict[str, str]]]:
         """See RouterGateway.print_many. Reads are retried once on a lost connection."""
-        head = [f"{menu}/print"]
-        if proplist:
-            head.append(f"=.proplist={','.join(proplist)}")
-        commands = [
-            [*head, *(f"?={prop}={value}" for prop, value in where.items())] for where in wheres
-        ]
+        commands = [_print_command(menu, proplist, where) for where in wheres]
         replies = self._run(commands, retry_if_lost=True)
         for reply in replies:
             if reply.traps:
                 raise _rejection(reply.traps)
         return [reply.rows for reply in replies]
+
+    def print_each(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, str]]:
+        """See RouterGateway.print_each. Retried once on a lost connection if no item has been
+        given yet; a reply left unread (the caller stopped early) closes the connection."""
+        command = _print_command(menu, proplist, where or {})
+        given = False
+        for attempt in (1, 2):
+            connection = self._connection()
+            finished = False
+            try:
+                for row in connection.stream(command):
+                    given = True
+                    yield row
+                finished = True
+                return
+            except CommandTrapped as trapped:
+                finished = True
+                raise _rejection(trapped.traps) from None
+            except TimeoutError as error:
+                raise RouterUnreachable(
+                    f"{self._where()}: no reply to {menu}/print within "
+                    f"{self._credentials.command_timeout}s"
+                ) from error
+            except (OSError, ConnectionLost) as error:
+                if given or attempt == 2:
+                    raise RouterUnreachable(
+                        f"{self._where()}: connection lost during {menu}/print: {error}"
+                    ) from error
+            finally:
+                if not finished:
+                    self.close()
 
     def add(self, menu: str, attrs: Mapping[str, str]) -> str:
         """See RouterGateway.add."""
@@ -254,6 +285,17 @@ class RouterOsGateway:
 
     def _where(self) -> str:
         return f"{self._credentials.host}:{self._credentials.effective_port}"
+
+
+def _print_command(
+    menu: str, proplist: Sequence[str] | None, where: Mapping[str, str]
+) -> list[str]:
+    """``where`` becomes ``?=prop=value`` query words (all ANDed)."""
+    words = [f"{menu}/print"]
+    if proplist:
+        words.append(f"=.proplist={','.join(proplist)}")
+    words.extend(f"?={prop}={value}" for prop, value in where.items())
+    return words
 
 
 def _write_command(write: Write) -> list[str]:

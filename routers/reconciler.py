@@ -51,6 +51,8 @@ BULK_THRESHOLD = 50
 DRIFT_DETAILS_KEPT = 200
 Key = tuple[str, ...]
 Item = dict[str, str]
+# What a whole-menu read keeps of an item already exactly as wanted (managed, nothing to set).
+MATCHED: Item = {}
 
 
 @dataclass
@@ -228,10 +230,18 @@ class Converger:
             comments = scope.comments_by_menu.get(menu, set()) if restrict is None else set()
             if self._whole_menu(menu, scope, restrict, len(keys), len(comments)):
                 where = {"list": BLOCKED_LIST} if menu == ADDRESS_LIST else None
-                items = self.gateway.print(menu, _proplist(menu), where)
-                self._menu_sizes[menu] = len(items)
-                for item in items:
-                    actual[menu][_key_of(menu, item)] = item
+                wanted = scope.wanted[menu]
+                found = actual[menu]
+                for item in self.gateway.print_each(menu, _proplist(menu), where):
+                    key = _key_of(menu, item)
+                    entry = wanted.get(key)
+                    # Compared as it is read: one that is already as wanted is kept as MATCHED,
+                    # not as the item (a converged router's 100,000 secrets are never all held).
+                    matched = (
+                        entry is not None and is_managed(menu, item) and not _changes(entry, item)
+                    )
+                    found[key] = MATCHED if matched else item
+                self._menu_sizes[menu] = len(found)
                 continue
             found = actual[menu]
             if comments:
@@ -285,6 +295,8 @@ class Converger:
                 if state is not None and state.customer_id in report.failed:
                     continue
                 item = actual[menu].get(key)
+                if item is MATCHED:
+                    continue
                 if item is None:
                     plan.adds.append(entry)
                     if first:
@@ -405,7 +417,9 @@ class Converger:
                 if state.customer_id in report.failed:
                     continue
                 item = actual[menu].get(key)
-                if item is None or _changes(scope.wanted[menu][key], item):
+                if item is None or (
+                    item is not MATCHED and _changes(scope.wanted[menu][key], item)
+                ):
                     report.failed[state.customer_id] = report.refusals.get(
                         state.customer_id,
                         f"the router acknowledged changes to {menu} {'/'.join(key)} "
@@ -445,7 +459,7 @@ class Converger:
     def drop_sessions(self, menu: str, name_prop: str, usernames: set[str], full: bool) -> int:
         """Remove the sessions of ``usernames`` in ``menu``; returns how many were dropped."""
         if full or len(usernames) > 20:
-            sessions = self.gateway.print(menu, [".id", name_prop])
+            sessions = self.gateway.print_each(menu, [".id", name_prop])
             ids = [item[".id"] for item in sessions if item.get(name_prop) in usernames]
         else:
             wheres = [{name_prop: username} for username in sorted(usernames)]

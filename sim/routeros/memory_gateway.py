@@ -7,7 +7,7 @@ tests check both against the same expectations. It records every write for tests
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from routers.gateway import RouterAuthFailed, RouterRejected, RouterUnreachable, Write
 from sim.routeros.state import CommandResult, RouterState
@@ -44,6 +44,15 @@ class InMemoryRouterGateway:
         attrs = {".proplist": ",".join(proplist)} if proplist else {}
         queries = [f"?={prop}={value}" for prop, value in (where or {}).items()]
         return self._execute(menu, "print", attrs, queries).rows
+
+    def print_each(
+        self,
+        menu: str,
+        proplist: Sequence[str] | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> Iterator[dict[str, str]]:
+        """See RouterGateway.print_each: ``print`` (one read), item by item."""
+        yield from self.print(menu, proplist, where)
 
     def print_many(
         self,

@@ -67,6 +67,33 @@ def test_a_read_cut_twice_is_unreachable(
     assert routeros_gateway.print(SECRETS) == []
 
 
+def test_a_streamed_read_cut_before_its_first_item_is_retried(
+    sim: SimulatedRouter, routeros_gateway: RouterOsGateway
+) -> None:
+    sim.seed(SECRETS, name="alice")  # half of the reply is less than its one item
+    sim.faults.drop_mid_reply(times=1, menu=SECRETS, command="print")
+
+    assert list(routeros_gateway.print_each(SECRETS, ["name"])) == [{"name": "alice"}]
+
+
+def test_a_streamed_read_cut_after_items_were_given_is_unreachable_not_repeated(
+    sim: SimulatedRouter, routeros_gateway: RouterOsGateway
+) -> None:
+    names = ["alice", "bob", "carol", "dan", "eve", "fay"]
+    for name in names:
+        sim.seed(SECRETS, name=name)
+    sim.faults.drop_mid_reply(times=1, menu=SECRETS, command="print")
+    given: list[str] = []
+
+    with pytest.raises(RouterUnreachable, match="connection lost"):
+        for item in routeros_gateway.print_each(SECRETS, ["name"]):
+            given.append(item["name"])
+
+    # Retrying would give the first items twice; the caller reads again instead.
+    assert given and given == names[: len(given)]
+    assert [item["name"] for item in routeros_gateway.print(SECRETS, ["name"])] == names
+
+
 def test_a_cut_write_is_not_retried_but_may_have_happened(
     sim: SimulatedRouter, routeros_gateway: RouterOsGateway
 ) -> None:

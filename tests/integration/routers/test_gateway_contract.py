@@ -90,6 +90,43 @@ class TestPrint:
         assert queue == {"name": "office", "target": "10.0.0.0/24", "max-limit": "0/0"}
 
 
+class TestPrintEach:
+    """``print_each`` gives what ``print`` gives, item by item (a whole menu is never held)."""
+
+    def test_the_same_items_as_print_in_the_same_order(self, router_gateway: RouterGateway) -> None:
+        for name in ("alice", "bob", "carol"):
+            router_gateway.add(SECRETS, {"name": name, "password": "pw", "disabled": "yes"})
+
+        each = list(router_gateway.print_each(SECRETS, [".id", "name", "disabled"]))
+
+        assert each == router_gateway.print(SECRETS, [".id", "name", "disabled"])
+        assert list(router_gateway.print_each(SECRETS, ["name"], {"name": "bob"})) == [
+            {"name": "bob"}
+        ]
+
+    def test_a_refusal_is_raised_and_the_gateway_stays_usable(
+        self, router_gateway: RouterGateway
+    ) -> None:
+        with pytest.raises(RouterRejected):
+            list(router_gateway.print_each("/no/such/menu"))
+
+        assert router_gateway.identity()
+
+    def test_stopping_early_leaves_the_gateway_usable(self, router_gateway: RouterGateway) -> None:
+        for name in ("alice", "bob", "carol"):
+            router_gateway.add(SECRETS, {"name": name})
+        items = router_gateway.print_each(SECRETS, ["name"])
+        first = next(items)
+        items.close()  # the rest of the reply is never read
+
+        assert first == {"name": "alice"}
+        assert [row["name"] for row in router_gateway.print(SECRETS, ["name"])] == [
+            "alice",
+            "bob",
+            "carol",
+        ]
+
+
 class TestWrites:
     def test_add_returns_the_new_id(self, router_gateway: RouterGateway) -> None:
         first = router_gateway.add(SECRETS, {"name": "alice"})

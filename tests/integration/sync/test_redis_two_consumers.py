@@ -95,6 +95,9 @@ class CountedGateway:
     def print(self, menu, proplist=None, where=None):
         return self.inner.print(menu, proplist, where)
 
+    def print_each(self, menu, proplist=None, where=None):
+        return self.inner.print_each(menu, proplist, where)
+
     def add(self, menu, attrs):
         self._writing()
         return self.inner.add(menu, attrs)
