@@ -73,7 +73,11 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
         if notices.receipt_sms is not None:
             send_claimed_receipt(env, notices.receipt_sms)
         if notices.staff_line:
-            env.notifier.notify(notices.staff_line)
+            try:
+                env.notifier.notify(notices.staff_line)
+            except Exception:
+                # The receipt is committed (and sent): raising would run this job again.
+                log.exception("staff alert for payment %s not delivered", payment_id)
             # Logged here, after the credit committed: never a payment a rollback undid.
             log.info("%s", notices.staff_line)
 

@@ -4,7 +4,7 @@ no SMS is sent twice by two workers, none waits forever because its job never ra
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from huey import MemoryHuey
@@ -213,3 +213,31 @@ def test_a_receipt_whose_worker_died_mid_send_is_sent_by_the_sweep(
     clock.advance(timedelta(minutes=15))
     send_sms.sms_sweep.call_local()
     assert [body for _, body in sms.sent] == [notices.receipt_sms.body]
+
+
+class BrokenNotifier:
+    """A staff notifier that raises (a closed HTTP client, a malformed Telegram URL)."""
+
+    def notify(self, text: str) -> None:
+        raise RuntimeError("Cannot send a request, as the client has been closed.")
+
+
+def test_a_staff_alert_that_raises_does_not_run_the_receipt_job_again(
+    services: CoreServices, sms: CountingSms, staff, subscribers
+):
+    payment_id = paid_customer(services, staff, subscribers, "SLK0000004")
+    huey = MemoryHuey("sms-tests", immediate=True, utc=True)
+    runtime = MessageRuntime(services=services, sms=sms, notifier=BrokenNotifier())
+    tasks = register_message_tasks(huey, lambda: runtime)
+
+    tasks.payment_notices(payment_id)
+    # Whatever huey kept to run again (a retry after its delay), run when it is due.
+    for _ in range(10):
+        due = huey.read_schedule(datetime.max)
+        if not due:
+            break
+        for task in due:
+            huey.execute(task, task.eta)
+
+    assert len(sms.sent) == 1  # the payer got one receipt, not one per retry
+    assert len(receipts(services, payment_id)) == 1
