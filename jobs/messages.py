@@ -55,8 +55,16 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
         env = runtime()
         line = in_transaction(env.services, work)
         if line:
-            env.notifier.notify(line)
+            alert_staff(env, line)
         return line
+
+    def alert_staff(env: MessageRuntime, line: str) -> None:
+        """Tell staff, never raising: the job calling this has committed (and sent) the
+        subscriber's SMS, and huey running it again would send that SMS again."""
+        try:
+            env.notifier.notify(line)
+        except Exception:
+            log.exception("staff alert not delivered: %s", line[:100])
 
     @huey.task(name="payment_notices", retries=3, retry_delay=10)
     def payment_notices_task(
@@ -73,11 +81,7 @@ def register_message_tasks(huey: Huey, runtime: Callable[[], MessageRuntime]) ->
         if notices.receipt_sms is not None:
             send_claimed_receipt(env, notices.receipt_sms)
         if notices.staff_line:
-            try:
-                env.notifier.notify(notices.staff_line)
-            except Exception:
-                # The receipt is committed (and sent): raising would run this job again.
-                log.exception("staff alert for payment %s not delivered", payment_id)
+            alert_staff(env, notices.staff_line)
             # Logged here, after the credit committed: never a payment a rollback undid.
             log.info("%s", notices.staff_line)
 
