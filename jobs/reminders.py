@@ -19,7 +19,7 @@ from huey.api import TaskWrapper
 from core.retry import in_transaction
 from core.unit_of_work import CoreServices, UnitOfWork
 from core.usecases.reminders import Notice, ReminderPolicy, due_notices, queue_notices
-from jobs.memory import gives_memory_back
+from jobs.memory import big_task
 from jobs.periodic import once_per_slot_task
 
 BATCH = 200
@@ -48,7 +48,7 @@ def _queue(batch: list[Notice], uow: UnitOfWork) -> int:
 def register_reminder_tasks(huey: Huey, runtime: Callable[[], ReminderRuntime]) -> TaskWrapper:
     """Register the periodic reminder sweep on ``huey``; returns its task."""
 
-    @gives_memory_back  # it read every customer due a reminder
+    @big_task  # it read every customer due a reminder
     def expiry_reminders() -> int:
         """Queue the expiry reminders and expired notices due now."""
         env = runtime()

@@ -31,7 +31,7 @@ from core.usecases.service import (
 )
 from core.usecases.staff_access import forget_old_logins
 from jobs.locks import LeaseLost, RouterBusy, RouterLock, writing_under
-from jobs.memory import gives_memory_back
+from jobs.memory import big_task
 from jobs.periodic import once_per_slot_task
 from jobs.priorities import ROUTER_PRIORITY
 from routers.desired import RemovedLogin
@@ -150,7 +150,7 @@ def register_tasks(
         locked(router_id, lambda: runtime().router_sync.remove_login(router_id, removed))
 
     @huey.task(name="reconcile_router", retries=3, retry_delay=30)
-    @gives_memory_back  # it held every customer of the router
+    @big_task  # it held every customer of the router
     def reconcile_router(router_id: int) -> int:
         """Full reconcile of one router; returns the drift fixed."""
         report = locked(router_id, lambda: runtime().router_sync.reconcile(router_id))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from huey import Huey
 from huey.api import TaskWrapper
 
-from jobs.memory import gives_memory_back
+from jobs.memory import big_task
 from jobs.periodic import once_per_slot_task
 from routers.gateway import RouterError
 from routers.usage import UsageSampler
@@ -60,7 +60,7 @@ def register_usage_tasks(huey: Huey, runtime: Callable[[], UsageRuntime]) -> Usa
 
     # huey is untyped: applied as a call rather than a decorator so mypy keeps our signature.
     # It held every live session of the router.
-    sample_task: TaskWrapper = huey.task(name="sample_usage")(gives_memory_back(sample_usage))
+    sample_task: TaskWrapper = huey.task(name="sample_usage")(big_task(sample_usage))
 
     def sample_all_usage() -> int:
         """Queue a usage sample of every router; returns how many were queued."""
