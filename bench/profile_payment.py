@@ -283,25 +283,26 @@ def profile(args: argparse.Namespace, tmp: Path, url: str, sim: Any) -> None:
             print("\n".join(f"    {step}" for step in counts.sequence))
             counts.sequence = None
 
-        profiler = cProfile.Profile()
-        profiler.enable()
-        run(customers[warmup + 2 * n : warmup + 3 * n], warmup + 2 * n, None)
-        profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("cumulative").print_stats(r"/(core|payments|jobs|mteja)/", args.top)
         print("  cProfile, mteja's own functions by cumulative time (inflated by the profiler):")
-        print(_trimmed(out.getvalue()))
+        print(
+            _profiled(
+                lambda: run(customers[warmup + 2 * n : warmup + 3 * n], warmup + 2 * n, None),
+                r"/(core|payments|jobs|mteja)/",
+                args.top,
+            )
+        )
         if args.worker:
-            worker_profile = cProfile.Profile()
-            worker_profile.enable()
-            run(customers[warmup + 3 * n : warmup + 4 * n], warmup + 5 * n, run_queued)
-            worker_profile.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(worker_profile, stream=out)
-            stats.sort_stats("cumulative").print_stats(r"/(core|jobs|routers)/", args.top)
+            run_queued()  # the profiled confirmations' own tasks are not the worker's figure
             print("  cProfile of the same with the worker's tasks (confirmations included):")
-            print(_trimmed(out.getvalue()))
+            print(
+                _profiled(
+                    lambda: run(
+                        customers[warmup + 3 * n : warmup + 4 * n], warmup + 5 * n, run_queued
+                    ),
+                    r"/(core|jobs|routers)/",
+                    args.top,
+                )
+            )
     finally:
         for key in client.scan_iter(match=f"*{queue.huey.storage.name}*"):
             client.delete(key)
@@ -322,6 +323,18 @@ def _count_redis_commands() -> Counter[str]:
 
     redis.Redis.execute_command = counted  # type: ignore[method-assign]
     return sent
+
+
+def _profiled(work: Callable[[], Any], functions: str, top: int) -> str:
+    """cProfile's table of ``work``: the ``top`` functions whose file matches ``functions``,
+    by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    work()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(functions, top)
+    return _trimmed(out.getvalue())
 
 
 def _trimmed(text: str) -> str:
