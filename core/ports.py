@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -149,12 +150,14 @@ class SmsGateway(Protocol):
 
 
 class OutboxSms:
-    """Keeps messages in the database outbox only and logs them: for the demo and tests."""
+    """Sends nothing: messages stay in the database outbox, where staff read them (the demo, and
+    an install with no SMS provider yet, the default). Logs the recipient, never the body (a
+    welcome message holds a password), and keeps nothing in memory (a worker runs for months)."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
+        self._numbers = itertools.count(1)
 
     def send(self, phone: str, body: str) -> SmsSent:
-        log.info("SMS to %s: %s", phone, body)
-        self.sent.append((phone, body))
-        return SmsSent(f"outbox-{len(self.sent)}", None, "sent")
+        number = next(self._numbers)
+        log.info("SMS to %s kept in the outbox (%d characters)", phone, len(body))
+        return SmsSent(f"outbox-{number}", None, "sent")
