@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import redis
 from sqlalchemy import Engine, create_engine, text
 
 from core.actors import Actor
@@ -84,6 +85,25 @@ def _postgres_available() -> str | None:
     except Exception as exc:
         return f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {exc.__class__.__name__}"
     return None
+
+
+# The tests' own Redis database number: their keys never meet a deployment's.
+TEST_REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_for_tests() -> redis.Redis:
+    """A client of TEST_REDIS_URL; when Redis is unreachable the test fails in CI (which must
+    run the Redis tests) and is skipped elsewhere."""
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        reason = f"Redis at {TEST_REDIS_URL} is not reachable: {exc.__class__.__name__}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI must run the Redis tests)")
+        pytest.skip(reason)
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -81,10 +81,11 @@ from routers.compare import normalize
 from sim.africastalking import DEFAULT_API_KEY, DEFAULT_USERNAME
 from sim.daraja.server import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from sim.telegram import FakeTelegram, SentMessage
+from tests.conftest import TEST_REDIS_URL, redis_for_tests
 from ussd.africastalking_urls import ussd_url
 
 PROCFILE = Path(__file__).resolve().parents[2] / "Procfile"
-REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = TEST_REDIS_URL
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 WAIT_SECONDS = 90.0  # a bound for a failing run on a loaded machine, not a performance target
@@ -374,14 +375,7 @@ ROUTER_MENUS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 def private_redis_queue() -> Iterator[dict[str, str]]:
     """RedisHuey on a queue of this run's own name (which also prefixes the router leases), so
     runs sharing the Redis server stay apart; every key the run made is deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {REDIS_URL} is not reachable: {exc.__class__.__name__}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI must run the Redis tests)")
-        pytest.skip(reason)
+    client = redis_for_tests()
     # Letters and digits only: huey drops other characters from its key names.
     name = f"mtejae2eday{uuid.uuid4().hex[:12]}"
     try:

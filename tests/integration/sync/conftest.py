@@ -40,6 +40,7 @@ from mteja.bootstrap import System
 from mteja.queueing import Queue, build_queue
 from routers.sync import GatewayFactory, RouterSync, librouteros_factory
 from sim.routeros import SimulatedRouter
+from tests.conftest import TEST_REDIS_URL, redis_for_tests
 
 API_USER = "mteja-api"
 API_PASSWORD = "api-s3cret"
@@ -558,19 +559,12 @@ def router_gateways() -> GatewayFactory:
 
 # -- Redis: the queue and leases of one test ---------------------------------------------------
 
-REDIS_URL = os.environ.get("MTEJA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = TEST_REDIS_URL
 
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis at {REDIS_URL} is not reachable: {exc.__class__.__name__}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI must run the Redis tests)")
-        pytest.skip(reason)
+    client = redis_for_tests()
     yield client
     client.close()
 
